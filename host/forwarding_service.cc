@@ -1,0 +1,285 @@
+#include "forwarding_service.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+
+namespace mcpreg::host {
+namespace {
+
+// The state of one forwarded call, shared by the reactor (until OnDone), the
+// plugin (until it completes) and the deadline timer (until it fires or is
+// cancelled). Whichever of "plugin completed", "client went away" and
+// "deadline passed" comes first finishes the RPC; the others find it finished.
+class ForwardedCall {
+ public:
+  ForwardedCall(grpc::ServerGenericBidiReactor* reactor,
+                grpc::ByteBuffer* response_slot, const PluginInstance* plugin)
+      : reactor_(reactor), response_slot_(response_slot), plugin_(plugin) {}
+
+  // Starts the plugin call. `self` keeps this object alive until the plugin
+  // completes, however long that takes.
+  void Start(const std::shared_ptr<ForwardedCall>& self,
+             const mcpreg_call_info& info, mcpreg_bytes request) {
+    // The plugin knows the call by this heap-held reference; OnComplete
+    // releases it. A plugin that never completes leaks it, by design: the
+    // memory must stay valid for a completion that may still come.
+    auto* plugin_ref = new std::shared_ptr<ForwardedCall>(self);
+    {
+      absl::MutexLock lock(&mu_);
+      if (reactor_ == nullptr) {  // cancelled before we got here
+        delete plugin_ref;
+        return;
+      }
+      plugin_running_ = true;
+      call_ctx_ = plugin_ref;
+    }
+    const int32_t code = plugin_->Call(info, request, &OnComplete, plugin_ref);
+    if (code != MCPREG_STATUS_OK) {
+      delete plugin_ref;  // Rejected up front: no completion will come.
+      {
+        absl::MutexLock lock(&mu_);
+        plugin_running_ = false;
+      }
+      Finish(RejectedStatus(code, info.method), nullptr);
+    }
+  }
+
+  // The client went away or the deadline passed: finish now and ask the
+  // plugin to stop. The cancel is sent under the lock so it can never race a
+  // completion that has begun (the ABI promises the plugin that).
+  void Abandon(const grpc::Status& status) {
+    Finish(status, nullptr);
+    absl::MutexLock lock(&mu_);
+    if (plugin_running_ && !cancel_sent_) {
+      cancel_sent_ = true;
+      plugin_->Cancel(call_ctx_);
+    }
+  }
+
+  void SetTimer(DeadlineTimer* timer, DeadlineTimer::Id id) {
+    absl::MutexLock lock(&mu_);
+    timer_ = timer;
+    timer_id_ = id;
+  }
+  void CancelTimer() {
+    DeadlineTimer* timer;
+    DeadlineTimer::Id id;
+    {
+      absl::MutexLock lock(&mu_);
+      timer = std::exchange(timer_, nullptr);
+      id = timer_id_;
+    }
+    if (timer != nullptr) timer->Cancel(id);
+  }
+
+  // Finishes the RPC unless already finished. `response` is read only for OK.
+  void Finish(const grpc::Status& status, const mcpreg_bytes* response) {
+    grpc::ServerGenericBidiReactor* reactor;
+    {
+      absl::MutexLock lock(&mu_);
+      reactor = std::exchange(reactor_, nullptr);
+    }
+    if (reactor == nullptr) return;
+    if (status.ok() && response != nullptr) {
+      grpc::Slice slice(response->data, response->size);
+      *response_slot_ = grpc::ByteBuffer(&slice, 1);
+      reactor->StartWriteAndFinish(response_slot_, grpc::WriteOptions(),
+                                   status);
+    } else {
+      reactor->Finish(status);
+    }
+  }
+
+ private:
+  static void OnComplete(void* ctx, const mcpreg_call_result* result) {
+    std::unique_ptr<std::shared_ptr<ForwardedCall>> ref(
+        static_cast<std::shared_ptr<ForwardedCall>*>(ctx));
+    ForwardedCall& call = **ref;
+    {
+      absl::MutexLock lock(&call.mu_);
+      call.plugin_running_ = false;
+    }
+    call.CancelTimer();
+    if (result == nullptr) {
+      call.Finish(grpc::Status(grpc::StatusCode::INTERNAL,
+                               "plugin completed the call without a result"),
+                  nullptr);
+      return;
+    }
+    call.Finish(ToGrpcStatus(*result), &result->response);
+  }
+
+  static grpc::Status ToGrpcStatus(const mcpreg_call_result& r) {
+    int32_t code = r.status_code;
+    if (code < MCPREG_STATUS_OK || code > MCPREG_STATUS_UNAUTHENTICATED) {
+      code = MCPREG_STATUS_UNKNOWN;
+    }
+    std::string message(
+        r.status_message.data == nullptr ? "" : r.status_message.data,
+        r.status_message.data == nullptr ? 0 : r.status_message.size);
+    std::string details;
+    if (MCPREG_ABI_HAS_FIELD(mcpreg_call_result, status_details,
+                             r.struct_size) &&
+        r.status_details.data != nullptr) {
+      details.assign(reinterpret_cast<const char*>(r.status_details.data),
+                     r.status_details.size);
+    }
+    return grpc::Status(static_cast<grpc::StatusCode>(code), message, details);
+  }
+
+  static grpc::Status RejectedStatus(int32_t code, mcpreg_str method) {
+    const std::string name(method.data, method.size);
+    if (code < MCPREG_STATUS_OK || code > MCPREG_STATUS_UNAUTHENTICATED) {
+      code = MCPREG_STATUS_UNKNOWN;
+    }
+    std::string message;
+    switch (code) {
+      case MCPREG_STATUS_RESOURCE_EXHAUSTED:
+        message = absl::StrCat("the plugin's queue is full; retry ", name,
+                               " with backoff");
+        break;
+      case MCPREG_STATUS_UNAVAILABLE:
+        message = "the plugin is shutting down; retry on another replica";
+        break;
+      default:
+        message =
+            absl::StrCat("the plugin refused ", name, " (status ", code, ")");
+    }
+    return grpc::Status(static_cast<grpc::StatusCode>(code), message);
+  }
+
+  absl::Mutex mu_;
+  grpc::ServerGenericBidiReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer* const response_slot_;
+  const PluginInstance* const plugin_;
+  bool plugin_running_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancel_sent_ ABSL_GUARDED_BY(mu_) = false;
+  DeadlineTimer* timer_ ABSL_GUARDED_BY(mu_) = nullptr;
+  DeadlineTimer::Id timer_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // The call_ctx the plugin knows this call by (the heap-held shared_ptr).
+  void* call_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+class ForwardingReactor : public grpc::ServerGenericBidiReactor {
+ public:
+  ForwardingReactor(grpc::GenericCallbackServerContext* context,
+                    const PluginInstance* plugin, DeadlineTimer* timer,
+                    const ForwardingOptions& options)
+      : context_(context),
+        plugin_(plugin),
+        timer_(timer),
+        options_(options),
+        call_(std::make_shared<ForwardedCall>(this, &response_, plugin)) {
+    if (!plugin_->Serves(context_->method())) {
+      call_->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 absl::StrCat("method ", context_->method(),
+                                              " is not served by ",
+                                              plugin_->plugin_label())),
+                    nullptr);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      call_->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "the client sent no request message"),
+                    nullptr);
+      return;
+    }
+    Forward();
+  }
+
+  void OnCancel() override {
+    call_->Abandon(
+        grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
+  }
+
+  void OnDone() override {
+    call_->CancelTimer();
+    delete this;
+  }
+
+ private:
+  void Forward() {
+    // Contiguous request bytes; one slice (the usual case) needs no copy.
+    std::vector<grpc::Slice> slices;
+    request_.Dump(&slices);
+    std::string joined;
+    mcpreg_bytes request{nullptr, 0};
+    if (slices.size() == 1) {
+      request = {slices[0].begin(), slices[0].size()};
+    } else {
+      for (const grpc::Slice& s : slices) {
+        joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      request = {reinterpret_cast<const uint8_t*>(joined.data()),
+                 joined.size()};
+    }
+
+    std::vector<mcpreg_metadata_entry> metadata;
+    metadata.reserve(context_->client_metadata().size());
+    for (const auto& [key, value] : context_->client_metadata()) {
+      metadata.push_back(
+          {{key.data(), key.size()},
+           {reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
+    }
+    const std::string peer = context_->peer();
+    const std::string& method = context_->method();
+
+    // The host's bound applies even when the client's deadline is later.
+    absl::Time deadline = absl::Now() + options_.max_call_timeout;
+    const auto client_deadline = context_->deadline();
+    if (client_deadline != std::chrono::system_clock::time_point::max()) {
+      deadline = std::min(deadline, absl::FromChrono(client_deadline));
+    }
+
+    mcpreg_call_info info{};
+    info.struct_size = sizeof(info);
+    info.method = {method.data(), method.size()};
+    info.metadata = metadata.data();
+    info.metadata_count = metadata.size();
+    info.peer = {peer.data(), peer.size()};
+    info.deadline_unix_nanos = absl::ToUnixNanos(deadline);
+
+    std::weak_ptr<ForwardedCall> weak = call_;
+    call_->SetTimer(timer_, timer_->Schedule(deadline, [weak, method] {
+      if (auto call = weak.lock()) {
+        call->Abandon(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   absl::StrCat(method,
+                                                " did not complete before its "
+                                                "deadline")));
+      }
+    }));
+    call_->Start(call_, info, request);
+  }
+
+  grpc::GenericCallbackServerContext* const context_;
+  const PluginInstance* const plugin_;
+  DeadlineTimer* const timer_;
+  const ForwardingOptions& options_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  std::shared_ptr<ForwardedCall> call_;
+};
+
+}  // namespace
+
+ForwardingService::ForwardingService(const PluginInstance* plugin,
+                                     ForwardingOptions options)
+    : plugin_(plugin), options_(options) {}
+
+grpc::ServerGenericBidiReactor* ForwardingService::CreateReactor(
+    grpc::GenericCallbackServerContext* context) {
+  return new ForwardingReactor(context, plugin_, &timer_, options_);
+}
+
+}  // namespace mcpreg::host

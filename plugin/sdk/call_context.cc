@@ -1,0 +1,45 @@
+#include "call_context.h"
+
+namespace mcpreg::sdk {
+namespace {
+
+std::string ToString(mcpreg_str s) {
+  return s.data == nullptr ? std::string() : std::string(s.data, s.size);
+}
+
+}  // namespace
+
+CallContext::CallContext(const mcpreg_call_info& info)
+    : deadline_(absl::InfiniteFuture()) {
+  const size_t size = info.struct_size;
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_call_info, method, size)) {
+    method_ = ToString(info.method);
+  }
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_call_info, metadata_count, size) &&
+      info.metadata != nullptr) {
+    metadata_.reserve(info.metadata_count);
+    for (size_t i = 0; i < info.metadata_count; ++i) {
+      const mcpreg_metadata_entry& e = info.metadata[i];
+      metadata_.emplace_back(
+          ToString(e.key),
+          std::string(reinterpret_cast<const char*>(e.value.data),
+                      e.value.data == nullptr ? 0 : e.value.size));
+    }
+  }
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_call_info, peer, size)) {
+    peer_ = ToString(info.peer);
+  }
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_call_info, deadline_unix_nanos, size) &&
+      info.deadline_unix_nanos > 0) {
+    deadline_ = absl::FromUnixNanos(info.deadline_unix_nanos);
+  }
+}
+
+absl::string_view CallContext::Header(absl::string_view key) const {
+  for (const auto& [k, v] : metadata_) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+}  // namespace mcpreg::sdk

@@ -1,0 +1,167 @@
+#include "plugin_instance.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.pb.h"
+
+namespace mcpreg::sdk {
+namespace {
+
+void Complete(mcpreg_completion_fn complete, void* call_ctx,
+              const absl::StatusOr<std::string>& result) {
+  mcpreg_call_result out{};
+  out.struct_size = sizeof(out);
+  if (result.ok()) {
+    out.status_code = MCPREG_STATUS_OK;
+    out.response = {reinterpret_cast<const uint8_t*>(result->data()),
+                    result->size()};
+  } else {
+    // absl::StatusCode values are the gRPC codes by design.
+    out.status_code = static_cast<int32_t>(result.status().code());
+    const absl::string_view message = result.status().message();
+    out.status_message = {message.data(), message.size()};
+  }
+  complete(call_ctx, &out);
+}
+
+void CollectFiles(
+    const google::protobuf::FileDescriptor* file,
+    absl::flat_hash_set<const google::protobuf::FileDescriptor*>& seen,
+    google::protobuf::FileDescriptorSet& set) {
+  if (!seen.insert(file).second) return;
+  for (int i = 0; i < file->dependency_count(); ++i) {
+    CollectFiles(file->dependency(i), seen, set);
+  }
+  file->CopyTo(set.add_file());
+}
+
+}  // namespace
+
+std::string BuildFileDescriptorSet(
+    const std::vector<const google::protobuf::FileDescriptor*>& files) {
+  google::protobuf::FileDescriptorSet set;
+  absl::flat_hash_set<const google::protobuf::FileDescriptor*> seen;
+  for (const auto* file : files) CollectFiles(file, seen, set);
+  return set.SerializeAsString();
+}
+
+PluginInstance::PluginInstance(const mcpreg_host_api* host,
+                               const InstanceOptions& options)
+    : log_(host), pool_(options.worker_threads, options.max_queued_calls) {}
+
+PluginInstance::~PluginInstance() { Shutdown(); }
+
+void PluginInstance::AddRawMethod(
+    const google::protobuf::MethodDescriptor* method, RawHandler handler) {
+  std::string name =
+      absl::StrCat("/", method->service()->full_name(), "/", method->name());
+  handlers_[name] = std::move(handler);
+  method_names_.push_back(std::move(name));
+  method_views_.clear();
+  for (const std::string& n : method_names_) {
+    method_views_.push_back({n.data(), n.size()});
+  }
+  const auto* file = method->service()->file();
+  bool known = false;
+  for (const auto* f : files_) known = known || f == file;
+  if (!known) {
+    files_.push_back(file);
+    descriptor_set_ = BuildFileDescriptorSet(files_);
+  }
+}
+
+std::vector<std::string> PluginInstance::MethodNames() const {
+  return method_names_;
+}
+
+int32_t PluginInstance::Describe(mcpreg_description* out) const {
+  const size_t size = out->struct_size;
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_description, method_count, size)) {
+    out->methods = method_views_.data();
+    out->method_count = method_views_.size();
+  }
+  if (MCPREG_ABI_HAS_FIELD(mcpreg_description, file_descriptor_set, size)) {
+    out->file_descriptor_set = {
+        reinterpret_cast<const uint8_t*>(descriptor_set_.data()),
+        descriptor_set_.size()};
+  }
+  return MCPREG_STATUS_OK;
+}
+
+int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
+                             mcpreg_completion_fn complete, void* call_ctx) {
+  auto ctx = std::make_shared<CallContext>(info);
+  auto it = handlers_.find(ctx->method());
+  if (it == handlers_.end()) return MCPREG_STATUS_UNIMPLEMENTED;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return MCPREG_STATUS_UNAVAILABLE;
+    in_flight_[call_ctx] = ctx;
+  }
+  std::string bytes(reinterpret_cast<const char*>(request.data),
+                    request.data == nullptr ? 0 : request.size);
+  const RawHandler* handler = &it->second;
+  bool queued = pool_.TrySubmit(
+      [this, handler, ctx, bytes = std::move(bytes), complete, call_ctx] {
+        Run(*handler, ctx, bytes, complete, call_ctx);
+      });
+  if (!queued) {
+    Forget(call_ctx);
+    return MCPREG_STATUS_RESOURCE_EXHAUSTED;
+  }
+  return MCPREG_STATUS_OK;
+}
+
+void PluginInstance::Run(const RawHandler& handler,
+                         std::shared_ptr<CallContext> ctx,
+                         const std::string& request,
+                         mcpreg_completion_fn complete, void* call_ctx) {
+  absl::StatusOr<std::string> result;
+  if (ctx->cancelled()) {
+    result = absl::CancelledError("call cancelled before it started");
+  } else {
+    try {
+      result = handler(*ctx, request);
+    } catch (const std::exception& e) {
+      log_.Error(
+          absl::StrCat("handler for ", ctx->method(), " threw: ", e.what()));
+      result = absl::InternalError(absl::StrCat(
+          "internal error in ", ctx->method(), "; the host log has details"));
+    } catch (...) {
+      log_.Error(absl::StrCat("handler for ", ctx->method(),
+                              " threw a non-standard exception"));
+      result = absl::InternalError(absl::StrCat(
+          "internal error in ", ctx->method(), "; the host log has details"));
+    }
+  }
+  // Forget before completing: once completed, the host may reuse call_ctx.
+  Forget(call_ctx);
+  Complete(complete, call_ctx, result);
+}
+
+void PluginInstance::Forget(void* call_ctx) {
+  absl::MutexLock lock(&mu_);
+  in_flight_.erase(call_ctx);
+}
+
+void PluginInstance::Cancel(void* call_ctx) {
+  absl::MutexLock lock(&mu_);
+  auto it = in_flight_.find(call_ctx);
+  if (it != in_flight_.end()) it->second->Cancel();
+}
+
+void PluginInstance::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    for (auto& [unused, ctx] : in_flight_) ctx->Cancel();
+  }
+  // Queued calls see the cancellation and complete with CANCELLED; running
+  // ones finish. Either way every accepted call completes before this returns.
+  pool_.Shutdown();
+}
+
+}  // namespace mcpreg::sdk

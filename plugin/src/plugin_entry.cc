@@ -1,0 +1,14 @@
+// The only symbol libmcpreg.so exports (see libmcpreg.map).
+#include "build_info.h"
+#include "mcpreg/plugin_abi.h"
+#include "registry_instance.h"
+#include "sdk/abi_glue.h"
+
+extern "C" MCPREG_PLUGIN_EXPORT const mcpreg_plugin_descriptor*
+mcpreg_plugin_entry(void) {
+  static const mcpreg_plugin_descriptor* const descriptor =
+      mcpreg::sdk::MakePluginDescriptor(mcpreg::kPluginName,
+                                        mcpreg::kPluginVersion,
+                                        &mcpreg::RegistryInstance::Create);
+  return descriptor;
+}

@@ -1,0 +1,34 @@
+// One libmcpreg.so instance: wires the registry's handlers into the SDK's
+// method table. Each later capability (register, policy, audit) adds its
+// handlers here and its state as members.
+#ifndef MCPREG_PLUGIN_SRC_REGISTRY_INSTANCE_H_
+#define MCPREG_PLUGIN_SRC_REGISTRY_INSTANCE_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mcpreg/config/v1/plugin_config.pb.h"
+#include "plugin_config.h"
+#include "sdk/plugin_instance.h"
+
+namespace mcpreg {
+
+class RegistryInstance : public sdk::PluginInstance {
+ public:
+  static absl::StatusOr<std::unique_ptr<sdk::PluginInstance>> Create(
+      const mcpreg_host_api* host, absl::string_view config_json);
+
+  ~RegistryInstance() override { Shutdown(); }
+
+ private:
+  RegistryInstance(const mcpreg_host_api* host,
+                   const config::v1::PluginConfig& config);
+  void AddHandlers();
+
+  config::v1::PluginConfig config_;
+};
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_REGISTRY_INSTANCE_H_
