@@ -51,16 +51,18 @@ class ForwardedCall {
     }
   }
 
-  // The client went away or the deadline passed: finish now and ask the
-  // plugin to stop. The cancel is sent under the lock so it can never race a
+  // The client went away or the deadline passed: ask the plugin to stop, then
+  // finish now. The cancel is sent under the lock so it can never race a
   // completion that has begun (the ABI promises the plugin that).
   void Abandon(const grpc::Status& status) {
-    Finish(status, nullptr);
-    absl::MutexLock lock(&mu_);
-    if (plugin_running_ && !cancel_sent_) {
-      cancel_sent_ = true;
-      plugin_->Cancel(call_ctx_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (plugin_running_ && !cancel_sent_) {
+        cancel_sent_ = true;
+        plugin_->Cancel(call_ctx_);
+      }
     }
+    Finish(status, nullptr);
   }
 
   void SetTimer(DeadlineTimer* timer, DeadlineTimer::Id id) {

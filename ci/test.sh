@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The one test command: installs dependencies, builds, runs every test.
+# Used by the README, by CI (.ci/run) and by developers alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/install-deps.sh
+bash ci/build.sh
+BUILD_DIR=${BUILD_DIR:-build}
+# Tests start their own servers on loopback ports they pick; none needs
+# anything left running.
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" \
+  --timeout 300 "$@"
