@@ -1,0 +1,230 @@
+#include "access_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "transaction.h"
+
+namespace mcpreg::storage::pg {
+namespace {
+
+constexpr char kFindToken[] = "access_find_token";
+constexpr char kHasGrant[] = "access_has_grant";
+constexpr char kEnsurePrincipal[] = "access_ensure_principal";
+constexpr char kInsertToken[] = "access_insert_token";
+constexpr char kRevokeToken[] = "access_revoke_token";
+constexpr char kListTokens[] = "access_list_tokens";
+constexpr char kInsertGrant[] = "access_insert_grant";
+constexpr char kDeleteGrant[] = "access_delete_grant";
+constexpr char kListGrants[] = "access_list_grants";
+constexpr char kAnyPrincipal[] = "access_any_principal";
+
+#define MCPREG_MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+std::optional<absl::Time> OptionalTime(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return absl::FromUnixMicros(f.as<int64_t>());
+}
+
+TokenRecord TokenFromRow(const pqxx::row& r) {
+  TokenRecord t;
+  t.id = r[0].as<int64_t>();
+  t.token_sha256 = r[1].as<std::string>();
+  t.principal = r[2].as<std::string>();
+  t.description = r[3].as<std::string>();
+  t.created_at = absl::FromUnixMicros(r[4].as<int64_t>());
+  t.expires_at = OptionalTime(r[5]);
+  t.revoked_at = OptionalTime(r[6]);
+  return t;
+}
+
+TransactionOptions Options(absl::Time deadline, std::string what) {
+  TransactionOptions o;
+  o.deadline = deadline;
+  o.what = std::move(what);
+  return o;
+}
+
+}  // namespace
+
+void PrepareAccessStatements(pqxx::connection& c) {
+  const std::string token_columns = absl::StrCat(
+      "id, token_sha256, principal, description, ", MCPREG_MICROS("created_at"),
+      ", ", MCPREG_MICROS("expires_at"), ", ", MCPREG_MICROS("revoked_at"));
+  c.prepare(kFindToken, absl::StrCat("SELECT ", token_columns,
+                                     " FROM access_tokens WHERE "
+                                     "token_sha256 = $1"));
+  c.prepare(kHasGrant, R"sql(
+    SELECT EXISTS (SELECT 1 FROM grants WHERE principal = $1
+                   AND ((permission = $2 AND resource = $3)
+                        OR permission = 'ADMIN')))sql");
+  c.prepare(kEnsurePrincipal,
+            "INSERT INTO principals (name) VALUES ($1) ON CONFLICT DO NOTHING");
+  c.prepare(kInsertToken, R"sql(
+    INSERT INTO access_tokens (token_sha256, principal, description,
+                               created_by, expires_at)
+    VALUES ($1, $2, $3, $4,
+            to_timestamp(NULLIF($5::bigint, 0)::float8 / 1000000))
+    RETURNING id)sql");
+  c.prepare(kRevokeToken, R"sql(
+    UPDATE access_tokens SET revoked_at = coalesce(revoked_at, now())
+    WHERE id = $1 RETURNING principal)sql");
+  c.prepare(kListTokens,
+            absl::StrCat("SELECT ", token_columns,
+                         " FROM access_tokens WHERE $1 = '' OR principal = $1 "
+                         "ORDER BY id"));
+  c.prepare(kInsertGrant, R"sql(
+    INSERT INTO grants (principal, permission, resource, created_by)
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING)sql");
+  c.prepare(kDeleteGrant, R"sql(
+    DELETE FROM grants WHERE principal = $1 AND permission = $2
+    AND resource = $3 RETURNING principal)sql");
+  c.prepare(
+      kListGrants,
+      absl::StrCat("SELECT principal, permission, resource, ",
+                   MCPREG_MICROS("created_at"),
+                   ", created_by FROM grants WHERE $1 = '' OR principal = $1 "
+                   "ORDER BY principal, permission, resource"));
+  c.prepare(kAnyPrincipal, "SELECT EXISTS (SELECT 1 FROM principals)");
+}
+
+absl::StatusOr<std::optional<TokenRecord>> AccessStore::FindToken(
+    const std::string& sha256_hex, absl::Time deadline) {
+  std::optional<TokenRecord> found;
+  absl::Status s =
+      RunReadOnly(pool_, Options(deadline, "checking the access token"),
+                  [&](pqxx::nontransaction& q) {
+                    pqxx::result r = q.exec_prepared(kFindToken, sha256_hex);
+                    found.reset();
+                    if (!r.empty()) found = TokenFromRow(r[0]);
+                    return absl::OkStatus();
+                  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+absl::StatusOr<bool> AccessStore::HasGrant(const std::string& principal,
+                                           const std::string& permission,
+                                           const std::string& resource,
+                                           absl::Time deadline) {
+  bool has = false;
+  absl::Status s = RunReadOnly(
+      pool_, Options(deadline, "checking permissions"),
+      [&](pqxx::nontransaction& q) {
+        has = q.exec_prepared(kHasGrant, principal, permission, resource)[0][0]
+                  .as<bool>();
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return has;
+}
+
+absl::StatusOr<int64_t> AccessStore::CreateToken(
+    const std::string& principal, const std::string& sha256_hex,
+    const std::string& description, std::optional<absl::Time> expires_at,
+    const AuditEvent& audit, absl::Time deadline) {
+  int64_t id = 0;
+  absl::Status s = RunTransaction(
+      pool_, Options(deadline, "creating a token"), [&](pqxx::work& txn) {
+        txn.exec_prepared(kEnsurePrincipal, principal);
+        // 0 stands for "never expires" (NULLIF turns it into NULL).
+        const int64_t micros = expires_at ? absl::ToUnixMicros(*expires_at) : 0;
+        id = txn.exec_prepared(kInsertToken, sha256_hex, principal, description,
+                               audit.actor, micros)[0][0]
+                 .as<int64_t>();
+        AppendAudit(txn, audit);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return id;
+}
+
+absl::Status AccessStore::RevokeToken(int64_t id, const AuditEvent& audit,
+                                      absl::Time deadline) {
+  return RunTransaction(
+      pool_, Options(deadline, "revoking a token"), [&](pqxx::work& txn) {
+        if (txn.exec_prepared(kRevokeToken, id).empty()) {
+          return absl::NotFoundError(absl::StrCat("no token with id ", id));
+        }
+        AppendAudit(txn, audit);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<TokenRecord>> AccessStore::ListTokens(
+    const std::string& principal, absl::Time deadline) {
+  std::vector<TokenRecord> tokens;
+  absl::Status s = RunReadOnly(
+      pool_, Options(deadline, "listing tokens"), [&](pqxx::nontransaction& q) {
+        tokens.clear();
+        for (const pqxx::row& r : q.exec_prepared(kListTokens, principal)) {
+          tokens.push_back(TokenFromRow(r));
+        }
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return tokens;
+}
+
+absl::Status AccessStore::Grant(const std::string& principal,
+                                const std::string& permission,
+                                const std::string& resource,
+                                const AuditEvent& audit, absl::Time deadline) {
+  return RunTransaction(pool_, Options(deadline, "granting a permission"),
+                        [&](pqxx::work& txn) {
+                          txn.exec_prepared(kEnsurePrincipal, principal);
+                          txn.exec_prepared(kInsertGrant, principal, permission,
+                                            resource, audit.actor);
+                          AppendAudit(txn, audit);
+                          return absl::OkStatus();
+                        });
+}
+
+absl::Status AccessStore::Revoke(const std::string& principal,
+                                 const std::string& permission,
+                                 const std::string& resource,
+                                 const AuditEvent& audit, absl::Time deadline) {
+  return RunTransaction(
+      pool_, Options(deadline, "revoking a permission"), [&](pqxx::work& txn) {
+        if (txn.exec_prepared(kDeleteGrant, principal, permission, resource)
+                .empty()) {
+          return absl::NotFoundError(absl::StrCat("principal '", principal,
+                                                  "' holds no ", permission,
+                                                  " on '", resource, "'"));
+        }
+        AppendAudit(txn, audit);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<GrantRecord>> AccessStore::ListGrants(
+    const std::string& principal, absl::Time deadline) {
+  std::vector<GrantRecord> grants;
+  absl::Status s = RunReadOnly(
+      pool_, Options(deadline, "listing grants"), [&](pqxx::nontransaction& q) {
+        grants.clear();
+        for (const pqxx::row& r : q.exec_prepared(kListGrants, principal)) {
+          grants.push_back(GrantRecord{
+              r[0].as<std::string>(), r[1].as<std::string>(),
+              r[2].as<std::string>(), absl::FromUnixMicros(r[3].as<int64_t>()),
+              r[4].as<std::string>()});
+        }
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return grants;
+}
+
+absl::StatusOr<bool> AccessStore::AnyPrincipal(absl::Time deadline) {
+  bool any = false;
+  absl::Status s =
+      RunReadOnly(pool_, Options(deadline, "reading principals"),
+                  [&](pqxx::nontransaction& q) {
+                    any = q.exec_prepared(kAnyPrincipal)[0][0].as<bool>();
+                    return absl::OkStatus();
+                  });
+  if (!s.ok()) return s;
+  return any;
+}
+
+}  // namespace mcpreg::storage::pg

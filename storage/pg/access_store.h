@@ -1,0 +1,87 @@
+// Principals, access tokens (SHA-256 only) and grants: the data behind the
+// built-in authorizer and the admin calls.
+#ifndef MCPREG_STORAGE_PG_ACCESS_STORE_H_
+#define MCPREG_STORAGE_PG_ACCESS_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "audit_store.h"
+#include "connection_pool.h"
+
+namespace mcpreg::storage::pg {
+
+struct TokenRecord {
+  int64_t id = 0;
+  std::string token_sha256;  // hex
+  std::string principal;
+  std::string description;
+  absl::Time created_at;
+  std::optional<absl::Time> expires_at;
+  std::optional<absl::Time> revoked_at;
+};
+
+struct GrantRecord {
+  std::string principal;
+  std::string permission;  // "ALLOW", "READ", "ADMIN"
+  std::string resource;
+  absl::Time created_at;
+  std::string created_by;
+};
+
+void PrepareAccessStatements(pqxx::connection& c);
+
+class AccessStore {
+ public:
+  explicit AccessStore(ConnectionPool& pool) : pool_(pool) {}
+
+  // The token row with this hash, or nullopt.
+  absl::StatusOr<std::optional<TokenRecord>> FindToken(
+      const std::string& sha256_hex, absl::Time deadline);
+
+  // Whether `principal` holds `permission` on `resource`, or ADMIN.
+  absl::StatusOr<bool> HasGrant(const std::string& principal,
+                                const std::string& permission,
+                                const std::string& resource,
+                                absl::Time deadline);
+
+  // Creates the principal if new, stores the token hash, audits; returns id.
+  absl::StatusOr<int64_t> CreateToken(const std::string& principal,
+                                      const std::string& sha256_hex,
+                                      const std::string& description,
+                                      std::optional<absl::Time> expires_at,
+                                      const AuditEvent& audit,
+                                      absl::Time deadline);
+  // NOT_FOUND for an unknown id; revoking twice is a no-op.
+  absl::Status RevokeToken(int64_t id, const AuditEvent& audit,
+                           absl::Time deadline);
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens(
+      const std::string& principal /* "" = all */, absl::Time deadline);
+
+  // Idempotent; creates the principal if new.
+  absl::Status Grant(const std::string& principal,
+                     const std::string& permission, const std::string& resource,
+                     const AuditEvent& audit, absl::Time deadline);
+  // NOT_FOUND when there was no such grant.
+  absl::Status Revoke(const std::string& principal,
+                      const std::string& permission,
+                      const std::string& resource, const AuditEvent& audit,
+                      absl::Time deadline);
+  absl::StatusOr<std::vector<GrantRecord>> ListGrants(
+      const std::string& principal /* "" = all */, absl::Time deadline);
+
+  // True once any principal exists (the database has been bootstrapped).
+  absl::StatusOr<bool> AnyPrincipal(absl::Time deadline);
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_ACCESS_STORE_H_

@@ -1,0 +1,96 @@
+#include "connection_pool.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "pg_status.h"
+
+namespace mcpreg::storage::pg {
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_),
+      connection_(std::move(other.connection_)),
+      discard_(other.discard_) {}
+
+ConnectionPool::Lease::~Lease() {
+  if (connection_ != nullptr) pool_->Return(std::move(connection_), discard_);
+}
+
+ConnectionPool::ConnectionPool(PoolOptions options)
+    : options_(std::move(options)) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
+  try {
+    auto c = std::make_unique<pqxx::connection>(options_.conninfo);
+    if (options_.on_connect) options_.on_connect(*c);
+    return c;
+  } catch (const std::exception& e) {
+    return StatusFromException(e, "connecting to PostgreSQL");
+  }
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Borrow(
+    absl::Time deadline) {
+  mu_.Lock();
+  for (;;) {
+    // Connections that died while idle are dropped here, not handed out.
+    while (!idle_.empty()) {
+      std::unique_ptr<pqxx::connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      if (c->is_open()) {
+        mu_.Unlock();
+        return Lease(this, std::move(c));
+      }
+      --open_;
+    }
+    if (open_ < options_.max_connections) {
+      ++open_;  // reserve the slot; connect without holding the lock
+      mu_.Unlock();
+      absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Connect();
+      if (!c.ok()) {
+        absl::MutexLock lock(&mu_);
+        --open_;
+        return c.status();
+      }
+      return Lease(this, std::move(*c));
+    }
+    ++waiting_;
+    const bool woke = mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+              return !p->idle_.empty() ||
+                     p->open_ < p->options_.max_connections;
+            },
+            this),
+        deadline);
+    --waiting_;
+    if (!woke) {
+      const size_t max = options_.max_connections;
+      mu_.Unlock();
+      return absl::DeadlineExceededError(absl::StrCat(
+          "all ", max,
+          " database connections stayed busy until the call's deadline"));
+    }
+  }
+}
+
+void ConnectionPool::Return(std::unique_ptr<pqxx::connection> c, bool discard) {
+  const bool reusable = !discard && c->is_open();
+  if (!reusable) c.reset();  // close outside the lock
+  absl::MutexLock lock(&mu_);
+  if (reusable) {
+    idle_.push_back(std::move(c));
+  } else {
+    --open_;
+  }
+}
+
+ConnectionPool::Stats ConnectionPool::stats() {
+  absl::MutexLock lock(&mu_);
+  return Stats{open_, idle_.size(), waiting_};
+}
+
+}  // namespace mcpreg::storage::pg

@@ -1,0 +1,82 @@
+// A bounded pool of PostgreSQL connections (one per in-flight call, as
+// libpqxx wants). Borrowing waits up to the caller's deadline; a lease gives
+// the connection back, or discards it when it broke, so the pool heals by
+// reconnecting on the next borrow once the database is back.
+#ifndef MCPREG_STORAGE_PG_CONNECTION_POOL_H_
+#define MCPREG_STORAGE_PG_CONNECTION_POOL_H_
+
+#include <functional>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace mcpreg::storage::pg {
+
+struct PoolOptions {
+  std::string conninfo;  // libpq connection string or URI
+  size_t max_connections = 16;
+  // Runs on every new connection (session settings, prepared statements).
+  std::function<void(pqxx::connection&)> on_connect;
+};
+
+class ConnectionPool {
+ public:
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();  // returns the connection, or drops it if discarded or closed
+
+    pqxx::connection& operator*() { return *connection_; }
+    pqxx::connection* operator->() { return connection_.get(); }
+    // The connection is unusable (it broke mid-call): do not reuse it.
+    void Discard() { discard_ = true; }
+
+   private:
+    friend class ConnectionPool;
+    Lease(ConnectionPool* pool, std::unique_ptr<pqxx::connection> c)
+        : pool_(pool), connection_(std::move(c)) {}
+
+    ConnectionPool* pool_;
+    std::unique_ptr<pqxx::connection> connection_;
+    bool discard_ = false;
+  };
+
+  explicit ConnectionPool(PoolOptions options);
+  ~ConnectionPool();  // leases must all have been returned
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // An idle connection, a new one if below the bound, or the next one given
+  // back before `deadline`. DEADLINE_EXCEEDED when none frees up in time;
+  // UNAVAILABLE when a new connection cannot be made.
+  absl::StatusOr<Lease> Borrow(absl::Time deadline);
+
+  struct Stats {
+    size_t open = 0;  // idle + leased
+    size_t idle = 0;
+    size_t waiting = 0;  // callers blocked in Borrow
+  };
+  Stats stats();
+
+ private:
+  void Return(std::unique_ptr<pqxx::connection> c, bool discard);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+
+  const PoolOptions options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  size_t open_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_CONNECTION_POOL_H_

@@ -1,0 +1,83 @@
+#include "migrations.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "pg_status.h"
+
+namespace mcpreg::storage::pg {
+namespace {
+
+// An arbitrary constant that names "mcpreg schema migration" among advisory
+// locks; every replica uses the same one.
+constexpr int64_t kMigrationLockKey = 0x6d6370726567;  // "mcpreg"
+
+constexpr char kCreateVersionTable[] = R"sql(
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+  ))sql";
+
+absl::StatusOr<int> MigrateLocked(pqxx::connection& c) {
+  {
+    pqxx::work txn(c);
+    txn.exec(kCreateVersionTable);
+    txn.commit();
+  }
+  int current = 0;
+  {
+    pqxx::nontransaction q(c);
+    current =
+        q.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0]
+            .as<int>();
+  }
+  const auto& all = AllMigrations();
+  const int newest = all.empty() ? 0 : all.back().version;
+  if (current > newest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database schema is at version ", current,
+        " but this plugin knows versions up to ", newest,
+        "; upgrade the plugin (a newer replica has migrated this database)"));
+  }
+  for (const Migration& m : all) {
+    if (m.version <= current) continue;
+    pqxx::work txn(c);
+    txn.exec(m.sql);
+    txn.exec_params(
+        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+        m.version, std::string(m.name));
+    txn.commit();
+    current = m.version;
+  }
+  return current;
+}
+
+}  // namespace
+
+absl::StatusOr<int> Migrate(ConnectionPool& pool, absl::Time deadline) {
+  absl::StatusOr<ConnectionPool::Lease> lease = pool.Borrow(deadline);
+  if (!lease.ok()) return lease.status();
+  pqxx::connection& c = **lease;
+  try {
+    // Session-level lock: held across the per-migration transactions.
+    pqxx::nontransaction(c).exec_params("SELECT pg_advisory_lock($1)",
+                                        kMigrationLockKey);
+    absl::StatusOr<int> version;
+    try {
+      version = MigrateLocked(c);
+    } catch (...) {
+      pqxx::nontransaction(c).exec_params("SELECT pg_advisory_unlock($1)",
+                                          kMigrationLockKey);
+      throw;
+    }
+    pqxx::nontransaction(c).exec_params("SELECT pg_advisory_unlock($1)",
+                                        kMigrationLockKey);
+    return version;
+  } catch (const std::exception& e) {
+    lease->Discard();  // releases any lock still held with the session
+    return StatusFromException(e, "applying database migrations");
+  }
+}
+
+}  // namespace mcpreg::storage::pg

@@ -1,0 +1,26 @@
+// The one place a libpqxx exception becomes an absl::Status, so every store
+// reports database trouble the same way: a lost connection is UNAVAILABLE
+// (retryable), a commit whose outcome is unknown says so, a statement timeout
+// is DEADLINE_EXCEEDED.
+#ifndef MCPREG_STORAGE_PG_PG_STATUS_H_
+#define MCPREG_STORAGE_PG_PG_STATUS_H_
+
+#include <exception>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace mcpreg::storage::pg {
+
+// `what` says what was being done ("registering mcp-server").
+absl::Status StatusFromException(const std::exception& e,
+                                 absl::string_view what);
+
+// True for failures where retrying the whole transaction is safe: the
+// database rolled it back (serialization failure, deadlock) or the connection
+// broke before COMMIT was sent.
+bool IsRetryable(const std::exception& e);
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_PG_STATUS_H_

@@ -1,0 +1,38 @@
+// Runs a unit of work in one database transaction with a leased connection,
+// bounded by the call's deadline, retrying only what is safe to retry
+// (rolled-back conflicts, a connection lost before COMMIT). A commit whose
+// outcome is unknown is reported, never retried blindly.
+#ifndef MCPREG_STORAGE_PG_TRANSACTION_H_
+#define MCPREG_STORAGE_PG_TRANSACTION_H_
+
+#include <functional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "connection_pool.h"
+
+namespace mcpreg::storage::pg {
+
+struct TransactionOptions {
+  absl::Time deadline = absl::InfiniteFuture();
+  int max_attempts = 4;
+  // Said in error messages: "registering pypi:ai-pypi-local:mcp-server".
+  std::string what = "database work";
+};
+
+// `work` returns a Status; a non-OK status rolls the transaction back and is
+// returned as is. Exceptions from libpqxx become statuses (pg_status.h).
+absl::Status RunTransaction(
+    ConnectionPool& pool, const TransactionOptions& options,
+    const std::function<absl::Status(pqxx::work&)>& work);
+
+// Read-only work outside an explicit transaction (one statement at a time).
+absl::Status RunReadOnly(
+    ConnectionPool& pool, const TransactionOptions& options,
+    const std::function<absl::Status(pqxx::nontransaction&)>& work);
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_TRANSACTION_H_

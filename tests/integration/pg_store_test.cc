@@ -1,0 +1,316 @@
+// storage/pg against a real PostgreSQL the test starts: migrations, the
+// register/unregister semantics, the registration race, append-only audit,
+// and the pool across a database restart.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "access_store.h"
+#include "audit_store.h"
+#include "connection_pool.h"
+#include "migrations.h"
+#include "pg_cluster.h"
+#include "server_store.h"
+#include "statements.h"
+
+namespace mcpreg::storage::pg {
+namespace {
+
+using ::testing::HasSubstr;
+
+testing::PgCluster* cluster = nullptr;
+
+class ClusterEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { cluster = new testing::PgCluster(); }
+  void TearDown() override {
+    delete cluster;
+    cluster = nullptr;
+  }
+};
+const auto* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new ClusterEnvironment);
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(20); }
+
+std::unique_ptr<ConnectionPool> NewPool(const std::string& conninfo,
+                                        size_t max = 8) {
+  PoolOptions options;
+  options.conninfo = conninfo;
+  options.max_connections = max;
+  options.on_connect = &PrepareAll;
+  return std::make_unique<ConnectionPool>(options);
+}
+
+// A fresh, migrated database per test.
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    db_ = absl::StrCat("t", getpid(), "_", n++);
+    conninfo_ = cluster->CreateDatabase(db_);
+    pool_ = NewPool(conninfo_);
+    ASSERT_TRUE(Migrate(*pool_, Soon()).ok());
+    servers_ = std::make_unique<ServerStore>(*pool_);
+  }
+
+  NewServerVersion Version(const std::string& version,
+                           const std::string& path = "") {
+    NewServerVersion v;
+    v.project_key = "ai-research";
+    v.name = "mcp-server";
+    v.display_name = "pypi:ai-pypi-local:mcp-server";
+    v.repo_key = "ai-pypi-local";
+    v.package_type = "pypi";
+    v.version = version;
+    v.repo_path = path.empty()
+                      ? absl::StrCat("org/project/mcp-server/", version,
+                                     "/mcp_server-", version, ".tar.gz")
+                      : path;
+    v.artifact_sha256 = std::string(64, 'a');
+    v.artifact_size = 123;
+    v.description = "demo";
+    v1::EnvironmentVariable env;
+    env.set_name("API_URL");
+    env.set_is_required(true);
+    v.environment_variables.push_back(env);
+    v.actor = "ci-bot";
+    return v;
+  }
+  AuditEvent Audit(const std::string& action) {
+    AuditEvent e;
+    e.actor = "ci-bot";
+    e.action = action;
+    e.project_key = "ai-research";
+    e.server = "pypi:ai-pypi-local:mcp-server";
+    e.decision = "ALLOW";
+    return e;
+  }
+  int64_t Count(const std::string& sql) {
+    auto lease = pool_->Borrow(Soon());
+    pqxx::nontransaction q(**lease);
+    return q.exec(sql)[0][0].as<int64_t>();
+  }
+
+  std::string db_;
+  std::string conninfo_;
+  std::unique_ptr<ConnectionPool> pool_;
+  std::unique_ptr<ServerStore> servers_;
+};
+
+TEST_F(PgStoreTest, MigrationsAreIdempotentAndRecorded) {
+  auto again = Migrate(*pool_, Soon());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, AllMigrations().back().version);
+  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"),
+            static_cast<int64_t>(AllMigrations().size()));
+}
+
+TEST_F(PgStoreTest, ConcurrentReplicasMigrateOneDatabaseSafely) {
+  const std::string fresh = cluster->CreateDatabase(db_ + "_fresh");
+  std::vector<std::thread> replicas;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&] {
+      auto pool = NewPool(fresh, 1);
+      if (Migrate(*pool, Soon()).ok()) ++ok;
+    });
+  }
+  for (auto& t : replicas) t.join();
+  EXPECT_EQ(ok.load(), 4);
+}
+
+TEST_F(PgStoreTest, RefusesADatabaseNewerThanThePlugin) {
+  ASSERT_EQ(cluster->Psql(
+                db_, "INSERT INTO schema_migrations VALUES (999, 'future')"),
+            0);
+  auto version = Migrate(*pool_, Soon());
+  EXPECT_EQ(version.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(version.status().message()),
+              HasSubstr("schema is at version 999"));
+}
+
+TEST_F(PgStoreTest, RegisterIsIdempotentAndVersionsBecomeLatest) {
+  auto first = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(*first);
+  auto retry = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_FALSE(*retry);
+
+  auto second = servers_->Register(Version("1.1.0"), Audit("register"), Soon());
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(*second);
+  auto server = servers_->Get("ai-research", "mcp-server", Soon());
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(server->latest_version(), "1.1.0");
+  ASSERT_EQ(server->versions_size(), 2);
+  EXPECT_EQ(server->versions(0).version(), "1.1.0");  // newest first
+  ASSERT_EQ(server->versions(1).environment_variables_size(), 1);
+  EXPECT_EQ(server->versions(1).environment_variables(0).name(), "API_URL");
+  EXPECT_TRUE(server->versions(1).environment_variables(0).is_required());
+  // Found by display name too.
+  EXPECT_TRUE(
+      servers_->Get("ai-research", "pypi:ai-pypi-local:mcp-server", Soon())
+          .ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action='register'"), 2);
+}
+
+TEST_F(PgStoreTest, SameVersionWithAnotherArtifactIsAlreadyExists) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  auto clash = servers_->Register(Version("1.0.0", "elsewhere/x-1.0.0.tar.gz"),
+                                  Audit("register"), Soon());
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(clash.status().message()),
+              HasSubstr("different artifact"));
+}
+
+TEST_F(PgStoreTest, SameNameFromAnotherRepositoryIsAlreadyExists) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  NewServerVersion other = Version("2.0.0");
+  other.repo_key = "other-pypi-local";
+  other.display_name = "pypi:other-pypi-local:mcp-server";
+  auto clash = servers_->Register(other, Audit("register"), Soon());
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(clash.status().message()),
+              HasSubstr("from repository 'ai-pypi-local'"));
+}
+
+TEST_F(PgStoreTest, ConcurrentRegistrationsOfOneNameYieldOneRecord) {
+  constexpr int kRacers = 12;
+  std::atomic<int> created{0}, existed{0}, failed{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&] {
+      auto r = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+      if (!r.ok()) {
+        ++failed;
+      } else if (*r) {
+        ++created;
+      } else {
+        ++existed;
+      }
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(existed.load(), kRacers - 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM servers"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 1);
+}
+
+TEST_F(PgStoreTest, UnregisterRemovesVersionsAndPoliciesAtOnce) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  ASSERT_TRUE(
+      servers_->Register(Version("1.1.0"), Audit("register"), Soon()).ok());
+  ASSERT_EQ(cluster->Psql(db_,
+                          "INSERT INTO tool_policies (server_id, mode, "
+                          "updated_by) SELECT id, 'ALLOW_ALL', 'x' FROM "
+                          "servers"),
+            0);
+  auto removed =
+      servers_->Unregister("ai-research", "pypi:ai-pypi-local:mcp-server",
+                           Audit("unregister"), Soon());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->name, "mcp-server");
+  EXPECT_EQ(removed->versions_removed, 2u);
+  EXPECT_EQ(Count("SELECT count(*) FROM servers"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM tool_policies"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action='unregister' "
+                  "AND server='pypi:ai-pypi-local:mcp-server'"),
+            1);
+  auto again = servers_->Unregister("ai-research", "mcp-server",
+                                    Audit("unregister"), Soon());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PgStoreTest, ListPagesByNameWithinReadableRepositories) {
+  for (const char* name : {"a-srv", "b-srv", "c-srv", "d-srv"}) {
+    NewServerVersion v = Version("1.0.0");
+    v.name = name;
+    v.display_name = absl::StrCat("pypi:ai-pypi-local:", name);
+    ASSERT_TRUE(servers_->Register(v, Audit("register"), Soon()).ok());
+  }
+  auto page = servers_->List("ai-research", {"ai-pypi-local"}, "", 3, Soon());
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->servers.size(), 3u);
+  EXPECT_EQ(page->last_name, "c-srv");
+  auto rest = servers_->List("ai-research", {"ai-pypi-local"}, page->last_name,
+                             3, Soon());
+  ASSERT_EQ(rest->servers.size(), 1u);
+  EXPECT_EQ(rest->servers[0].name(), "d-srv");
+  EXPECT_EQ(rest->last_name, "");
+  auto none = servers_->List("ai-research", {"someone-elses"}, "", 3, Soon());
+  EXPECT_TRUE(none->servers.empty());
+}
+
+TEST_F(PgStoreTest, AuditLogRefusesUpdateDeleteAndTruncate) {
+  ASSERT_TRUE(AppendAudit(*pool_, Audit("register"), Soon()).ok());
+  EXPECT_NE(cluster->Psql(db_, "UPDATE audit_log SET actor = 'mallory'"), 0);
+  EXPECT_NE(cluster->Psql(db_, "DELETE FROM audit_log"), 0);
+  EXPECT_NE(cluster->Psql(db_, "TRUNCATE audit_log"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE actor = 'ci-bot'"), 1);
+}
+
+TEST_F(PgStoreTest, PoolExhaustionWaitsUntilTheDeadline) {
+  auto pool = NewPool(conninfo_, 1);
+  auto held = pool->Borrow(Soon());
+  ASSERT_TRUE(held.ok());
+  const absl::Time start = absl::Now();
+  auto second = pool->Borrow(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
+}
+
+TEST_F(PgStoreTest, AccessTokensAndGrants) {
+  AccessStore access(*pool_);
+  auto id = access.CreateToken("ci-bot", std::string(64, 'b'), "ci",
+                               std::nullopt, Audit("token.create"), Soon());
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto found = access.FindToken(std::string(64, 'b'), Soon());
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->principal, "ci-bot");
+  EXPECT_FALSE((*found)->expires_at.has_value());
+  EXPECT_FALSE(*access.HasGrant("ci-bot", "ALLOW", "ai-research", Soon()));
+  ASSERT_TRUE(
+      access.Grant("ci-bot", "ALLOW", "ai-research", Audit("grant"), Soon())
+          .ok());
+  EXPECT_TRUE(*access.HasGrant("ci-bot", "ALLOW", "ai-research", Soon()));
+  EXPECT_FALSE(*access.HasGrant("ci-bot", "ALLOW", "other", Soon()));
+  ASSERT_TRUE(access.Grant("root", "ADMIN", "", Audit("grant"), Soon()).ok());
+  EXPECT_TRUE(*access.HasGrant("root", "READ", "anything", Soon()));
+  ASSERT_TRUE(access.RevokeToken(*id, Audit("token.revoke"), Soon()).ok());
+  EXPECT_TRUE((*access.FindToken(std::string(64, 'b'), Soon()))->revoked_at);
+  EXPECT_EQ(access.RevokeToken(9999, Audit("token.revoke"), Soon()).code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Restarts the cluster; ctest runs each test in a process of its own.
+TEST_F(PgStoreTest, DatabaseRestartIsUnavailableThenHeals) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  cluster->Stop("fast");
+  auto during = servers_->Register(Version("2.0.0"), Audit("register"), Soon());
+  EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable)
+      << during.status();
+  EXPECT_THAT(std::string(during.status().message()),
+              HasSubstr("nothing was written"));
+  cluster->Start();
+  auto after = servers_->Register(Version("2.0.0"), Audit("register"), Soon());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 2);
+}
+
+}  // namespace
+}  // namespace mcpreg::storage::pg
