@@ -104,6 +104,9 @@ typedef struct mcpreg_metadata_entry {
 
 /* Permissions the plugin asks an external access service about. */
 typedef enum mcpreg_permission {
+  /* Only identify the caller: decision ALLOW with the principal filled in,
+   * or UNAUTHENTICATED. */
+  MCPREG_PERMISSION_IDENTIFY = 0,
   MCPREG_PERMISSION_ALLOW = 1, /* ALLOW on a project's AI catalog */
   MCPREG_PERMISSION_READ = 2,  /* READ on a repository */
   MCPREG_PERMISSION_ADMIN = 3  /* platform administrator */
