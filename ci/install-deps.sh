@@ -13,6 +13,8 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: the embedded database, and tools the tests call
   postgresql-15 postgresql-contrib openssl curl
+  # the sample packages the quickstart seeds are run by the tests
+  python3 nodejs
 )
 
 missing=()

@@ -1,0 +1,410 @@
+// Repositories as folders under a storage root:
+//   <root>/.settings/<key>.json {"key","packageType","repoClass","projectKey"}
+//   <root>/<key>/<path>           the artifacts
+// Every artifact path is opened beneath its repository's folder with
+// OpenBeneath, so neither ".." nor a symlink can lead out of it.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "repository_store.h"
+#include "safe_path.h"
+#include "sha256.h"
+
+namespace mcpreg::storage {
+namespace {
+
+constexpr char kSettingsDir[] = ".settings";
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  void Reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  int fd_;
+};
+
+absl::Status SysError(absl::string_view what, int err) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+absl::Status ReadAll(int fd, size_t max_bytes, absl::string_view what,
+                     std::string* out) {
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError(what, errno);
+    if (n == 0) return absl::OkStatus();
+    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(what, " is larger than ", max_bytes, " bytes"));
+    }
+    out->append(buffer, static_cast<size_t>(n));
+  }
+}
+
+absl::Status WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
+  while (!bytes.empty()) {
+    const ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError(what, errno);
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Sha256Hex(int fd, absl::string_view what) {
+  Sha256 sha;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return SysError(what, errno);
+    if (n == 0) return sha.HexDigest();
+    sha.Update(buffer, static_cast<size_t>(n));
+  }
+}
+
+bool IsLowerAlnum(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+absl::Status CheckSettings(const RepositoryInfo& info) {
+  if (absl::Status s = CheckRepositoryKey(info.key, "key"); !s.ok()) return s;
+  if (info.package_type.empty() || info.package_type.size() > 31 ||
+      !IsLowerAlnum(info.package_type)) {
+    return absl::InvalidArgumentError(
+        "packageType: must be 1-31 lower-case letters or digits, e.g. npm, "
+        "pypi, docker");
+  }
+  if (info.repo_class != "local" && info.repo_class != "remote" &&
+      info.repo_class != "virtual") {
+    return absl::InvalidArgumentError(
+        "repoClass: must be one of local, remote, virtual");
+  }
+  if (info.project_key.size() > 127) {
+    return absl::InvalidArgumentError(
+        "projectKey: is longer than 127 characters");
+  }
+  return absl::OkStatus();
+}
+
+std::string SettingsJson(const RepositoryInfo& info) {
+  google::protobuf::Struct s;
+  auto& f = *s.mutable_fields();
+  f["key"].set_string_value(info.key);
+  f["packageType"].set_string_value(info.package_type);
+  f["repoClass"].set_string_value(info.repo_class);
+  f["projectKey"].set_string_value(info.project_key);
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(s, &json, options);
+  return json;
+}
+
+absl::StatusOr<RepositoryInfo> ParseSettings(absl::string_view json,
+                                             absl::string_view what) {
+  google::protobuf::Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &s)
+           .ok()) {
+    return absl::DataLossError(absl::StrCat(what, " is not valid JSON"));
+  }
+  const auto field = [&](const char* name) {
+    auto it = s.fields().find(name);
+    return it == s.fields().end() ? std::string() : it->second.string_value();
+  };
+  RepositoryInfo info{field("key"), field("packageType"), field("repoClass"),
+                      field("projectKey")};
+  if (absl::Status st = CheckSettings(info); !st.ok()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", st.message()));
+  }
+  return info;
+}
+
+class FilesystemRepositoryStore : public RepositoryStore {
+ public:
+  FilesystemRepositoryStore(std::string root, Fd root_fd, Fd settings_fd)
+      : root_(std::move(root)),
+        root_fd_(std::move(root_fd)),
+        settings_fd_(std::move(settings_fd)) {}
+
+  absl::StatusOr<RepositoryInfo> GetRepository(absl::string_view key) override {
+    if (absl::Status s = CheckRepositoryKey(key, "repoKey"); !s.ok()) {
+      return s;
+    }
+    const std::string file = absl::StrCat(key, ".json");
+    Fd fd(openat(settings_fd_.get(), file.c_str(),
+                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == ENOENT) {
+        return absl::NotFoundError(
+            absl::StrCat("repository '", key, "' does not exist"));
+      }
+      return SysError(absl::StrCat("settings of repository '", key, "'"),
+                      errno);
+    }
+    std::string json;
+    const std::string what = absl::StrCat("settings of repository '", key, "'");
+    if (absl::Status s = ReadAll(fd.get(), 1 << 20, what, &json); !s.ok()) {
+      return s;
+    }
+    return ParseSettings(json, what);
+  }
+
+  absl::Status CreateRepository(const RepositoryInfo& info) override {
+    if (absl::Status s = CheckSettings(info); !s.ok()) return s;
+    // The folder first: a repository whose settings exist always has one.
+    if (mkdirat(root_fd_.get(), info.key.c_str(), 0755) != 0 &&
+        errno != EEXIST) {
+      return SysError(absl::StrCat("creating folder of '", info.key, "'"),
+                      errno);
+    }
+    // Write aside, then link into place: link fails if the name exists, so
+    // two concurrent creators cannot both win and nobody sees half a file.
+    const std::string tmp = TempName(info.key);
+    const std::string file = absl::StrCat(info.key, ".json");
+    {
+      Fd fd(openat(settings_fd_.get(), tmp.c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (!fd.valid()) return SysError("writing repository settings", errno);
+      absl::Status s = WriteAll(fd.get(), SettingsJson(info), "settings");
+      if (s.ok() && fsync(fd.get()) != 0) s = SysError("fsync", errno);
+      if (!s.ok()) {
+        unlinkat(settings_fd_.get(), tmp.c_str(), 0);
+        return s;
+      }
+    }
+    const int rc = linkat(settings_fd_.get(), tmp.c_str(), settings_fd_.get(),
+                          file.c_str(), 0);
+    const int err = errno;
+    unlinkat(settings_fd_.get(), tmp.c_str(), 0);
+    if (rc != 0 && err == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("repository '", info.key, "' already exists"));
+    }
+    if (rc != 0) return SysError("saving repository settings", err);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<RepositoryInfo>> ListRepositories() override {
+    const int fd =
+        openat(settings_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return SysError("listing repositories", errno);
+    DIR* dir = fdopendir(fd);
+    if (dir == nullptr) {
+      close(fd);
+      return SysError("listing repositories", errno);
+    }
+    std::vector<std::string> keys;
+    while (dirent* entry = readdir(dir)) {
+      absl::string_view name = entry->d_name;
+      if (!absl::ConsumeSuffix(&name, ".json")) continue;
+      if (CheckRepositoryKey(name, "key").ok()) keys.emplace_back(name);
+    }
+    closedir(dir);
+    std::sort(keys.begin(), keys.end());
+    std::vector<RepositoryInfo> out;
+    for (const std::string& key : keys) {
+      absl::StatusOr<RepositoryInfo> info = GetRepository(key);
+      if (info.status().code() == absl::StatusCode::kNotFound) continue;
+      if (!info.ok()) return info.status();
+      out.push_back(std::move(*info));
+    }
+    return out;
+  }
+
+  absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
+                                            absl::string_view path) override {
+    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path);
+    if (!fd.ok()) return fd.status();
+    struct stat st;
+    if (fstat(fd->get(), &st) != 0) return SysError("stat", errno);
+    ArtifactStat out;
+    out.is_regular_file = S_ISREG(st.st_mode);
+    out.size = static_cast<uint64_t>(st.st_size);
+    if (out.is_regular_file) {
+      absl::StatusOr<std::string> digest =
+          Sha256Hex(fd->get(), absl::StrCat("'", path, "'"));
+      if (!digest.ok()) return digest.status();
+      out.sha256_hex = std::move(*digest);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
+                                           absl::string_view path,
+                                           size_t max_bytes) override {
+    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path);
+    if (!fd.ok()) return fd.status();
+    struct stat st;
+    if (fstat(fd->get(), &st) != 0) return SysError("stat", errno);
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("'", path, "' is not a file"));
+    }
+    std::string out;
+    if (absl::Status s =
+            ReadAll(fd->get(), max_bytes, absl::StrCat("'", path, "'"), &out);
+        !s.ok()) {
+      return s;
+    }
+    return out;
+  }
+
+  absl::Status WriteArtifact(absl::string_view repo_key, absl::string_view path,
+                             absl::string_view bytes) override {
+    if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
+    absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
+    if (!dir.ok()) return dir.status();
+    // Create the parent folders one by one, never following a symlink.
+    std::vector<std::string> parts = absl::StrSplit(path, '/');
+    Fd current = std::move(*dir);
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (mkdirat(current.get(), parts[i].c_str(), 0755) != 0 &&
+          errno != EEXIST) {
+        return SysError(absl::StrCat("creating '", parts[i], "'"), errno);
+      }
+      Fd next(openat(current.get(), parts[i].c_str(),
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("'", path, "': '", parts[i],
+                         "' is not a folder inside the "
+                         "repository"));
+      }
+      current = std::move(next);
+    }
+    const std::string tmp = TempName(parts.back());
+    Fd fd(openat(current.get(), tmp.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd.valid())
+      return SysError(absl::StrCat("writing '", path, "'"), errno);
+    absl::Status s = WriteAll(fd.get(), bytes, path);
+    if (s.ok() && fsync(fd.get()) != 0) s = SysError("fsync", errno);
+    if (s.ok() && renameat(current.get(), tmp.c_str(), current.get(),
+                           parts.back().c_str()) != 0) {
+      s = SysError(absl::StrCat("renaming into '", path, "'"), errno);
+    }
+    if (!s.ok()) unlinkat(current.get(), tmp.c_str(), 0);
+    return s;
+  }
+
+ private:
+  std::string TempName(absl::string_view base) {
+    return absl::StrCat(".", base, ".tmp.", getpid(), ".", counter_++);
+  }
+
+  absl::StatusOr<Fd> OpenRepositoryDir(absl::string_view repo_key) {
+    absl::StatusOr<RepositoryInfo> info = GetRepository(repo_key);
+    if (!info.ok()) return info.status();
+    const std::string key(repo_key);
+    Fd fd(openat(root_fd_.get(), key.c_str(),
+                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+      return SysError(absl::StrCat("folder of repository '", key, "'"), errno);
+    }
+    return fd;
+  }
+
+  absl::StatusOr<Fd> OpenArtifact(absl::string_view repo_key,
+                                  absl::string_view path) {
+    if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
+    absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
+    if (!dir.ok()) return dir.status();
+    absl::StatusOr<int> fd = OpenBeneath(dir->get(), path, O_RDONLY);
+    if (!fd.ok()) return fd.status();
+    return Fd(*fd);
+  }
+
+  const std::string root_;
+  const Fd root_fd_;
+  const Fd settings_fd_;
+  std::atomic<uint64_t> counter_{0};
+};
+
+}  // namespace
+
+absl::Status CheckRepositoryKey(absl::string_view key,
+                                absl::string_view field) {
+  if (key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  }
+  const bool ok =
+      key.size() <= 64 && std::isalnum(static_cast<unsigned char>(key[0])) &&
+      std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      });
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field,
+        ": must be 1-64 letters, digits, '.', '_' or '-', starting "
+        "with a letter or digit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RepositoryStore>> NewFilesystemRepositoryStore(
+    const std::string& root) {
+  if (root.empty()) return absl::InvalidArgumentError("is empty");
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot create '", root, "': ", ec.message()));
+  }
+  Fd root_fd(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) {
+    return SysError(absl::StrCat("cannot open '", root, "'"), errno);
+  }
+  if (mkdirat(root_fd.get(), kSettingsDir, 0755) != 0 && errno != EEXIST) {
+    return SysError(
+        absl::StrCat("cannot create '", root, "/", kSettingsDir, "'"), errno);
+  }
+  Fd settings_fd(openat(root_fd.get(), kSettingsDir,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!settings_fd.valid()) {
+    return SysError(absl::StrCat("cannot open '", root, "/", kSettingsDir, "'"),
+                    errno);
+  }
+  return std::unique_ptr<RepositoryStore>(new FilesystemRepositoryStore(
+      root, std::move(root_fd), std::move(settings_fd)));
+}
+
+}  // namespace mcpreg::storage

@@ -1,0 +1,150 @@
+#include "host_repository_store.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "safe_path.h"
+#include "sha256.h"
+
+namespace mcpreg::storage {
+namespace {
+
+mcpreg_str Str(absl::string_view s) { return {s.data(), s.size()}; }
+
+absl::Status HostError(int32_t code, absl::string_view what) {
+  if (code == MCPREG_STATUS_NOT_FOUND) {
+    return absl::NotFoundError(absl::StrCat(what, ": not found"));
+  }
+  if (code < 0 || code > MCPREG_STATUS_UNAUTHENTICATED) {
+    code = MCPREG_STATUS_UNKNOWN;
+  }
+  return absl::Status(
+      static_cast<absl::StatusCode>(code),
+      absl::StrCat(what, ": the host's storage failed (status ", code, ")"));
+}
+
+class HostRepositoryStore : public RepositoryStore {
+ public:
+  explicit HostRepositoryStore(const mcpreg_host_api* host) : host_(host) {}
+
+  absl::StatusOr<RepositoryInfo> GetRepository(absl::string_view key) override {
+    mcpreg_repository_info info{};
+    info.struct_size = sizeof(info);
+    const int32_t code =
+        host_->get_repository(host_->host_ctx_host_ptr, Str(key), &info);
+    if (code == MCPREG_STATUS_NOT_FOUND) {
+      return absl::NotFoundError(
+          absl::StrCat("repository '", key, "' does not exist"));
+    }
+    if (code != MCPREG_STATUS_OK) {
+      return HostError(code, absl::StrCat("repository '", key, "'"));
+    }
+    info.package_type[sizeof(info.package_type) - 1] = '\0';
+    info.repo_class[sizeof(info.repo_class) - 1] = '\0';
+    info.project_key[sizeof(info.project_key) - 1] = '\0';
+    return RepositoryInfo{std::string(key), info.package_type, info.repo_class,
+                          info.project_key};
+  }
+
+  absl::Status CreateRepository(const RepositoryInfo&) override {
+    return absl::UnimplementedError(
+        "repositories are managed by the host platform");
+  }
+
+  absl::StatusOr<std::vector<RepositoryInfo>> ListRepositories() override {
+    return absl::UnimplementedError(
+        "repositories are managed by the host platform");
+  }
+
+  absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
+                                            absl::string_view path) override {
+    if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
+    mcpreg_artifact_stat stat{};
+    stat.struct_size = sizeof(stat);
+    const int32_t code = host_->stat_artifact(host_->host_ctx_host_ptr,
+                                              Str(repo_key), Str(path), &stat);
+    if (code != MCPREG_STATUS_OK) {
+      return HostError(code, absl::StrCat("'", path, "' in '", repo_key, "'"));
+    }
+    stat.sha256_hex[sizeof(stat.sha256_hex) - 1] = '\0';
+    ArtifactStat out{stat.is_regular_file == 1, stat.size_bytes,
+                     stat.sha256_hex};
+    if (out.is_regular_file && out.sha256_hex.empty()) {
+      // The host does not know the digest: compute it by reading.
+      absl::StatusOr<std::string> digest = Sha256Hex(repo_key, path);
+      if (!digest.ok()) return digest.status();
+      out.sha256_hex = *digest;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
+                                           absl::string_view path,
+                                           size_t max_bytes) override {
+    if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
+    std::string out;
+    std::vector<uint8_t> buffer(1 << 16);
+    for (;;) {
+      size_t n = 0;
+      const int32_t code = host_->read_artifact(
+          host_->host_ctx_host_ptr, Str(repo_key), Str(path), out.size(),
+          buffer.data(), buffer.size(), &n);
+      if (code != MCPREG_STATUS_OK) {
+        return HostError(code,
+                         absl::StrCat("'", path, "' in '", repo_key, "'"));
+      }
+      if (n == 0) return out;
+      if (out.size() + n > max_bytes) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("'", path, "' is larger than ", max_bytes, " bytes"));
+      }
+      out.append(reinterpret_cast<const char*>(buffer.data()), n);
+    }
+  }
+
+  absl::Status WriteArtifact(absl::string_view, absl::string_view,
+                             absl::string_view) override {
+    return absl::UnimplementedError(
+        "artifacts are managed by the host platform");
+  }
+
+ private:
+  absl::StatusOr<std::string> Sha256Hex(absl::string_view repo_key,
+                                        absl::string_view path) {
+    Sha256 sha;
+    std::vector<uint8_t> buffer(1 << 16);
+    uint64_t offset = 0;
+    for (;;) {
+      size_t n = 0;
+      const int32_t code = host_->read_artifact(
+          host_->host_ctx_host_ptr, Str(repo_key), Str(path), offset,
+          buffer.data(), buffer.size(), &n);
+      if (code != MCPREG_STATUS_OK) {
+        return HostError(code,
+                         absl::StrCat("'", path, "' in '", repo_key, "'"));
+      }
+      if (n == 0) return sha.HexDigest();
+      sha.Update(buffer.data(), n);
+      offset += n;
+    }
+  }
+
+  const mcpreg_host_api* host_;
+};
+
+}  // namespace
+
+bool HostHasStorage(const mcpreg_host_api* host) {
+  return host != nullptr &&
+         MCPREG_ABI_HAS_FIELD(mcpreg_host_api, read_artifact,
+                              host->struct_size) &&
+         host->get_repository != nullptr && host->stat_artifact != nullptr &&
+         host->read_artifact != nullptr;
+}
+
+std::unique_ptr<RepositoryStore> NewHostRepositoryStore(
+    const mcpreg_host_api* host) {
+  return std::make_unique<HostRepositoryStore>(host);
+}
+
+}  // namespace mcpreg::storage

@@ -1,0 +1,69 @@
+// Where packages live: repositories (settings: package type, class, project)
+// holding artifacts at relative paths. Two backends: folders under a storage
+// root (built in) and the host platform's own storage (ABI callbacks).
+#ifndef MCPREG_STORAGE_REPO_REPOSITORY_STORE_H_
+#define MCPREG_STORAGE_REPO_REPOSITORY_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace mcpreg::storage {
+
+struct RepositoryInfo {
+  std::string key;
+  std::string package_type;  // "npm", "pypi", "docker", ...
+  std::string repo_class;    // "local", "remote" or "virtual"
+  std::string project_key;   // "" when assigned to no project
+};
+
+struct ArtifactStat {
+  bool is_regular_file = false;
+  uint64_t size = 0;
+  std::string sha256_hex;  // of the content; "" for folders
+};
+
+// Thread-safe. Every path argument is relative to its repository and is
+// refused (INVALID_ARGUMENT) unless it stays strictly beneath it.
+class RepositoryStore {
+ public:
+  virtual ~RepositoryStore() = default;
+
+  // NOT_FOUND when no repository has this key.
+  virtual absl::StatusOr<RepositoryInfo> GetRepository(
+      absl::string_view key) = 0;
+  // ALREADY_EXISTS when the key is taken; INVALID_ARGUMENT names the field.
+  virtual absl::Status CreateRepository(const RepositoryInfo& info) = 0;
+  // Sorted by key.
+  virtual absl::StatusOr<std::vector<RepositoryInfo>> ListRepositories() = 0;
+
+  // NOT_FOUND when the repository or the artifact is absent.
+  virtual absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
+                                                    absl::string_view path) = 0;
+  // RESOURCE_EXHAUSTED when the artifact is larger than `max_bytes`.
+  virtual absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
+                                                   absl::string_view path,
+                                                   size_t max_bytes) = 0;
+  // Creates parent folders; replaces atomically (readers see old or new).
+  virtual absl::Status WriteArtifact(absl::string_view repo_key,
+                                     absl::string_view path,
+                                     absl::string_view bytes) = 0;
+};
+
+// Repositories as folders: artifacts under `<root>/<key>/`, settings in
+// `<root>/.settings/<key>.json`. Creates `root` if missing.
+absl::StatusOr<std::unique_ptr<RepositoryStore>> NewFilesystemRepositoryStore(
+    const std::string& root);
+
+// INVALID_ARGUMENT unless `key` is a repository key: 1-64 characters of
+// letters, digits, '.', '_' and '-', starting with a letter or digit.
+absl::Status CheckRepositoryKey(absl::string_view key, absl::string_view field);
+
+}  // namespace mcpreg::storage
+
+#endif  // MCPREG_STORAGE_REPO_REPOSITORY_STORE_H_

@@ -1,0 +1,32 @@
+// Path hygiene for artifact paths that arrive in requests. Lexical checks
+// refuse anything that could name a file outside its repository before the
+// filesystem is touched; ResolveBeneath then opens the file so that even
+// symlinks cannot lead out.
+#ifndef MCPREG_STORAGE_REPO_SAFE_PATH_H_
+#define MCPREG_STORAGE_REPO_SAFE_PATH_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace mcpreg::storage {
+
+inline constexpr size_t kMaxPathBytes = 1024;
+inline constexpr size_t kMaxPathComponentBytes = 255;
+
+// OK when `path` is a clean relative path: non-empty, at most kMaxPathBytes,
+// valid UTF-8 without control characters, no leading '/', no backslash, no
+// drive letter, no empty, "." or ".." component, no percent-encoded '.', '/',
+// '\' or NUL. Errors are INVALID_ARGUMENT and start with `field`.
+absl::Status CheckRelativePath(absl::string_view path, absl::string_view field);
+
+// Opens `path` (already checked) beneath the directory `dir_fd`, refusing to
+// leave it through ".." or symlinks. Returns an owned file descriptor.
+// `flags` are open(2) flags (O_RDONLY, O_CREAT are fine; O_CLOEXEC is added).
+// NOT_FOUND when absent; PERMISSION_DENIED when resolution would escape.
+absl::StatusOr<int> OpenBeneath(int dir_fd, absl::string_view path, int flags,
+                                int mode = 0);
+
+}  // namespace mcpreg::storage
+
+#endif  // MCPREG_STORAGE_REPO_SAFE_PATH_H_

@@ -1,0 +1,217 @@
+// The built-in repository storage on a real filesystem: settings, artifacts,
+// and symlinks that try to lead out of a repository.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "repo/repository_store.h"
+#include "repo/safe_path.h"
+
+namespace mcpreg::storage {
+namespace {
+
+using ::testing::HasSubstr;
+
+class FilesystemRepositoryStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mcpreg-repo-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    root_ = dir_ + "/storage";
+    auto store = NewFilesystemRepositoryStore(root_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    ASSERT_TRUE(
+        store_->CreateRepository({"ai-pypi-local", "pypi", "local", "ai"})
+            .ok());
+  }
+  void TearDown() override {
+    std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+  }
+  void WriteFile(const std::string& path, const std::string& content) {
+    std::ofstream(path) << content;
+  }
+
+  std::string dir_;
+  std::string root_;
+  std::unique_ptr<RepositoryStore> store_;
+};
+
+TEST_F(FilesystemRepositoryStoreTest, RepositorySettingsRoundTrip) {
+  absl::StatusOr<RepositoryInfo> info = store_->GetRepository("ai-pypi-local");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->key, "ai-pypi-local");
+  EXPECT_EQ(info->package_type, "pypi");
+  EXPECT_EQ(info->repo_class, "local");
+  EXPECT_EQ(info->project_key, "ai");
+
+  ASSERT_TRUE(
+      store_->CreateRepository({"docker-remote", "docker", "remote", ""}).ok());
+  auto list = store_->ListRepositories();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].key, "ai-pypi-local");
+  EXPECT_EQ((*list)[1].key, "docker-remote");
+
+  // A second store on the same root sees the same repositories.
+  auto again = NewFilesystemRepositoryStore(root_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->GetRepository("docker-remote").ok());
+}
+
+TEST_F(FilesystemRepositoryStoreTest, CreateRefusesDuplicatesAndBadSettings) {
+  EXPECT_EQ(
+      store_->CreateRepository({"ai-pypi-local", "npm", "local", ""}).code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetRepository("ai-pypi-local")->package_type, "pypi");
+
+  absl::Status s = store_->CreateRepository({"../x", "npm", "local", ""});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("key"));
+  s = store_->CreateRepository({".settings", "npm", "local", ""});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  s = store_->CreateRepository({"r", "NPM!", "local", ""});
+  EXPECT_THAT(std::string(s.message()), HasSubstr("packageType"));
+  s = store_->CreateRepository({"r", "npm", "cloud", ""});
+  EXPECT_THAT(std::string(s.message()), HasSubstr("repoClass"));
+  EXPECT_EQ(store_->GetRepository("r").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, ConcurrentCreatesHaveOneWinner) {
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, exists{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      absl::Status s = store_->CreateRepository(
+          {"raced", i % 2 ? "npm" : "pypi", "local", ""});
+      if (s.ok()) ++created;
+      if (s.code() == absl::StatusCode::kAlreadyExists) ++exists;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(exists.load(), 7);
+  EXPECT_TRUE(store_->GetRepository("raced").ok());
+}
+
+TEST_F(FilesystemRepositoryStoreTest, WriteStatAndReadAnArtifact) {
+  ASSERT_TRUE(
+      store_->WriteArtifact("ai-pypi-local", "org/p/1.0/a.tgz", "abc").ok());
+  auto stat = store_->StatArtifact("ai-pypi-local", "org/p/1.0/a.tgz");
+  ASSERT_TRUE(stat.ok()) << stat.status();
+  EXPECT_TRUE(stat->is_regular_file);
+  EXPECT_EQ(stat->size, 3u);
+  EXPECT_EQ(stat->sha256_hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 3),
+            "abc");
+  EXPECT_EQ(store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 2)
+                .status()
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+
+  auto folder = store_->StatArtifact("ai-pypi-local", "org/p");
+  ASSERT_TRUE(folder.ok());
+  EXPECT_FALSE(folder->is_regular_file);
+
+  // Overwrite is atomic and leaves no temporary files behind.
+  ASSERT_TRUE(
+      store_->WriteArtifact("ai-pypi-local", "org/p/1.0/a.tgz", "xy").ok());
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 10),
+            "xy");
+  EXPECT_EQ(std::system(absl::StrCat("test -z \"$(ls -A '", root_,
+                                     "/ai-pypi-local/org/p/1.0' | grep tmp)\"")
+                            .c_str()),
+            0);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, MissingThingsAreNotFound) {
+  EXPECT_EQ(store_->GetRepository("nope").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->StatArtifact("nope", "a.tgz").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->StatArtifact("ai-pypi-local", "a/b.tgz").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->WriteArtifact("nope", "a.tgz", "x").code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, TraversalIsRefusedBeforeTouchingDisk) {
+  WriteFile(root_ + "/secret.txt", "top secret");
+  for (const char* path : {"../secret.txt", "/etc/passwd", "a/../../secret.txt",
+                           "..\\secret.txt", "%2e%2e/secret.txt"}) {
+    EXPECT_EQ(store_->StatArtifact("ai-pypi-local", path).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << path;
+    EXPECT_EQ(store_->ReadArtifact("ai-pypi-local", path, 100).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << path;
+    EXPECT_EQ(store_->WriteArtifact("ai-pypi-local", path, "x").code(),
+              absl::StatusCode::kInvalidArgument)
+        << path;
+  }
+}
+
+TEST_F(FilesystemRepositoryStoreTest,
+       SymlinksThatLeaveTheRepositoryAreRefused) {
+  const std::string repo = root_ + "/ai-pypi-local";
+  WriteFile(dir_ + "/outside.txt", "outside");
+  ASSERT_TRUE(store_->CreateRepository({"other", "npm", "local", ""}).ok());
+  ASSERT_TRUE(store_->WriteArtifact("other", "x.tgz", "other repo").ok());
+  ASSERT_EQ(symlink((dir_ + "/outside.txt").c_str(),
+                    (repo + "/absolute-link.tgz").c_str()),
+            0);
+  ASSERT_EQ(symlink("../../outside.txt", (repo + "/relative-link.tgz").c_str()),
+            0);
+  ASSERT_EQ(symlink("../other", (repo + "/sibling").c_str()), 0);
+  ASSERT_EQ(symlink("/etc", (repo + "/etc").c_str()), 0);
+  for (const char* path : {"absolute-link.tgz", "relative-link.tgz",
+                           "sibling/x.tgz", "etc/passwd"}) {
+    auto stat = store_->StatArtifact("ai-pypi-local", path);
+    EXPECT_EQ(stat.status().code(), absl::StatusCode::kPermissionDenied)
+        << path << ": " << stat.status();
+    EXPECT_FALSE(store_->ReadArtifact("ai-pypi-local", path, 100).ok()) << path;
+  }
+  // Writing through a symlinked folder is refused too.
+  EXPECT_FALSE(
+      store_->WriteArtifact("ai-pypi-local", "sibling/y.tgz", "x").ok());
+  EXPECT_FALSE(store_->StatArtifact("other", "y.tgz").ok());
+}
+
+TEST_F(FilesystemRepositoryStoreTest, SymlinksInsideTheRepositoryResolve) {
+  ASSERT_TRUE(store_->WriteArtifact("ai-pypi-local", "v1/a.tgz", "abc").ok());
+  const std::string repo = root_ + "/ai-pypi-local";
+  ASSERT_EQ(symlink("v1/a.tgz", (repo + "/latest.tgz").c_str()), 0);
+  auto stat = store_->StatArtifact("ai-pypi-local", "latest.tgz");
+  ASSERT_TRUE(stat.ok()) << stat.status();
+  EXPECT_EQ(stat->size, 3u);
+}
+
+TEST(OpenBeneathTest, RefusesEscapesAtTheKernel) {
+  char tmpl[] = "/tmp/mcpreg-beneath-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_EQ(mkdir((dir + "/inner").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("..", (dir + "/inner/up").c_str()), 0);
+  const int fd = open((dir + "/inner").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(OpenBeneath(fd, "up/inner", O_RDONLY).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(OpenBeneath(fd, "missing", O_RDONLY).status().code(),
+            absl::StatusCode::kNotFound);
+  close(fd);
+  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+}
+
+}  // namespace
+}  // namespace mcpreg::storage
