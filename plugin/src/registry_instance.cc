@@ -5,8 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "handlers/admin_handlers.h"
 #include "handlers/health_handler.h"
 #include "handlers/plugin_info_handler.h"
+#include "handlers/register_handler.h"
+#include "handlers/server_handlers.h"
+#include "mcpreg/v1/admin.pb.h"
 #include "mcpreg/v1/registry.pb.h"
 
 namespace mcpreg {
@@ -28,6 +32,14 @@ absl::StatusOr<std::unique_ptr<sdk::PluginInstance>> RegistryInstance::Create(
   if (!config.ok()) return config.status();
   std::unique_ptr<RegistryInstance> instance(
       new RegistryInstance(host, *config));
+  // Without a database the instance only identifies itself (GetPluginInfo,
+  // health): enough for ABI tests and for probing a host's wiring.
+  if (!config->database().conninfo().empty()) {
+    absl::StatusOr<std::unique_ptr<RegistryServices>> services =
+        OpenRegistryServices(host, *config);
+    if (!services.ok()) return services.status();
+    instance->services_ = std::move(*services);
+  }
   instance->AddHandlers();
   instance->log().Info(absl::StrCat(
       "mcpreg instance ready: ", config->worker_threads(), " workers"));
@@ -58,14 +70,70 @@ void RegistryInstance::AddHandlers() {
         return HandleGetPluginInfo(MethodNames(), ctx, request);
       });
 
-  const std::vector<std::string> services = {registry->full_name(),
-                                             health->full_name()};
+  std::vector<std::string> services = {registry->full_name(),
+                                       health->full_name()};
+  if (services_ != nullptr) {
+    AddRegistryHandlers();
+    AddAdminHandlers();
+    services.push_back("mcpreg.v1.McpRegistryAdmin");
+  }
   AddMethod<HealthCheckRequest, HealthCheckResponse>(
       health->FindMethodByName("Check"),
       [services](const sdk::CallContext& ctx,
                  const HealthCheckRequest& request) {
         return HandleHealthCheck(services, ctx, request);
       });
+}
+
+namespace {
+
+// Binds a handler taking the services to the SDK's typed method signature.
+template <typename Request, typename Response>
+std::function<absl::StatusOr<Response>(const sdk::CallContext&, const Request&)>
+Bind(RegistryServices* services,
+     absl::StatusOr<Response> (*handler)(RegistryServices&,
+                                         const sdk::CallContext&,
+                                         const Request&)) {
+  return
+      [services, handler](const sdk::CallContext& ctx, const Request& request) {
+        return handler(*services, ctx, request);
+      };
+}
+
+}  // namespace
+
+void RegistryInstance::AddRegistryHandlers() {
+  const auto* registry =
+      v1::GetPluginInfoRequest::descriptor()->file()->FindServiceByName(
+          "McpRegistry");
+  RegistryServices* s = services_.get();
+  AddMethod(registry->FindMethodByName("RegisterCustomServer"),
+            Bind(s, &HandleRegisterCustomServer));
+  AddMethod(registry->FindMethodByName("UnregisterCustomServer"),
+            Bind(s, &HandleUnregisterCustomServer));
+  AddMethod(registry->FindMethodByName("GetServer"), Bind(s, &HandleGetServer));
+  AddMethod(registry->FindMethodByName("ListServers"),
+            Bind(s, &HandleListServers));
+}
+
+void RegistryInstance::AddAdminHandlers() {
+  const auto* admin = v1::Repository::descriptor()->file()->FindServiceByName(
+      "McpRegistryAdmin");
+  RegistryServices* s = services_.get();
+  AddMethod(admin->FindMethodByName("CreateRepository"),
+            Bind(s, &HandleCreateRepository));
+  AddMethod(admin->FindMethodByName("ListRepositories"),
+            Bind(s, &HandleListRepositories));
+  AddMethod(admin->FindMethodByName("CreateToken"),
+            Bind(s, &HandleCreateToken));
+  AddMethod(admin->FindMethodByName("RevokeToken"),
+            Bind(s, &HandleRevokeToken));
+  AddMethod(admin->FindMethodByName("ListTokens"), Bind(s, &HandleListTokens));
+  AddMethod(admin->FindMethodByName("GrantPermission"),
+            Bind(s, &HandleGrantPermission));
+  AddMethod(admin->FindMethodByName("RevokePermission"),
+            Bind(s, &HandleRevokePermission));
+  AddMethod(admin->FindMethodByName("ListGrants"), Bind(s, &HandleListGrants));
 }
 
 }  // namespace mcpreg

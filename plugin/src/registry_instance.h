@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "mcpreg/config/v1/plugin_config.pb.h"
 #include "plugin_config.h"
+#include "registry_services.h"
 #include "sdk/plugin_instance.h"
 
 namespace mcpreg {
@@ -25,8 +26,12 @@ class RegistryInstance : public sdk::PluginInstance {
   RegistryInstance(const mcpreg_host_api* host,
                    const config::v1::PluginConfig& config);
   void AddHandlers();
+  void AddRegistryHandlers();
+  void AddAdminHandlers();
 
   config::v1::PluginConfig config_;
+  // Null without a database: only GetPluginInfo and health are served then.
+  std::unique_ptr<RegistryServices> services_;
 };
 
 }  // namespace mcpreg

@@ -1,0 +1,55 @@
+#include "access_token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace mcpreg::authz {
+
+absl::StatusOr<std::string> GenerateAccessToken() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    return absl::InternalError("the system random generator failed");
+  }
+  std::string encoded;
+  absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)),
+      &encoded);
+  return absl::StrCat("mcpreg_", encoded);
+}
+
+std::string TokenSha256Hex(absl::string_view token) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(),
+             nullptr);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() &&
+         CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+absl::StatusOr<std::string> BearerToken(const Metadata& metadata) {
+  for (const auto& [key, value] : metadata) {
+    if (key != "authorization") continue;
+    absl::string_view v = absl::StripAsciiWhitespace(value);
+    if (v.size() > 7 && absl::StartsWithIgnoreCase(v, "bearer ")) {
+      absl::string_view token = absl::StripAsciiWhitespace(v.substr(7));
+      if (!token.empty() && token.size() <= 512) return std::string(token);
+    }
+    return absl::UnauthenticatedError(
+        "the authorization header must be 'Bearer <token>'");
+  }
+  return absl::UnauthenticatedError(
+      "no credentials: send 'authorization: Bearer <token>'");
+}
+
+}  // namespace mcpreg::authz

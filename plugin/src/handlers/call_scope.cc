@@ -1,0 +1,94 @@
+#include "handlers/call_scope.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "audit_store.h"
+
+namespace mcpreg {
+namespace {
+
+// Work that outlives its caller is wasted: without a deadline from the host,
+// bound it anyway.
+constexpr absl::Duration kDefaultDeadline = absl::Seconds(30);
+
+std::string NewRequestId() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof(bytes));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+}  // namespace
+
+CallScope::CallScope(RegistryServices& services, const sdk::CallContext& ctx,
+                     std::string action)
+    : services_(services), ctx_(ctx), action_(std::move(action)) {
+  deadline_ = std::min(ctx.deadline(), absl::Now() + kDefaultDeadline);
+  request_id_ = std::string(ctx.Header("x-request-id"));
+  if (request_id_.empty() || request_id_.size() > 128) {
+    request_id_ = NewRequestId();
+  }
+}
+
+std::string CallScope::ProjectKey(const std::string& from_request) const {
+  if (!from_request.empty()) return from_request;
+  return std::string(ctx_.Header("jfrog-project-key"));
+}
+
+storage::pg::AuditEvent CallScope::Audit(const authz::Principal& principal,
+                                         const std::string& project_key,
+                                         const std::string& server) const {
+  storage::pg::AuditEvent e;
+  e.actor = principal.name;
+  e.action = action_;
+  e.project_key = project_key;
+  e.server = server;
+  e.decision = "ALLOW";
+  e.request_id = request_id_;
+  return e;
+}
+
+void CallScope::AuditDenial(const std::string& actor,
+                            const std::string& project_key,
+                            const std::string& server,
+                            const absl::Status& why) {
+  storage::pg::AuditEvent e =
+      Audit(authz::Principal{actor}, project_key, server);
+  e.decision = "DENY";
+  e.reason = std::string(why.message());
+  absl::Status written =
+      storage::pg::AppendAudit(*services_.pool, e, deadline_);
+  if (!written.ok()) {
+    services_.log.Warning(absl::StrCat("could not audit a denial of ", action_,
+                                       ": ", written.message()));
+  }
+}
+
+absl::StatusOr<authz::Principal> CallScope::Authenticate(
+    const std::string& project_key, const std::string& server) {
+  absl::StatusOr<authz::Principal> principal =
+      services_.authorizer->Authenticate(ctx_.metadata(), deadline_);
+  if (principal.status().code() == absl::StatusCode::kUnauthenticated) {
+    AuditDenial("anonymous", project_key, server, principal.status());
+  }
+  return principal;
+}
+
+absl::Status CallScope::Require(const authz::Principal& principal,
+                                authz::Permission permission,
+                                const std::string& resource,
+                                const std::string& project_key,
+                                const std::string& server) {
+  absl::Status status = services_.authorizer->Require(
+      principal, ctx_.metadata(), permission, resource, deadline_);
+  if (status.code() == absl::StatusCode::kPermissionDenied ||
+      status.code() == absl::StatusCode::kUnauthenticated) {
+    AuditDenial(principal.name, project_key, server, status);
+  }
+  return status;
+}
+
+}  // namespace mcpreg

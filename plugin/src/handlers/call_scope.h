@@ -1,0 +1,56 @@
+// What every registry handler does first: work out the deadline, request id
+// and project, identify the caller, and check a permission — auditing each
+// refusal, since the audit log records every denial.
+#ifndef MCPREG_PLUGIN_SRC_HANDLERS_CALL_SCOPE_H_
+#define MCPREG_PLUGIN_SRC_HANDLERS_CALL_SCOPE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "authorizer.h"
+#include "registry_services.h"
+#include "sdk/call_context.h"
+
+namespace mcpreg {
+
+class CallScope {
+ public:
+  CallScope(RegistryServices& services, const sdk::CallContext& ctx,
+            std::string action);
+
+  absl::Time deadline() const { return deadline_; }
+  const std::string& request_id() const { return request_id_; }
+  const authz::Metadata& metadata() const { return ctx_.metadata(); }
+
+  // The project from the request, or the "jfrog-project-key" header.
+  std::string ProjectKey(const std::string& from_request) const;
+
+  // The caller; an unauthenticated call is audited as a denial.
+  absl::StatusOr<authz::Principal> Authenticate(const std::string& project_key,
+                                                const std::string& server);
+  // OK or the refusal (audited). `server` and `project_key` go in the audit.
+  absl::Status Require(const authz::Principal& principal,
+                       authz::Permission permission,
+                       const std::string& resource,
+                       const std::string& project_key,
+                       const std::string& server);
+
+  // An audit event for this call, decision ALLOW, to fill in and append.
+  storage::pg::AuditEvent Audit(const authz::Principal& principal,
+                                const std::string& project_key,
+                                const std::string& server) const;
+
+ private:
+  void AuditDenial(const std::string& actor, const std::string& project_key,
+                   const std::string& server, const absl::Status& why);
+
+  RegistryServices& services_;
+  const sdk::CallContext& ctx_;
+  std::string action_;
+  absl::Time deadline_;
+  std::string request_id_;
+};
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_HANDLERS_CALL_SCOPE_H_

@@ -1,0 +1,142 @@
+#include "handlers/register_handler.h"
+
+#include "absl/strings/str_cat.h"
+#include "handlers/call_scope.h"
+#include "handlers/repository_checks.h"
+#include "repo/package_manifest.h"
+#include "validation/register_validation.h"
+
+namespace mcpreg {
+namespace {
+
+std::string FileName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Reads the package's own manifest and checks it against the request and the
+// repository: the name when none was given, the version, the package type.
+absl::StatusOr<storage::PackageManifest> ReadManifest(
+    RegistryServices& services, const storage::RepositoryInfo& repo,
+    const v1::RegisterCustomServerRequest& request) {
+  const auto& artifact = request.repo_artifact_info();
+  absl::StatusOr<std::string> bytes = services.repositories->ReadArtifact(
+      artifact.repo_key(), artifact.repo_path(), services.max_artifact_bytes);
+  if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "repoArtifactInfo.repoPath: the package is larger than the ",
+        services.max_artifact_bytes >> 20, " MiB this registry reads"));
+  }
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<storage::PackageManifest> manifest =
+      storage::ReadPackageManifest(FileName(artifact.repo_path()), *bytes);
+  if (!manifest.ok()) {
+    return absl::Status(manifest.status().code(),
+                        absl::StrCat("repoArtifactInfo.repoPath: ",
+                                     manifest.status().message()));
+  }
+  if (manifest->package_type != repo.package_type) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("repoArtifactInfo.repoPath: is a ", manifest->package_type,
+                     " package (", manifest->format, ") but repository '",
+                     repo.key, "' holds ", repo.package_type, " packages"));
+  }
+  const std::string& version = request.mcp_server_info().version();
+  if (!manifest->version.empty() && manifest->version != version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mcpServerInfo.version: '", version,
+                     "' does not match the package's own version '",
+                     manifest->version, "'"));
+  }
+  return manifest;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::RegisterCustomServerRequest& request) {
+  if (absl::Status s = ValidateRegisterRequest(request); !s.ok()) return s;
+  CallScope scope(services, ctx, "register");
+  const std::string& project = request.project_key();
+  const auto& artifact = request.repo_artifact_info();
+  const auto& info = request.mcp_server_info();
+
+  absl::StatusOr<authz::Principal> principal =
+      scope.Authenticate(project, request.name());
+  if (!principal.ok()) return principal.status();
+  if (absl::Status s = scope.Require(*principal, authz::Permission::kAllow,
+                                     project, project, request.name());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          scope.Require(*principal, authz::Permission::kRead,
+                        artifact.repo_key(), project, request.name());
+      !s.ok()) {
+    return s;
+  }
+
+  absl::StatusOr<storage::RepositoryInfo> repo = CheckRegistrableRepository(
+      *services.repositories, artifact.repo_key(), project);
+  if (!repo.ok()) return repo.status();
+  absl::StatusOr<storage::ArtifactStat> stat =
+      CheckArtifactFile(*services.repositories, artifact.repo_key(),
+                        artifact.repo_path(), "repoArtifactInfo.repoPath");
+  if (!stat.ok()) return stat.status();
+  if (!artifact.readme_path().empty()) {
+    absl::StatusOr<storage::ArtifactStat> readme = CheckArtifactFile(
+        *services.repositories, artifact.repo_key(), artifact.readme_path(),
+        "repoArtifactInfo.readmePath");
+    if (!readme.ok()) return readme.status();
+  }
+  absl::StatusOr<storage::PackageManifest> manifest =
+      ReadManifest(services, *repo, request);
+  if (!manifest.ok()) return manifest.status();
+
+  const std::string name =
+      request.name().empty() ? manifest->name : request.name();
+  if (absl::Status s = ValidateServerName(
+          name, request.name().empty() ? "repoArtifactInfo.repoPath" : "name");
+      !s.ok()) {
+    return s;
+  }
+
+  storage::pg::NewServerVersion v;
+  v.project_key = project;
+  v.name = name;
+  v.display_name = absl::StrCat(repo->package_type, ":", repo->key, ":", name);
+  v.repo_key = repo->key;
+  v.package_type = repo->package_type;
+  v.version = info.version();
+  v.repo_path = artifact.repo_path();
+  v.readme_path = artifact.readme_path();
+  v.artifact_sha256 = stat->sha256_hex;
+  v.artifact_size = stat->size;
+  v.description = info.description();
+  v.environment_variables.assign(info.environment_variables().begin(),
+                                 info.environment_variables().end());
+  v.runtime_arguments.assign(info.runtime_arguments().begin(),
+                             info.runtime_arguments().end());
+  v.actor = principal->name;
+  storage::pg::AuditEvent audit =
+      scope.Audit(*principal, project, v.display_name);
+  audit.details_json =
+      absl::StrCat("{\"version\":\"", v.version, "\",\"sha256\":\"",
+                   v.artifact_sha256, "\"}");
+
+  absl::StatusOr<bool> created =
+      services.servers->Register(v, audit, scope.deadline());
+  if (!created.ok()) return created.status();
+  absl::StatusOr<v1::Server> server =
+      services.servers->Get(project, name, scope.deadline());
+  if (!server.ok()) return server.status();
+
+  v1::RegisterCustomServerResponse response;
+  *response.mutable_server() = std::move(*server);
+  response.set_version(v.version);
+  response.set_created(*created);
+  return response;
+}
+
+}  // namespace mcpreg

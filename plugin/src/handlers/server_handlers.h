@@ -1,0 +1,26 @@
+// UnregisterCustomServer, GetServer and ListServers.
+#ifndef MCPREG_PLUGIN_SRC_HANDLERS_SERVER_HANDLERS_H_
+#define MCPREG_PLUGIN_SRC_HANDLERS_SERVER_HANDLERS_H_
+
+#include "absl/status/statusor.h"
+#include "mcpreg/v1/registry.pb.h"
+#include "registry_services.h"
+#include "sdk/call_context.h"
+
+namespace mcpreg {
+
+absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::UnregisterCustomServerRequest& request);
+
+absl::StatusOr<v1::Server> HandleGetServer(RegistryServices& services,
+                                           const sdk::CallContext& ctx,
+                                           const v1::GetServerRequest& request);
+
+absl::StatusOr<v1::ListServersResponse> HandleListServers(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::ListServersRequest& request);
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_HANDLERS_SERVER_HANDLERS_H_

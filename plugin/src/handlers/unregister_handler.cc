@@ -1,0 +1,44 @@
+// UnregisterCustomServer: removes the metadata and policies in one
+// transaction; the artifact stays in storage.
+#include "absl/strings/str_cat.h"
+#include "handlers/call_scope.h"
+#include "handlers/server_handlers.h"
+#include "validation/register_validation.h"
+
+namespace mcpreg {
+
+absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::UnregisterCustomServerRequest& request) {
+  CallScope scope(services, ctx, "unregister");
+  const std::string project = scope.ProjectKey(request.project_key());
+  if (absl::Status s = ValidateProjectKey(project, "projectKey"); !s.ok()) {
+    return s;
+  }
+  if (request.name().empty()) {
+    return absl::InvalidArgumentError("name: is required");
+  }
+  if (request.name().size() > 512) {
+    return absl::InvalidArgumentError("name: at most 512 bytes");
+  }
+  absl::StatusOr<authz::Principal> principal =
+      scope.Authenticate(project, request.name());
+  if (!principal.ok()) return principal.status();
+  if (absl::Status s = scope.Require(*principal, authz::Permission::kAllow,
+                                     project, project, request.name());
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<storage::pg::UnregisterResult> removed =
+      services.servers->Unregister(project, request.name(),
+                                   scope.Audit(*principal, project, ""),
+                                   scope.deadline());
+  if (!removed.ok()) return removed.status();
+  v1::UnregisterCustomServerResponse response;
+  response.set_name(removed->name);
+  response.set_display_name(removed->display_name);
+  response.set_versions_removed(removed->versions_removed);
+  return response;
+}
+
+}  // namespace mcpreg

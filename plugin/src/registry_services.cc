@@ -1,0 +1,173 @@
+#include "registry_services.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "access_token.h"
+#include "host_authorizer.h"
+#include "migrations.h"
+#include "pg_authorizer.h"
+#include "repo/host_repository_store.h"
+#include "repo/sample_packages.h"
+#include "statements.h"
+
+namespace mcpreg {
+namespace {
+
+// Writes the first admin token where only the operator can read it, once:
+// O_EXCL refuses to overwrite a token file nobody collected.
+absl::Status WriteTokenFile(const std::string& path, const std::string& token) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("bootstrap.adminTokenFile: cannot create ", path,
+                     " (it must not exist yet): ", strerror(errno)));
+  }
+  const std::string line = token + "\n";
+  const bool ok =
+      write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(fd);
+  if (!ok) return absl::InternalError("bootstrap: could not write the token");
+  return absl::OkStatus();
+}
+
+absl::Status Bootstrap(RegistryServices& s,
+                       const config::v1::BootstrapConfig& config,
+                       absl::Time deadline) {
+  if (config.admin_token_file().empty()) return absl::OkStatus();
+  auto any = s.access->AnyPrincipal(deadline);
+  if (!any.ok()) return any.status();
+  if (*any) return absl::OkStatus();  // bootstrapped before
+  const std::string admin =
+      config.admin_principal().empty() ? "admin" : config.admin_principal();
+  auto token = authz::GenerateAccessToken();
+  if (!token.ok()) return token.status();
+  storage::pg::AuditEvent audit;
+  audit.actor = "bootstrap";
+  audit.action = "bootstrap";
+  audit.decision = "ALLOW";
+  audit.reason = absl::StrCat("first admin principal '", admin, "'");
+  // The file first: a token nobody can collect would lock the operator out.
+  if (absl::Status st = WriteTokenFile(config.admin_token_file(), *token);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = s.access->Grant(admin, "ADMIN", "", audit, deadline);
+      !st.ok()) {
+    return st;
+  }
+  auto id = s.access->CreateToken(admin, authz::TokenSha256Hex(*token),
+                                  "bootstrap admin token", std::nullopt, audit,
+                                  deadline);
+  if (!id.ok()) return id.status();
+  s.log.Info(absl::StrCat("bootstrapped principal '", admin,
+                          "' with the ADMIN role; its token is in ",
+                          config.admin_token_file()));
+  return absl::OkStatus();
+}
+
+// The brief's two example registrations must work as written.
+absl::Status SeedQuickstart(RegistryServices& s) {
+  const storage::RepositoryInfo repos[] = {
+      {"ai-pypi-local", "pypi", "local", "ai-research"},
+      {"ai-npm-local", "npm", "local", "ai-research"},
+  };
+  for (const auto& repo : repos) {
+    absl::Status st = s.repositories->CreateRepository(repo);
+    if (!st.ok() && st.code() != absl::StatusCode::kAlreadyExists) return st;
+  }
+  struct Sample {
+    const char* repo;
+    const char* path;
+    std::string bytes;
+  };
+  const Sample samples[] = {
+      {"ai-pypi-local", "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz",
+       storage::BuildSdist("mcp-server", "1.0.0",
+                           "Example MCP server for the mcpreg quickstart")},
+      {"ai-pypi-local", "org/project/mcp-server/1.0.0/README.md",
+       "# mcp-server\n\nExample MCP server (PyPI sdist) for the quickstart.\n"},
+      {"ai-npm-local", "org/project/simple-mcp/1.0.0/simple-mcp-1.0.0.tgz",
+       storage::BuildNpmTarball(
+           "simple-mcp", "1.0.0",
+           "Example MCP server for the mcpreg quickstart")},
+      {"ai-npm-local", "org/project/simple-mcp/1.0.0/README.md",
+       "# simple-mcp\n\nExample MCP server (npm) for the quickstart.\n"},
+  };
+  for (const Sample& sample : samples) {
+    if (s.repositories->StatArtifact(sample.repo, sample.path).ok()) continue;
+    if (absl::Status st = s.repositories->WriteArtifact(
+            sample.repo, sample.path, sample.bytes);
+        !st.ok()) {
+      return st;
+    }
+  }
+  s.log.Info(
+      "quickstart data ready: project ai-research, repositories "
+      "ai-pypi-local and ai-npm-local, sample packages");
+  return absl::OkStatus();
+}
+
+absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
+    const mcpreg_host_api* host, const config::v1::PluginConfig& config) {
+  auto s = std::make_unique<RegistryServices>(host);
+  const auto& db = config.database();
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(db.startup_timeout_ms() == 0
+                                           ? 30000
+                                           : db.startup_timeout_ms());
+  if (config.max_artifact_bytes() != 0) {
+    s->max_artifact_bytes = config.max_artifact_bytes();
+  }
+
+  storage::pg::PoolOptions pool;
+  pool.conninfo = db.conninfo();
+  pool.max_connections = db.max_connections() == 0 ? 16 : db.max_connections();
+  pool.on_connect = &storage::pg::PrepareAll;
+  s->pool = std::make_unique<storage::pg::ConnectionPool>(pool);
+  absl::StatusOr<int> version = storage::pg::Migrate(*s->pool, deadline);
+  if (!version.ok()) return Prefixed(version.status(), "database: ");
+  s->log.Info(absl::StrCat("database schema at version ", *version));
+  s->servers = std::make_unique<storage::pg::ServerStore>(*s->pool);
+  s->access = std::make_unique<storage::pg::AccessStore>(*s->pool);
+
+  if (authz::HostHasAuthorizer(host)) {
+    s->authorizer = std::make_unique<authz::HostAuthorizer>(host);
+    s->log.Info("permissions: the host's access service");
+  } else {
+    s->authorizer = std::make_unique<authz::PgAuthorizer>(*s->access);
+  }
+  if (storage::HostHasStorage(host)) {
+    s->repositories = storage::NewHostRepositoryStore(host);
+    s->log.Info("artifacts: the host's storage");
+  } else {
+    if (config.storage_root().empty()) {
+      return absl::InvalidArgumentError(
+          "plugin config: storageRoot is required (the folder holding the "
+          "repositories) unless the host supplies storage callbacks");
+    }
+    auto fs = storage::NewFilesystemRepositoryStore(config.storage_root());
+    if (!fs.ok()) return Prefixed(fs.status(), "storageRoot: ");
+    s->repositories = std::move(*fs);
+  }
+
+  if (absl::Status st = Bootstrap(*s, config.bootstrap(), deadline); !st.ok()) {
+    return st;
+  }
+  if (config.quickstart()) {
+    if (absl::Status st = SeedQuickstart(*s); !st.ok()) {
+      return Prefixed(st, "quickstart: ");
+    }
+  }
+  return s;
+}
+
+}  // namespace mcpreg

@@ -1,0 +1,40 @@
+// Everything the registry handlers use, built once per instance from its
+// config: the connection pool and stores, the authorizer, repository storage.
+#ifndef MCPREG_PLUGIN_SRC_REGISTRY_SERVICES_H_
+#define MCPREG_PLUGIN_SRC_REGISTRY_SERVICES_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "access_store.h"
+#include "authorizer.h"
+#include "connection_pool.h"
+#include "mcpreg/config/v1/plugin_config.pb.h"
+#include "mcpreg/plugin_abi.h"
+#include "repo/repository_store.h"
+#include "sdk/host_log.h"
+#include "server_store.h"
+
+namespace mcpreg {
+
+struct RegistryServices {
+  explicit RegistryServices(const mcpreg_host_api* host) : log(host) {}
+
+  sdk::HostLog log;
+  std::unique_ptr<storage::pg::ConnectionPool> pool;
+  std::unique_ptr<storage::pg::ServerStore> servers;
+  std::unique_ptr<storage::pg::AccessStore> access;
+  std::unique_ptr<authz::Authorizer> authorizer;
+  std::unique_ptr<storage::RepositoryStore> repositories;
+  uint64_t max_artifact_bytes = 64ull << 20;
+};
+
+// Connects, migrates, picks the authz and storage backends (the host's when
+// its table has the slots, the built-in ones otherwise), then bootstraps and
+// seeds as the config asks. Fails with the reason when any step does.
+absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
+    const mcpreg_host_api* host, const config::v1::PluginConfig& config);
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_REGISTRY_SERVICES_H_
