@@ -1,149 +1,143 @@
-// mcpreg: command-line client of the registry over gRPC.
-// Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
-// 3 the server could not be reached.
-#include <grpcpp/grpcpp.h>
-
+// mcpreg: the registry's command-line client (gRPC).
+//   mcpreg [global flags] COMMAND [command flags]
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
-#include "grpc/health/v1/health.grpc.pb.h"
-#include "mcpreg/v1/registry.grpc.pb.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "commands.h"
 
+namespace mcpreg::cli {
 namespace {
 
-constexpr char kUsage[] = R"(usage: mcpreg [--addr HOST:PORT] [--json] COMMAND
+constexpr char kGlobalFlags[] = R"(Global flags (before the command):
+  --addr HOST:PORT    registry address (default: $MCPREG_ADDR or 127.0.0.1:7443)
+  --token TOKEN       access token (default: $MCPREG_TOKEN)
+  --project KEY       project key (default: $MCPREG_PROJECT)
+  --json              print responses as JSON
+  --timeout SECONDS   per-call deadline (default 10)
+  -h, --help          this text; `mcpreg COMMAND --help` for a command's flags
 
-Commands:
-  info      show the plugin the server runs (name, version, ABI, methods)
-  health    ask the server whether it is serving
-
-Options:
-  --addr HOST:PORT   server address (default: $MCPREG_ADDR or 127.0.0.1:7443)
-  --json             print the response as JSON
-  --timeout SECONDS  per-call deadline (default 10)
-  -h, --help         this text
+Exit codes: 0 ok, 1 the registry refused the request, 2 bad command line,
+3 registry unreachable or unavailable (retrying is safe), 4 not authenticated
+or not permitted, 5 not found.
 )";
 
-struct Options {
-  std::string addr;
-  bool json = false;
-  int timeout_seconds = 10;
-  std::string command;
-};
-
-int Usage(const std::string& problem) {
-  if (!problem.empty()) std::cerr << "mcpreg: " << problem << "\n\n";
-  std::cerr << kUsage;
-  return 2;
+std::vector<Command> AllCommands() {
+  std::vector<Command> all = ServerCommands();
+  for (Command& c : AdminCommands()) all.push_back(std::move(c));
+  return all;
 }
 
-int Report(const grpc::Status& status, const Options& options) {
-  std::cerr << "mcpreg " << options.command << ": " << status.error_message()
-            << " (gRPC status " << status.error_code() << ")\n";
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    std::cerr << "is mcpreg-host running at " << options.addr
-              << "? Set --addr or MCPREG_ADDR.\n";
-    return 3;
+std::string Usage() {
+  std::string out =
+      "usage: mcpreg [global flags] COMMAND [flags]\n\nCommands:\n";
+  for (const Command& c : AllCommands()) {
+    std::string name = "  " + c.name;
+    if (name.size() < 22) name.resize(22, ' ');
+    absl::StrAppend(&out, name, " ", c.summary, "\n");
   }
-  return 1;
+  return absl::StrCat(out, "\n", kGlobalFlags);
 }
 
-void PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  std::cout << json;
+const char* Env(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-std::unique_ptr<grpc::ClientContext> Context(const Options& options) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(options.timeout_seconds));
-  return ctx;
-}
-
-int Info(const Options& options, const std::shared_ptr<grpc::Channel>& ch) {
-  auto stub = mcpreg::v1::McpRegistry::NewStub(ch);
-  mcpreg::v1::PluginInfo info;
-  grpc::Status status = stub->GetPluginInfo(
-      Context(options).get(), mcpreg::v1::GetPluginInfoRequest(), &info);
-  if (!status.ok()) return Report(status, options);
-  if (options.json) {
-    PrintJson(info);
-    return 0;
+int Main(int argc, char** argv) {
+  GlobalOptions options;
+  options.addr = Env("MCPREG_ADDR", "127.0.0.1:7443");
+  options.token = Env("MCPREG_TOKEN", "");
+  options.project = Env("MCPREG_PROJECT", "");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  size_t i = 0;
+  for (; i < args.size() && absl::StartsWith(args[i], "-"); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << Usage();
+      return kOk;
+    }
+    if (a == "--json") {
+      options.json = true;
+      continue;
+    }
+    if (a != "--addr" && a != "--token" && a != "--project" &&
+        a != "--timeout") {
+      std::cerr << "mcpreg: unknown global flag " << a << "\n\n" << Usage();
+      return kUsage;
+    }
+    if (i + 1 >= args.size()) {
+      std::cerr << "mcpreg: " << a << " needs a value\n";
+      return kUsage;
+    }
+    const std::string& value = args[++i];
+    if (a == "--addr") options.addr = value;
+    if (a == "--token") options.token = value;
+    if (a == "--project") options.project = value;
+    if (a == "--timeout") {
+      options.timeout_seconds = std::atoi(value.c_str());
+      if (options.timeout_seconds <= 0) {
+        std::cerr << "mcpreg: --timeout must be a positive number of seconds\n";
+        return kUsage;
+      }
+    }
   }
-  std::cout << "plugin      " << info.name() << " " << info.version() << "\n"
-            << "abi         " << info.abi_major() << "." << info.abi_minor()
-            << "\n"
-            << "build       " << info.build_type() << ", " << info.compiler()
-            << (info.git_revision().empty() ? "" : ", " + info.git_revision())
-            << "\n";
-  for (const std::string& m : info.methods()) {
-    std::cout << "method      " << m << "\n";
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i),
+                                args.end());
+  if (rest.empty()) {
+    std::cerr << "mcpreg: no command given\n\n" << Usage();
+    return kUsage;
   }
-  return 0;
-}
-
-int Health(const Options& options, const std::shared_ptr<grpc::Channel>& ch) {
-  auto stub = grpc::health::v1::Health::NewStub(ch);
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status =
-      stub->Check(Context(options).get(),
-                  grpc::health::v1::HealthCheckRequest(), &response);
-  if (!status.ok()) return Report(status, options);
-  if (options.json) {
-    PrintJson(response);
-    return 0;
+  // The longest command whose words start the rest of the line.
+  const std::vector<Command> commands = AllCommands();
+  const Command* best = nullptr;
+  size_t best_words = 0;
+  for (const Command& c : commands) {
+    std::vector<std::string> words = absl::StrSplit(c.name, ' ');
+    if (words.size() > rest.size() || words.size() <= best_words) continue;
+    if (std::equal(words.begin(), words.end(), rest.begin())) {
+      best = &c;
+      best_words = words.size();
+    }
   }
-  std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                   response.status())
-            << "\n";
-  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
-             ? 0
-             : 1;
+  if (best == nullptr) {
+    std::cerr << "mcpreg: unknown command '" << absl::StrJoin(rest, " ")
+              << "'\n\n"
+              << Usage();
+    return kUsage;
+  }
+  options.command = best->name;
+  return best->run(
+      options, std::vector<std::string>(
+                   rest.begin() + static_cast<long>(best_words), rest.end()));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options options;
-  const char* env_addr = std::getenv("MCPREG_ADDR");
-  options.addr = env_addr != nullptr ? env_addr : "127.0.0.1:7443";
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--json") {
-      options.json = true;
-    } else if (a == "--addr" || a == "--timeout") {
-      if (i + 1 >= args.size()) return Usage(a + " needs a value");
-      if (a == "--addr") {
-        options.addr = args[++i];
-      } else {
-        options.timeout_seconds = std::atoi(args[++i].c_str());
-        if (options.timeout_seconds <= 0) {
-          return Usage("--timeout must be a positive number of seconds");
-        }
-      }
-    } else if (!a.empty() && a[0] == '-') {
-      return Usage("unknown option " + a);
-    } else if (options.command.empty()) {
-      options.command = a;
-    } else {
-      return Usage("unexpected argument " + a);
-    }
+bool ParseFlags(const GlobalOptions& options, const std::string& summary,
+                Flags& flags, const std::vector<std::string>& args,
+                int* exit_code) {
+  const std::string help =
+      absl::StrCat("usage: mcpreg ", options.command, " [flags]\n\n", summary,
+                   "\n\nFlags:\n", flags.Help());
+  std::string error;
+  if (!flags.Parse(args, &error)) {
+    *exit_code = UsageError(options.command, error, help);
+    return false;
   }
-  if (options.command.empty()) return Usage("no command given");
-  auto channel =
-      grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials());
-  if (options.command == "info") return Info(options, channel);
-  if (options.command == "health") return Health(options, channel);
-  return Usage("unknown command " + options.command);
+  if (flags.help_requested()) {
+    std::cout << help;
+    *exit_code = kOk;
+    return false;
+  }
+  return true;
 }
+
+}  // namespace mcpreg::cli
+
+int main(int argc, char** argv) { return mcpreg::cli::Main(argc, argv); }

@@ -3,12 +3,9 @@
 // over a real gRPC channel with the generated stubs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
 
-#include <fstream>
 #include <pqxx/pqxx>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -18,6 +15,7 @@
 #include "mcpreg/v1/registry.grpc.pb.h"
 #include "pg_cluster.h"
 #include "raw_grpc.h"
+#include "registry_server.h"
 
 namespace mcpreg::testing {
 namespace {
@@ -27,13 +25,6 @@ using ::testing::HasSubstr;
 constexpr char kPypiPath[] =
     "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz";
 constexpr char kNpmPath[] = "org/project/simple-mcp/1.0.0/simple-mcp-1.0.0.tgz";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The design brief's example body, parsed the way a REST gateway would.
 v1::RegisterCustomServerRequest BriefExample(const std::string& repo,
@@ -63,52 +54,31 @@ v1::RegisterCustomServerRequest BriefExample(const std::string& repo,
 
 class RegistryE2eTest : public ::testing::Test {
  protected:
-  // One host and database for the suite, started by the first test. Not in
+  // One registry for the suite, started by the first test. Not in
   // SetUpTestSuite: gtest reports a failure there as every test "skipped",
   // which ctest counts as passing.
   void SetUp() override {
-    if (!started_) {
-      started_ = true;
-      StartSuite();
+    if (server_ == nullptr) {
+      server_ = new RegistryServer();
+      if (server_->ok()) {
+        channel_ = new std::shared_ptr<grpc::Channel>(
+            InsecureChannel(server_->address()));
+        admin_token_ = &server_->admin_token();
+        conninfo_ = &server_->conninfo();
+        home_ = server_->home();
+      }
     }
-    ASSERT_NE(admin_token_, nullptr) << "the suite's host did not start";
+    ASSERT_TRUE(server_->ok()) << server_->error();
     ASSERT_THAT(*admin_token_, ::testing::StartsWith("mcpreg_"));
-  }
-  static void StartSuite() {
-    cluster_ = new PgCluster();
-    const std::string conninfo = cluster_->CreateDatabase("registry");
-    conninfo_ = new std::string(conninfo);
-    char tmpl[] = "/tmp/mcpreg-e2e-XXXXXX";
-    home_ = mkdtemp(tmpl);
-    const std::string token_file = home_ + "/admin-token";
-    const std::string config = WriteTempFile(
-        ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
-                              conninfo, R"("}, "storageRoot": ")", home_,
-                              R"(/storage", "bootstrap": {"adminTokenFile": ")",
-                              token_file, R"("}, "quickstart": true}})"));
-    host_ =
-        new HostProcess(HostBinary(), {"--plugin", PluginPath(), "--config",
-                                       config, "--grpc_listen", "127.0.0.1:0"});
-    auto address = host_->WaitForAddress(absl::Seconds(60));
-    ASSERT_TRUE(address.has_value()) << host_->Stderr();
-    channel_ = new std::shared_ptr<grpc::Channel>(InsecureChannel(*address));
-    admin_token_ =
-        new std::string(absl::StripAsciiWhitespace(ReadFile(token_file)));
-    ASSERT_THAT(*admin_token_, ::testing::StartsWith("mcpreg_"))
-        << host_->Stderr();
     struct stat st;
-    ASSERT_EQ(stat(token_file.c_str(), &st), 0);
+    ASSERT_EQ(stat(server_->admin_token_file().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
   static void TearDownTestSuite() {
-    if (host_ == nullptr) return;
-    host_->Signal(SIGTERM);
-    ExitResult r = host_->Wait(absl::Seconds(20));
-    EXPECT_EQ(r.exit_code, 0) << host_->Stderr();
-    delete host_;
+    if (server_ == nullptr) return;
+    EXPECT_EQ(server_->Stop(), 0) << server_->host().Stderr();
     delete channel_;
-    delete cluster_;
-    std::system(absl::StrCat("rm -rf ", home_).c_str());
+    delete server_;
   }
 
   static std::unique_ptr<grpc::ClientContext> Ctx(
@@ -153,22 +123,18 @@ class RegistryE2eTest : public ::testing::Test {
     return q.exec(sql)[0][0].as<int64_t>();
   }
 
-  static bool started_;
-  static PgCluster* cluster_;
+  static RegistryServer* server_;
   static std::string home_;
-  static HostProcess* host_;
   static std::shared_ptr<grpc::Channel>* channel_;
-  static std::string* admin_token_;
-  static std::string* conninfo_;
+  static const std::string* admin_token_;
+  static const std::string* conninfo_;
 };
 
-bool RegistryE2eTest::started_ = false;
-PgCluster* RegistryE2eTest::cluster_ = nullptr;
+RegistryServer* RegistryE2eTest::server_ = nullptr;
 std::string RegistryE2eTest::home_;
-HostProcess* RegistryE2eTest::host_ = nullptr;
 std::shared_ptr<grpc::Channel>* RegistryE2eTest::channel_ = nullptr;
-std::string* RegistryE2eTest::admin_token_ = nullptr;
-std::string* RegistryE2eTest::conninfo_ = nullptr;
+const std::string* RegistryE2eTest::admin_token_ = nullptr;
+const std::string* RegistryE2eTest::conninfo_ = nullptr;
 
 TEST_F(RegistryE2eTest, BriefExampleRegistersIdempotentlyAndUnregisters) {
   const std::string ci =

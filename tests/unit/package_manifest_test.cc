@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -122,13 +123,16 @@ TEST(SamplePackagesTest, AreDeterministic) {
 
 // Runs `command` with `input` on stdin and returns its stdout.
 std::string RunWithInput(const std::string& command, const std::string& input) {
-  const std::string in_file = ::testing::TempDir() + "/mcp-input.jsonl";
+  // Per process: ctest runs these tests as separate processes, in parallel.
+  const std::string in_file =
+      absl::StrCat(::testing::TempDir(), "/mcp-input-", getpid(), ".jsonl");
   std::ofstream(in_file) << input;
   FILE* p = popen((command + " < " + in_file).c_str(), "r");
   std::string out;
   char buffer[4096];
   while (size_t n = fread(buffer, 1, sizeof(buffer), p)) out.append(buffer, n);
   pclose(p);
+  std::remove(in_file.c_str());
   return out;
 }
 
@@ -144,7 +148,8 @@ constexpr char kSession[] =
 
 // Unpacks `archive` into a fresh folder with the system tar.
 std::string Unpack(const std::string& name, const std::string& archive) {
-  const std::string dir = ::testing::TempDir() + "/unpacked-" + name;
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/unpacked-", getpid(), "-", name);
   std::system(
       absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir, "'").c_str());
   std::ofstream(dir + "/" + name, std::ios::binary) << archive;

@@ -1,0 +1,51 @@
+// The registry as a running service for end-to-end tests: a private
+// PostgreSQL, and mcpreg-host with the real libmcpreg.so bootstrapped (admin
+// token in a file) and seeded with the quickstart data, on a free loopback
+// port. Stops everything in its destructor.
+#ifndef MCPREG_TESTS_SUPPORT_REGISTRY_SERVER_H_
+#define MCPREG_TESTS_SUPPORT_REGISTRY_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "host_process.h"
+#include "pg_cluster.h"
+
+namespace mcpreg::testing {
+
+class RegistryServer {
+ public:
+  // Starts everything; on failure ok() is false and error() says why.
+  RegistryServer();
+  ~RegistryServer();  // SIGTERM to the host (expects a clean exit), then PG
+
+  bool ok() const { return !admin_token_.empty(); }
+  const std::string& error() const { return error_; }
+
+  const std::string& address() const { return address_; }  // "127.0.0.1:N"
+  const std::string& admin_token() const { return admin_token_; }
+  const std::string& admin_token_file() const { return token_file_; }
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& home() const { return home_; }  // storage is home/storage
+  HostProcess& host() { return *host_; }
+  PgCluster& cluster() { return *cluster_; }
+
+  // Exit code the host ended with (valid after the destructor began); tests
+  // check it through Stop().
+  int Stop();
+
+ private:
+  std::unique_ptr<PgCluster> cluster_;
+  std::unique_ptr<HostProcess> host_;
+  std::string home_;
+  std::string conninfo_;
+  std::string token_file_;
+  std::string address_;
+  std::string admin_token_;
+  std::string error_;
+  bool stopped_ = false;
+};
+
+}  // namespace mcpreg::testing
+
+#endif  // MCPREG_TESTS_SUPPORT_REGISTRY_SERVER_H_
