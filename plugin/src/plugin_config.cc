@@ -29,9 +29,12 @@ absl::StatusOr<config::v1::PluginConfig> ParsePluginConfig(
   }
   if (config.worker_threads() == 0) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    config.set_worker_threads(std::max(4u, 2 * cores));
+    config.set_worker_threads(std::max(16u, 8 * cores));
   }
   if (config.max_queued_calls() == 0) config.set_max_queued_calls(4096);
+  if (config.package_base_url().empty()) {
+    config.set_package_base_url("http://127.0.0.1:8081/artifactory");
+  }
   return config;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "handlers/admin_handlers.h"
+#include "handlers/governance_handlers.h"
 #include "handlers/health_handler.h"
 #include "handlers/plugin_info_handler.h"
 #include "handlers/register_handler.h"
@@ -114,6 +115,20 @@ void RegistryInstance::AddRegistryHandlers() {
   AddMethod(registry->FindMethodByName("GetServer"), Bind(s, &HandleGetServer));
   AddMethod(registry->FindMethodByName("ListServers"),
             Bind(s, &HandleListServers));
+  AddMethod(registry->FindMethodByName("SetToolPolicy"),
+            Bind(s, &HandleSetToolPolicy));
+  AddMethod(registry->FindMethodByName("GetToolPolicy"),
+            Bind(s, &HandleGetToolPolicy));
+  AddMethod(registry->FindMethodByName("CheckToolCall"),
+            Bind(s, &HandleCheckToolCall));
+  AddMethod(registry->FindMethodByName("FilterTools"),
+            Bind(s, &HandleFilterTools));
+  AddMethod(registry->FindMethodByName("ListAuditEvents"),
+            Bind(s, &HandleListAuditEvents));
+  AddMethod(registry->FindMethodByName("VerifyAuditLog"),
+            Bind(s, &HandleVerifyAuditLog));
+  AddMethod(registry->FindMethodByName("GetClientConfig"),
+            Bind(s, &HandleGetClientConfig));
 }
 
 void RegistryInstance::AddAdminHandlers() {

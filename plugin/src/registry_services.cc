@@ -138,6 +138,17 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   s->log.Info(absl::StrCat("database schema at version ", *version));
   s->servers = std::make_unique<storage::pg::ServerStore>(*s->pool);
   s->access = std::make_unique<storage::pg::AccessStore>(*s->pool);
+  s->package_base_url = config.package_base_url();
+  s->policies = std::make_unique<storage::pg::PolicyStore>(*s->pool);
+  s->policy_cache = std::make_unique<PolicyCache>(*s->policies);
+  PolicyCache* cache = s->policy_cache.get();
+  s->policy_listener = std::make_unique<storage::pg::NotificationListener>(
+      db.conninfo(), storage::pg::kPolicyChannel,
+      [cache](const std::string& payload) {
+        cache->InvalidatePayload(payload);
+      },
+      [cache](bool listening) { cache->Reset(listening); });
+  s->audit_batcher = std::make_unique<storage::pg::AuditBatcher>(*s->pool);
 
   if (authz::HostHasAuthorizer(host)) {
     s->authorizer = std::make_unique<authz::HostAuthorizer>(host);

@@ -7,10 +7,14 @@
 
 #include "absl/status/statusor.h"
 #include "access_store.h"
+#include "audit_batcher.h"
 #include "authorizer.h"
 #include "connection_pool.h"
+#include "governance/policy_cache.h"
 #include "mcpreg/config/v1/plugin_config.pb.h"
 #include "mcpreg/plugin_abi.h"
+#include "notification_listener.h"
+#include "policy_store.h"
 #include "repo/repository_store.h"
 #include "sdk/host_log.h"
 #include "server_store.h"
@@ -27,6 +31,15 @@ struct RegistryServices {
   std::unique_ptr<authz::Authorizer> authorizer;
   std::unique_ptr<storage::RepositoryStore> repositories;
   uint64_t max_artifact_bytes = 64ull << 20;
+  std::string package_base_url;
+
+  // Governance. Declared after the pool they use and in dependency order:
+  // members are destroyed in reverse, so the listener stops before the cache
+  // it feeds, and the batcher flushes before the pool goes.
+  std::unique_ptr<storage::pg::PolicyStore> policies;
+  std::unique_ptr<PolicyCache> policy_cache;
+  std::unique_ptr<storage::pg::NotificationListener> policy_listener;
+  std::unique_ptr<storage::pg::AuditBatcher> audit_batcher;
 };
 
 // Connects, migrates, picks the authz and storage backends (the host's when

@@ -7,6 +7,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "policy_store.h"
 #include "transaction.h"
 
 namespace mcpreg::storage::pg {
@@ -143,6 +144,8 @@ void PrepareServerStatements(pqxx::connection& c) {
     WHERE s.project_key = $1
       AND s.repo_key IN (SELECT jsonb_array_elements_text($2::jsonb))
       AND s.name > $3
+      AND ($5 = '' OR strpos(lower(s.name || ' ' || s.display_name || ' ' ||
+                                   v.description), lower($5)) > 0)
     ORDER BY s.name
     LIMIT $4)sql");
 }
@@ -228,8 +231,10 @@ absl::StatusOr<UnregisterResult> ServerStore::Unregister(
     result.display_name = server.display_name();
     result.versions_removed = static_cast<uint32_t>(
         txn.exec_prepared(kCountVersions, id)[0][0].as<int64_t>());
-    // Versions and policies go with it (ON DELETE CASCADE).
+    // Versions and policies go with it (ON DELETE CASCADE); replicas drop
+    // the cached policy when this commits.
     txn.exec_prepared(kDeleteServer, id);
+    NotifyPolicyChanged(txn, id);
     audit.server = server.display_name();
     AppendAudit(txn, audit);
     return absl::OkStatus();
@@ -293,7 +298,8 @@ absl::StatusOr<std::vector<std::string>> ServerStore::RepositoriesOf(
 
 absl::StatusOr<ServerPage> ServerStore::List(
     const std::string& project_key, const std::vector<std::string>& repo_keys,
-    const std::string& after_name, uint32_t page_size, absl::Time deadline) {
+    const std::string& after_name, uint32_t page_size,
+    const std::string& search, absl::Time deadline) {
   // Repository keys are validated names, but quote them as JSON anyway.
   std::vector<std::string> quoted;
   for (const std::string& k : repo_keys) {
@@ -315,7 +321,7 @@ absl::StatusOr<ServerPage> ServerStore::List(
         // One extra row says whether another page follows.
         pqxx::result rows =
             q.exec_prepared(kListServers, project_key, repos_json, after_name,
-                            static_cast<int64_t>(page_size) + 1);
+                            static_cast<int64_t>(page_size) + 1, search);
         for (size_t i = 0; i < rows.size() && i < page_size; ++i) {
           v1::Server& s = page.servers.emplace_back();
           ServerFromRow(rows[i], s);

@@ -75,11 +75,14 @@ class ServerStore {
   absl::StatusOr<std::vector<std::string>> RepositoriesOf(
       const std::string& project_key, absl::Time deadline);
 
-  // Servers of the project from `repo_keys`, by name, after `after_name`.
+  // Servers of the project from `repo_keys`, by name, after `after_name`,
+  // whose name, display name or description contains `search` ("" = all;
+  // case-insensitive).
   absl::StatusOr<ServerPage> List(const std::string& project_key,
                                   const std::vector<std::string>& repo_keys,
                                   const std::string& after_name,
-                                  uint32_t page_size, absl::Time deadline);
+                                  uint32_t page_size, const std::string& search,
+                                  absl::Time deadline);
 
  private:
   ConnectionPool& pool_;

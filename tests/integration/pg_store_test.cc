@@ -14,6 +14,7 @@
 #include "connection_pool.h"
 #include "migrations.h"
 #include "pg_cluster.h"
+#include "pg_fixture.h"
 #include "server_store.h"
 #include "statements.h"
 
@@ -22,39 +23,17 @@ namespace {
 
 using ::testing::HasSubstr;
 
-testing::PgCluster* cluster = nullptr;
+using testing::NewPool;
+using testing::Soon;
 
-class ClusterEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { cluster = new testing::PgCluster(); }
-  void TearDown() override {
-    delete cluster;
-    cluster = nullptr;
-  }
-};
 const auto* const kEnv =
-    ::testing::AddGlobalTestEnvironment(new ClusterEnvironment);
-
-absl::Time Soon() { return absl::Now() + absl::Seconds(20); }
-
-std::unique_ptr<ConnectionPool> NewPool(const std::string& conninfo,
-                                        size_t max = 8) {
-  PoolOptions options;
-  options.conninfo = conninfo;
-  options.max_connections = max;
-  options.on_connect = &PrepareAll;
-  return std::make_unique<ConnectionPool>(options);
-}
+    ::testing::AddGlobalTestEnvironment(new testing::PgClusterEnvironment);
 
 // A fresh, migrated database per test.
-class PgStoreTest : public ::testing::Test {
+class PgStoreTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
-    static std::atomic<int> n{0};
-    db_ = absl::StrCat("t", getpid(), "_", n++);
-    conninfo_ = cluster->CreateDatabase(db_);
-    pool_ = NewPool(conninfo_);
-    ASSERT_TRUE(Migrate(*pool_, Soon()).ok());
+    MigratedDatabaseTest::SetUp();
     servers_ = std::make_unique<ServerStore>(*pool_);
   }
 
@@ -90,15 +69,6 @@ class PgStoreTest : public ::testing::Test {
     e.decision = "ALLOW";
     return e;
   }
-  int64_t Count(const std::string& sql) {
-    auto lease = pool_->Borrow(Soon());
-    pqxx::nontransaction q(**lease);
-    return q.exec(sql)[0][0].as<int64_t>();
-  }
-
-  std::string db_;
-  std::string conninfo_;
-  std::unique_ptr<ConnectionPool> pool_;
   std::unique_ptr<ServerStore> servers_;
 };
 
@@ -111,7 +81,7 @@ TEST_F(PgStoreTest, MigrationsAreIdempotentAndRecorded) {
 }
 
 TEST_F(PgStoreTest, ConcurrentReplicasMigrateOneDatabaseSafely) {
-  const std::string fresh = cluster->CreateDatabase(db_ + "_fresh");
+  const std::string fresh = cluster().CreateDatabase(db_ + "_fresh");
   std::vector<std::thread> replicas;
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; ++i) {
@@ -125,7 +95,7 @@ TEST_F(PgStoreTest, ConcurrentReplicasMigrateOneDatabaseSafely) {
 }
 
 TEST_F(PgStoreTest, RefusesADatabaseNewerThanThePlugin) {
-  ASSERT_EQ(cluster->Psql(
+  ASSERT_EQ(cluster().Psql(
                 db_, "INSERT INTO schema_migrations VALUES (999, 'future')"),
             0);
   auto version = Migrate(*pool_, Soon());
@@ -212,10 +182,10 @@ TEST_F(PgStoreTest, UnregisterRemovesVersionsAndPoliciesAtOnce) {
       servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
   ASSERT_TRUE(
       servers_->Register(Version("1.1.0"), Audit("register"), Soon()).ok());
-  ASSERT_EQ(cluster->Psql(db_,
-                          "INSERT INTO tool_policies (server_id, mode, "
-                          "updated_by) SELECT id, 'ALLOW_ALL', 'x' FROM "
-                          "servers"),
+  ASSERT_EQ(cluster().Psql(db_,
+                           "INSERT INTO tool_policies (server_id, mode, "
+                           "updated_by) SELECT id, 'ALLOW_ALL', 'x' FROM "
+                           "servers"),
             0);
   auto removed =
       servers_->Unregister("ai-research", "pypi:ai-pypi-local:mcp-server",
@@ -241,24 +211,26 @@ TEST_F(PgStoreTest, ListPagesByNameWithinReadableRepositories) {
     v.display_name = absl::StrCat("pypi:ai-pypi-local:", name);
     ASSERT_TRUE(servers_->Register(v, Audit("register"), Soon()).ok());
   }
-  auto page = servers_->List("ai-research", {"ai-pypi-local"}, "", 3, Soon());
+  auto page =
+      servers_->List("ai-research", {"ai-pypi-local"}, "", 3, "", Soon());
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->servers.size(), 3u);
   EXPECT_EQ(page->last_name, "c-srv");
   auto rest = servers_->List("ai-research", {"ai-pypi-local"}, page->last_name,
-                             3, Soon());
+                             3, "", Soon());
   ASSERT_EQ(rest->servers.size(), 1u);
   EXPECT_EQ(rest->servers[0].name(), "d-srv");
   EXPECT_EQ(rest->last_name, "");
-  auto none = servers_->List("ai-research", {"someone-elses"}, "", 3, Soon());
+  auto none =
+      servers_->List("ai-research", {"someone-elses"}, "", 3, "", Soon());
   EXPECT_TRUE(none->servers.empty());
 }
 
 TEST_F(PgStoreTest, AuditLogRefusesUpdateDeleteAndTruncate) {
   ASSERT_TRUE(AppendAudit(*pool_, Audit("register"), Soon()).ok());
-  EXPECT_NE(cluster->Psql(db_, "UPDATE audit_log SET actor = 'mallory'"), 0);
-  EXPECT_NE(cluster->Psql(db_, "DELETE FROM audit_log"), 0);
-  EXPECT_NE(cluster->Psql(db_, "TRUNCATE audit_log"), 0);
+  EXPECT_NE(cluster().Psql(db_, "UPDATE audit_log SET actor = 'mallory'"), 0);
+  EXPECT_NE(cluster().Psql(db_, "DELETE FROM audit_log"), 0);
+  EXPECT_NE(cluster().Psql(db_, "TRUNCATE audit_log"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE actor = 'ci-bot'"), 1);
 }
 
@@ -299,13 +271,13 @@ TEST_F(PgStoreTest, AccessTokensAndGrants) {
 TEST_F(PgStoreTest, DatabaseRestartIsUnavailableThenHeals) {
   ASSERT_TRUE(
       servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
-  cluster->Stop("fast");
+  cluster().Stop("fast");
   auto during = servers_->Register(Version("2.0.0"), Audit("register"), Soon());
   EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable)
       << during.status();
   EXPECT_THAT(std::string(during.status().message()),
               HasSubstr("nothing was written"));
-  cluster->Start();
+  cluster().Start();
   auto after = servers_->Register(Version("2.0.0"), Audit("register"), Soon());
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_TRUE(*after);

@@ -35,6 +35,13 @@ absl::StatusOr<v1::Server> HandleGetServer(
       !s.ok()) {
     return s;
   }
+  absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> policy =
+      services.policy_cache->Get(project, server->display_name(),
+                                 scope.deadline());
+  if (!policy.ok()) return policy.status();
+  if ((*policy)->server.policy.has_value()) {
+    *server->mutable_tool_policy() = *(*policy)->server.policy;
+  }
   for (v1::ServerVersion& v : *server->mutable_versions()) {
     if (v.version() != server->latest_version() ||
         v.artifact().readme_path().empty()) {

@@ -26,6 +26,9 @@ absl::StatusOr<v1::ListServersResponse> HandleListServers(
     return absl::InvalidArgumentError(
         absl::StrCat("pageSize: at most ", kMaxPageSize));
   }
+  if (request.search().size() > 256) {
+    return absl::InvalidArgumentError("search: at most 256 bytes");
+  }
   const uint32_t page_size =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   std::string after;
@@ -56,7 +59,7 @@ absl::StatusOr<v1::ListServersResponse> HandleListServers(
   v1::ListServersResponse response;
   if (readable.empty()) return response;
   absl::StatusOr<storage::pg::ServerPage> page = services.servers->List(
-      project, readable, after, page_size, scope.deadline());
+      project, readable, after, page_size, request.search(), scope.deadline());
   if (!page.ok()) return page.status();
   for (v1::Server& s : page->servers) *response.add_servers() = std::move(s);
   if (!page->last_name.empty()) {

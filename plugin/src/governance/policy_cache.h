@@ -1,0 +1,69 @@
+// Compiled tool policies, cached per (project, server) so a tool-call check
+// needs no database read and no regex compilation. Coherent across replicas:
+// every policy change and unregister NOTIFYs the server id, and the listener
+// drops the entry; while the listener is disconnected the cache is bypassed
+// (notifications could be missed) and cleared when it reconnects.
+#ifndef MCPREG_PLUGIN_GOVERNANCE_POLICY_CACHE_H_
+#define MCPREG_PLUGIN_GOVERNANCE_POLICY_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "policy_store.h"
+#include "tool_policy.h"
+
+namespace mcpreg {
+
+struct CachedServerPolicy {
+  storage::pg::ServerPolicy server;
+  // Null when the server has no policy (zero trust: no tool is allowed).
+  std::shared_ptr<const policy::CompiledPolicy> compiled;
+};
+
+// Compiles a stored policy; INVALID_ARGUMENT names `field_prefix`.
+absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(
+    const v1::ToolPolicy& policy, absl::string_view field_prefix);
+
+class PolicyCache {
+ public:
+  static constexpr size_t kMaxEntries = 100000;
+
+  explicit PolicyCache(storage::pg::PolicyStore& store) : store_(store) {}
+
+  // From the cache, or loaded and compiled. NOT_FOUND for an unknown server.
+  absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> Get(
+      const std::string& project_key, const std::string& server,
+      absl::Time deadline);
+
+  // A notification for `server_id` (as text) arrived, or this replica changed
+  // the policy itself.
+  void Invalidate(int64_t server_id);
+  void InvalidatePayload(const std::string& payload);
+  // The listener (re)connected (`usable`) or lost its connection.
+  void Reset(bool usable);
+
+  int64_t hits() const;
+  int64_t loads() const;
+
+ private:
+  storage::pg::PolicyStore& store_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const CachedServerPolicy>>
+      entries_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every invalidation: a load that started before one must not
+  // store what it read.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool usable_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_GOVERNANCE_POLICY_CACHE_H_

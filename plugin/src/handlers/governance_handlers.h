@@ -1,0 +1,36 @@
+// Tool policies, per-call checks, the audit trail and client configuration.
+#ifndef MCPREG_PLUGIN_SRC_HANDLERS_GOVERNANCE_HANDLERS_H_
+#define MCPREG_PLUGIN_SRC_HANDLERS_GOVERNANCE_HANDLERS_H_
+
+#include "absl/status/statusor.h"
+#include "mcpreg/v1/registry.pb.h"
+#include "registry_services.h"
+#include "sdk/call_context.h"
+
+namespace mcpreg {
+
+absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::SetToolPolicyRequest& request);
+absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::GetToolPolicyRequest& request);
+absl::StatusOr<v1::CheckToolCallResponse> HandleCheckToolCall(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::CheckToolCallRequest& request);
+absl::StatusOr<v1::FilterToolsResponse> HandleFilterTools(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::FilterToolsRequest& request);
+absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::ListAuditEventsRequest& request);
+absl::StatusOr<v1::VerifyAuditLogResponse> HandleVerifyAuditLog(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::VerifyAuditLogRequest& request);
+absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::GetClientConfigRequest& request);
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_HANDLERS_GOVERNANCE_HANDLERS_H_

@@ -1,0 +1,67 @@
+// SetToolPolicy and GetToolPolicy.
+#include "absl/strings/str_cat.h"
+#include "handlers/call_scope.h"
+#include "handlers/governance_handlers.h"
+#include "handlers/server_access.h"
+
+namespace mcpreg {
+
+absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::SetToolPolicyRequest& request) {
+  CallScope scope(services, ctx, "policy.set");
+  if (!request.has_policy()) {
+    return absl::InvalidArgumentError("policy: is required");
+  }
+  const v1::ToolPolicy& policy = request.policy();
+  // Compile first: a bad pattern is the caller's mistake whatever their
+  // permissions, and nothing is looked up or written for it.
+  absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> compiled =
+      CompileToolPolicy(policy, "policy.");
+  if (!compiled.ok()) return compiled.status();
+  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
+      services, scope, policy.project_key(), policy.server(),
+      "policy.projectKey", "policy.server", authz::Permission::kAllow);
+  if (!access.ok()) return access.status();
+  const storage::pg::ServerPolicy& server = access->server->server;
+
+  storage::pg::AuditEvent audit =
+      scope.Audit(access->principal, access->project_key, server.display_name);
+  audit.reason = absl::StrCat(v1::ToolPolicy::Mode_Name(policy.mode()), ", ",
+                              policy.entries_size(), " entries");
+  if (absl::Status s = services.policies->Set(server.server_id, policy,
+                                              access->principal.name, audit,
+                                              scope.deadline());
+      !s.ok()) {
+    return s;
+  }
+  // Read-your-writes on this replica; the NOTIFY reaches the others.
+  services.policy_cache->Invalidate(server.server_id);
+  absl::StatusOr<storage::pg::ServerPolicy> stored = services.policies->Load(
+      access->project_key, server.display_name, scope.deadline());
+  if (!stored.ok()) return stored.status();
+  if (!stored->policy.has_value()) {
+    return absl::AbortedError("the policy was removed while it was being set");
+  }
+  return *stored->policy;
+}
+
+absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::GetToolPolicyRequest& request) {
+  CallScope scope(services, ctx, "policy.get");
+  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
+      services, scope, request.project_key(), request.server(), "projectKey",
+      "server", authz::Permission::kRead);
+  if (!access.ok()) return access.status();
+  const storage::pg::ServerPolicy& server = access->server->server;
+  if (!server.policy.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        server.display_name,
+        " has no tool policy, so no tool of it is allowed (zero trust); set "
+        "one with SetToolPolicy"));
+  }
+  return *server.policy;
+}
+
+}  // namespace mcpreg

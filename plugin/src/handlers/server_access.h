@@ -1,0 +1,32 @@
+// The first steps of every per-server governance call: validate project and
+// server, identify the caller, find the server (through the policy cache)
+// and require READ on its repository. Refusals are audited by CallScope.
+#ifndef MCPREG_PLUGIN_SRC_HANDLERS_SERVER_ACCESS_H_
+#define MCPREG_PLUGIN_SRC_HANDLERS_SERVER_ACCESS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "authorizer.h"
+#include "governance/policy_cache.h"
+#include "handlers/call_scope.h"
+
+namespace mcpreg {
+
+struct ServerAccess {
+  std::string project_key;
+  authz::Principal principal;
+  std::shared_ptr<const CachedServerPolicy> server;
+};
+
+// `server_field` names the request field in errors ("server", "policy.server").
+absl::StatusOr<ServerAccess> OpenServerForCaller(
+    RegistryServices& services, CallScope& scope,
+    const std::string& request_project, const std::string& server,
+    absl::string_view project_field, absl::string_view server_field,
+    authz::Permission permission);
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_HANDLERS_SERVER_ACCESS_H_

@@ -1,0 +1,59 @@
+// Group commit for audit rows written on the hot path (tool-call checks):
+// callers hand over a row and wait until it is durable; one writer commits
+// everything queued meanwhile in a single transaction. Each caller still gets
+// its row committed before it answers, but checks are not limited to one
+// commit (one fsync) each.
+#ifndef MCPREG_STORAGE_PG_AUDIT_BATCHER_H_
+#define MCPREG_STORAGE_PG_AUDIT_BATCHER_H_
+
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "audit_store.h"
+#include "connection_pool.h"
+
+namespace mcpreg::storage::pg {
+
+class AuditBatcher {
+ public:
+  explicit AuditBatcher(ConnectionPool& pool, size_t max_batch_rows = 512);
+  // Commits what is queued, then stops the writer.
+  ~AuditBatcher();
+
+  AuditBatcher(const AuditBatcher&) = delete;
+  AuditBatcher& operator=(const AuditBatcher&) = delete;
+
+  // Blocks until `event` is committed (OK), its batch failed (that error), or
+  // `deadline` passes (DEADLINE_EXCEEDED: the row may still commit later, so
+  // the caller must treat the action as not confirmed).
+  absl::Status Append(const AuditEvent& event, absl::Time deadline);
+
+  // Batches committed so far (for tests and benchmarks).
+  int64_t batches_committed() const;
+
+ private:
+  struct Pending {
+    AuditEvent event;
+    absl::Status status;
+    bool done = false;
+  };
+
+  void WriterLoop();
+
+  ConnectionPool& pool_;
+  const size_t max_batch_rows_;
+  mutable absl::Mutex mu_;
+  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread writer_;
+};
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_AUDIT_BATCHER_H_

@@ -1,0 +1,63 @@
+// Tool policies in PostgreSQL, and the notification every replica listens to
+// so its compiled-policy cache never serves a stale policy.
+#ifndef MCPREG_STORAGE_PG_POLICY_STORE_H_
+#define MCPREG_STORAGE_PG_POLICY_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "audit_store.h"
+#include "connection_pool.h"
+#include "mcpreg/v1/registry.pb.h"
+
+namespace mcpreg::storage::pg {
+
+// LISTEN/NOTIFY channel; the payload is the server id whose policy changed
+// (set, or removed with its server).
+inline constexpr char kPolicyChannel[] = "mcpreg_policy";
+
+// What a tool-call check needs to know about a server.
+struct ServerPolicy {
+  int64_t server_id = 0;
+  std::string name;
+  std::string display_name;
+  std::string repo_key;
+  std::string package_type;
+  std::optional<v1::ToolPolicy>
+      policy;  // mode, entries, updated_*; none = zero trust
+};
+
+void PreparePolicyStatements(pqxx::connection& c);
+
+// Queues a notification that `server_id`'s policy changed; delivered to every
+// listener when `txn` commits, never if it rolls back.
+void NotifyPolicyChanged(pqxx::transaction_base& txn, int64_t server_id);
+
+class PolicyStore {
+ public:
+  explicit PolicyStore(ConnectionPool& pool) : pool_(pool) {}
+
+  // The server named `name_or_display` in the project with its policy.
+  // NOT_FOUND when there is no such server.
+  absl::StatusOr<ServerPolicy> Load(const std::string& project_key,
+                                    const std::string& name_or_display,
+                                    absl::Time deadline);
+
+  // Replaces the policy of server `server_id` (mode and entries of
+  // `policy`), writes `audit` and notifies every replica, atomically.
+  // NOT_FOUND when the server was unregistered meanwhile.
+  absl::Status Set(int64_t server_id, const v1::ToolPolicy& policy,
+                   const std::string& actor, const AuditEvent& audit,
+                   absl::Time deadline);
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace mcpreg::storage::pg
+
+#endif  // MCPREG_STORAGE_PG_POLICY_STORE_H_

@@ -1,0 +1,343 @@
+// Governance as agents, gateways and admins meet it: tool policies, per-call
+// checks, filtering, the audit trail and client configurations, through
+// mcpreg-host over gRPC — and a second host on the same database that must
+// see policy changes made through the first.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "host_process.h"
+#include "mcpreg/v1/admin.grpc.pb.h"
+#include "mcpreg/v1/registry.grpc.pb.h"
+#include "raw_grpc.h"
+#include "registry_server.h"
+
+namespace mcpreg::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kServer[] = "pypi:ai-pypi-local:mcp-server";
+
+class GovernanceE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (server_ == nullptr) {
+      server_ = new RegistryServer();
+      if (server_->ok()) {
+        channel_ = new std::shared_ptr<grpc::Channel>(
+            InsecureChannel(server_->address()));
+      }
+    }
+    ASSERT_TRUE(server_->ok()) << server_->error();
+  }
+  static void TearDownTestSuite() {
+    if (server_ == nullptr) return;
+    EXPECT_EQ(server_->Stop(), 0) << server_->host().Stderr();
+    delete channel_;
+    delete server_;
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(20));
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->AddMetadata("jfrog-project-key", "ai-research");
+    return ctx;
+  }
+  static std::unique_ptr<v1::McpRegistry::Stub> Registry(
+      std::shared_ptr<grpc::Channel> channel = nullptr) {
+    return v1::McpRegistry::NewStub(channel ? channel : *channel_);
+  }
+  static const std::string& Admin() { return server_->admin_token(); }
+
+  // Registers the brief's PyPI example once (idempotent).
+  static void EnsureRegistered() {
+    v1::RegisterCustomServerRequest r;
+    r.set_project_key("ai-research");
+    r.mutable_repo_artifact_info()->set_repo_key("ai-pypi-local");
+    r.mutable_repo_artifact_info()->set_repo_path(
+        "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz");
+    r.mutable_mcp_server_info()->set_description("Example");
+    r.mutable_mcp_server_info()->set_version("1.0.0");
+    auto* env = r.mutable_mcp_server_info()->add_environment_variables();
+    env->set_name("API_TOKEN");
+    env->set_is_secret(true);
+    env->set_is_required(true);
+    auto* arg = r.mutable_mcp_server_info()->add_runtime_arguments();
+    arg->set_name("--port");
+    arg->set_type("named");
+    arg->set_format("number");
+    arg->set_default_value("8080");
+    v1::RegisterCustomServerResponse out;
+    grpc::Status s =
+        Registry()->RegisterCustomServer(Ctx(Admin()).get(), r, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  static grpc::Status SetPolicy(
+      v1::ToolPolicy::Mode mode,
+      std::vector<std::pair<std::string, bool>> entries,
+      const std::string& token = "") {
+    v1::SetToolPolicyRequest r;
+    r.mutable_policy()->set_server(kServer);
+    r.mutable_policy()->set_mode(mode);
+    for (const auto& [pattern, regex] : entries) {
+      auto* e = r.mutable_policy()->add_entries();
+      e->set_pattern(pattern);
+      e->set_is_regex(regex);
+    }
+    v1::ToolPolicy out;
+    return Registry()->SetToolPolicy(Ctx(token.empty() ? Admin() : token).get(),
+                                     r, &out);
+  }
+  static v1::CheckToolCallResponse Check(
+      const std::string& tool, std::shared_ptr<grpc::Channel> channel = nullptr,
+      grpc::Status* status = nullptr, const std::string& token = "") {
+    v1::CheckToolCallRequest r;
+    r.set_server(kServer);
+    r.set_tool(tool);
+    v1::CheckToolCallResponse out;
+    grpc::Status s = Registry(channel)->CheckToolCall(
+        Ctx(token.empty() ? Admin() : token).get(), r, &out);
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return out;
+  }
+  static std::string TokenFor(
+      const std::string& principal,
+      std::vector<std::pair<std::string, std::string>> grants) {
+    auto admin = v1::McpRegistryAdmin::NewStub(*channel_);
+    v1::CreateTokenRequest create;
+    create.set_principal(principal);
+    v1::CreateTokenResponse created;
+    EXPECT_TRUE(admin->CreateToken(Ctx(Admin()).get(), create, &created).ok());
+    for (const auto& [permission, resource] : grants) {
+      v1::GrantPermissionRequest g;
+      g.mutable_grant()->set_principal(principal);
+      g.mutable_grant()->set_permission(permission);
+      g.mutable_grant()->set_resource(resource);
+      v1::GrantPermissionResponse ignored;
+      EXPECT_TRUE(admin->GrantPermission(Ctx(Admin()).get(), g, &ignored).ok());
+    }
+    return created.token();
+  }
+
+  static RegistryServer* server_;
+  static std::shared_ptr<grpc::Channel>* channel_;
+};
+
+RegistryServer* GovernanceE2eTest::server_ = nullptr;
+std::shared_ptr<grpc::Channel>* GovernanceE2eTest::channel_ = nullptr;
+
+TEST_F(GovernanceE2eTest, PoliciesDecideChecksAndFilters) {
+  EnsureRegistered();
+  // Zero trust: no policy, no tool.
+  v1::CheckToolCallResponse none = Check("read_file");
+  EXPECT_FALSE(none.allowed());
+  EXPECT_EQ(none.entry_index(), -1);
+  EXPECT_THAT(none.reason(), HasSubstr("no tool policy"));
+
+  // A bad pattern is refused at set time, naming its index; nothing changes.
+  grpc::Status bad = SetPolicy(v1::ToolPolicy::ALLOW_LIST,
+                               {{"read_file", false}, {"search_(", true}});
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), HasSubstr("policy.entries[1].pattern"));
+  v1::GetToolPolicyRequest get;
+  get.set_server(kServer);
+  v1::ToolPolicy got;
+  EXPECT_EQ(
+      Registry()->GetToolPolicy(Ctx(Admin()).get(), get, &got).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_LIST,
+                        {{"read_file", false}, {"search_.*", true}})
+                  .ok());
+  v1::CheckToolCallResponse read = Check("read_file");
+  EXPECT_TRUE(read.allowed());
+  EXPECT_EQ(read.entry_index(), 0);
+  EXPECT_EQ(read.entry().pattern(), "read_file");
+  EXPECT_EQ(Check("search_docs").entry_index(), 1);
+  EXPECT_FALSE(Check("search").allowed());  // anchored: the whole name
+  EXPECT_FALSE(Check("xsearch_docs").allowed());
+  EXPECT_FALSE(Check("write_file").allowed());
+
+  v1::FilterToolsRequest filter;
+  filter.set_server(kServer);
+  for (const char* t : {"read_file", "write_file", "search_x", "search"}) {
+    filter.add_tools(t);
+  }
+  v1::FilterToolsResponse filtered;
+  ASSERT_TRUE(
+      Registry()->FilterTools(Ctx(Admin()).get(), filter, &filtered).ok());
+  EXPECT_THAT(filtered.allowed_tools(), ElementsAre("read_file", "search_x"));
+  EXPECT_THAT(filtered.denied_tools(), ElementsAre("write_file", "search"));
+
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::DENY_LIST, {{"delete_.*", true}}).ok());
+  EXPECT_FALSE(Check("delete_all").allowed());
+  EXPECT_TRUE(Check("read_file").allowed());
+
+  v1::GetServerRequest gs;
+  gs.set_name(kServer);
+  v1::Server server;
+  ASSERT_TRUE(Registry()->GetServer(Ctx(Admin()).get(), gs, &server).ok());
+  EXPECT_EQ(server.tool_policy().mode(), v1::ToolPolicy::DENY_LIST);
+}
+
+TEST_F(GovernanceE2eTest, PermissionsAreCheckedAndDenialsAudited) {
+  EnsureRegistered();
+  const std::string nobody = TokenFor("nobody", {});
+  const std::string reader = TokenFor("reader", {{"READ", "ai-pypi-local"}});
+  grpc::Status s;
+  Check("read_file", nullptr, &s, nobody);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("READ"));
+  Check("read_file", nullptr, &s, reader);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}, reader);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("ALLOW"));
+
+  v1::ListAuditEventsRequest list;
+  v1::ListAuditEventsResponse events;
+  EXPECT_EQ(Registry()
+                ->ListAuditEvents(Ctx(reader).get(), list, &events)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::VerifyAuditLogResponse verdict;
+  EXPECT_EQ(Registry()
+                ->VerifyAuditLog(Ctx(reader).get(), v1::VerifyAuditLogRequest(),
+                                 &verdict)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  list.set_actor("nobody");
+  list.set_decision("DENY");
+  ASSERT_TRUE(
+      Registry()->ListAuditEvents(Ctx(Admin()).get(), list, &events).ok());
+  ASSERT_FALSE(events.events().empty());
+  EXPECT_EQ(events.events(0).action(), "tool.check");
+  EXPECT_EQ(events.events(0).server(), kServer);
+
+  v1::ListAuditEventsRequest checks;
+  checks.set_actor("reader");
+  checks.set_action("tool.check");
+  ASSERT_TRUE(
+      Registry()->ListAuditEvents(Ctx(Admin()).get(), checks, &events).ok());
+  ASSERT_EQ(events.events_size(), 1);
+  EXPECT_EQ(events.events(0).tool(), "read_file");
+  EXPECT_FALSE(events.events(0).request_id().empty());
+
+  ASSERT_TRUE(Registry()
+                  ->VerifyAuditLog(Ctx(Admin()).get(),
+                                   v1::VerifyAuditLogRequest(), &verdict)
+                  .ok());
+  EXPECT_TRUE(verdict.intact()) << verdict.problem();
+  EXPECT_GT(verdict.rows_checked(), 5);
+}
+
+TEST_F(GovernanceE2eTest, ClientConfigsPinTheVersionAndHoldNoValues) {
+  EnsureRegistered();
+  for (const char* client : {"cursor", "vscode", "claude-code"}) {
+    v1::GetClientConfigRequest r;
+    r.set_server("mcp-server");
+    r.set_client(client);
+    v1::ClientConfig config;
+    grpc::Status s =
+        Registry()->GetClientConfig(Ctx(Admin()).get(), r, &config);
+    ASSERT_TRUE(s.ok()) << client << ": " << s.error_message();
+    EXPECT_THAT(config.config_json(), HasSubstr("\"uvx\"")) << client;
+    EXPECT_THAT(config.config_json(), HasSubstr("mcp-server==1.0.0"));
+    EXPECT_THAT(config.config_json(),
+                HasSubstr("/api/pypi/ai-pypi-local/simple"));
+    EXPECT_THAT(config.config_json(), HasSubstr("\"8080\""));
+    EXPECT_THAT(config.config_json(), HasSubstr("API_TOKEN"));
+    EXPECT_EQ(config.version(), "1.0.0");
+  }
+  v1::GetClientConfigRequest vscode;
+  vscode.set_server("mcp-server");
+  vscode.set_client("vscode");
+  v1::ClientConfig config;
+  ASSERT_TRUE(
+      Registry()->GetClientConfig(Ctx(Admin()).get(), vscode, &config).ok());
+  EXPECT_THAT(config.config_json(), HasSubstr("${input:API_TOKEN}"));
+  EXPECT_THAT(config.config_json(), HasSubstr("\"password\": true"));
+  vscode.set_client("claude-code");
+  ASSERT_TRUE(
+      Registry()->GetClientConfig(Ctx(Admin()).get(), vscode, &config).ok());
+  EXPECT_THAT(config.command_line(), HasSubstr("claude mcp add"));
+  EXPECT_THAT(config.command_line(), HasSubstr("API_TOKEN=${API_TOKEN}"));
+  vscode.set_client("emacs");
+  EXPECT_EQ(Registry()
+                ->GetClientConfig(Ctx(Admin()).get(), vscode, &config)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GovernanceE2eTest, APolicyChangeReachesTheOtherReplica) {
+  EnsureRegistered();
+  ASSERT_TRUE(
+      SetPolicy(v1::ToolPolicy::ALLOW_LIST, {{"read_file", false}}).ok());
+  // A second host on the same database, no bootstrap or seeding.
+  const std::string config = WriteTempFile(
+      ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
+                            server_->conninfo(), R"("}, "storageRoot": ")",
+                            server_->home(), R"(/storage"}})"));
+  HostProcess replica(HostBinary(), {"--plugin", PluginPath(), "--config",
+                                     config, "--grpc_listen", "127.0.0.1:0"});
+  auto address = replica.WaitForAddress(absl::Seconds(60));
+  ASSERT_TRUE(address.has_value()) << replica.Stderr();
+  auto b = InsecureChannel(*address);
+  // Warm the replica's cache with the current policy.
+  EXPECT_FALSE(Check("write_file", b).allowed());
+  EXPECT_FALSE(Check("write_file", b).allowed());
+
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}).ok());
+  bool allowed = false;
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (!allowed && absl::Now() < until) {
+    allowed = Check("write_file", b).allowed();
+    if (!allowed) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(allowed) << "the replica kept serving the old policy";
+
+  // Unregistering drops the policy everywhere; a re-registration starts
+  // from zero trust again.
+  v1::UnregisterCustomServerRequest un;
+  un.set_name(kServer);
+  v1::UnregisterCustomServerResponse gone;
+  ASSERT_TRUE(
+      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  EnsureRegistered();
+  bool denied = false;
+  const absl::Time until2 = absl::Now() + absl::Seconds(10);
+  while (!denied && absl::Now() < until2) {
+    denied = !Check("write_file", b).allowed();
+    if (!denied) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(denied);
+  EXPECT_FALSE(Check("write_file").allowed());
+  replica.Signal(SIGTERM);
+  EXPECT_EQ(replica.Wait(absl::Seconds(20)).exit_code, 0);
+}
+
+TEST_F(GovernanceE2eTest, ListServersSearches) {
+  EnsureRegistered();
+  v1::ListServersRequest r;
+  r.set_search("MCP-SERV");
+  v1::ListServersResponse out;
+  ASSERT_TRUE(Registry()->ListServers(Ctx(Admin()).get(), r, &out).ok());
+  ASSERT_EQ(out.servers_size(), 1);
+  r.set_search("no-such-thing");
+  ASSERT_TRUE(Registry()->ListServers(Ctx(Admin()).get(), r, &out).ok());
+  EXPECT_EQ(out.servers_size(), 0);
+}
+
+}  // namespace
+}  // namespace mcpreg::testing

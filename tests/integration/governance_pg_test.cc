@@ -1,0 +1,329 @@
+// Governance storage against a real PostgreSQL: the audit hash chain (and
+// what tampering does to it), group commit, audit queries and paging, tool
+// policies and the notifications that keep every replica's cache coherent.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "audit_batcher.h"
+#include "audit_store.h"
+#include "notification_listener.h"
+#include "pg_fixture.h"
+#include "policy_store.h"
+#include "server_store.h"
+
+namespace mcpreg::storage::pg {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::NewPool;
+using testing::Soon;
+
+const auto* const kEnv =
+    ::testing::AddGlobalTestEnvironment(new testing::PgClusterEnvironment);
+
+AuditEvent Event(const std::string& action, const std::string& tool = "",
+                 const std::string& decision = "ALLOW") {
+  AuditEvent e;
+  e.actor = "agent";
+  e.action = action;
+  e.project_key = "ai-research";
+  e.server = "pypi:ai-pypi-local:mcp-server";
+  e.tool = tool;
+  e.decision = decision;
+  e.reason = "because";
+  return e;
+}
+
+class GovernancePgTest : public testing::MigratedDatabaseTest {
+ protected:
+  void SetUp() override {
+    MigratedDatabaseTest::SetUp();
+    servers_ = std::make_unique<ServerStore>(*pool_);
+    policies_ = std::make_unique<PolicyStore>(*pool_);
+  }
+  // Registers "mcp-server" and returns its id.
+  int64_t RegisterServer(const std::string& name = "mcp-server") {
+    NewServerVersion v;
+    v.project_key = "ai-research";
+    v.name = name;
+    v.display_name = "pypi:ai-pypi-local:" + name;
+    v.repo_key = "ai-pypi-local";
+    v.package_type = "pypi";
+    v.version = "1.0.0";
+    v.repo_path = name + ".tar.gz";
+    v.artifact_sha256 = std::string(64, 'b');
+    v.description = "d";
+    v.actor = "ci";
+    EXPECT_TRUE(servers_->Register(v, Event("register"), Soon()).ok());
+    return Count(
+        absl::StrCat("SELECT id FROM servers WHERE name = '", name, "'"));
+  }
+  ChainVerdict Verify() {
+    auto v = VerifyAuditChain(*pool_, Soon());
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : ChainVerdict{};
+  }
+  // Runs SQL as the database owner with the append-only triggers off: what a
+  // tamperer with full access does.
+  void Tamper(const std::string& sql) {
+    ASSERT_EQ(cluster().Psql(
+                  db_, absl::StrCat("ALTER TABLE audit_log DISABLE TRIGGER "
+                                    "USER; ",
+                                    sql,
+                                    "; ALTER TABLE audit_log ENABLE TRIGGER "
+                                    "USER;")),
+              0);
+  }
+
+  std::unique_ptr<ServerStore> servers_;
+  std::unique_ptr<PolicyStore> policies_;
+};
+
+TEST_F(GovernancePgTest, ChainIsIntactAcrossConcurrentWriters) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        EXPECT_TRUE(AppendAudit(*pool_,
+                                Event("tool.check", absl::StrCat("t", t)),
+                                Soon())
+                        .ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ChainVerdict v = Verify();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.rows_checked, 80);
+  // Each row links to the one before it, by id.
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log a JOIN audit_log b "
+                  "ON b.id = (SELECT max(id) FROM audit_log WHERE id < a.id) "
+                  "WHERE a.prev_hash <> b.row_hash"),
+            0);
+}
+
+TEST_F(GovernancePgTest, ChangingARowBreaksTheChainThere) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        AppendAudit(*pool_, Event("tool.check", "t", "DENY"), Soon()).ok());
+  }
+  ASSERT_TRUE(Verify().intact);
+  const int64_t third =
+      Count("SELECT id FROM audit_log ORDER BY id OFFSET 2 LIMIT 1");
+  // Ordinary writers cannot even try.
+  EXPECT_NE(cluster().Psql(db_, "UPDATE audit_log SET decision = 'ALLOW'"), 0);
+  EXPECT_NE(cluster().Psql(db_, "UPDATE audit_chain_head SET last_id = 1"), 0);
+  Tamper(absl::StrCat("UPDATE audit_log SET decision = 'ALLOW' WHERE id = ",
+                      third));
+  ChainVerdict v = Verify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_id, third);
+  EXPECT_THAT(v.problem, HasSubstr("changed"));
+}
+
+TEST_F(GovernancePgTest, RemovingRowsBreaksTheChain) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(AppendAudit(*pool_, Event("register"), Soon()).ok());
+  }
+  const int64_t second =
+      Count("SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1");
+  Tamper(absl::StrCat("DELETE FROM audit_log WHERE id = ", second));
+  ChainVerdict v = Verify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_GT(v.first_broken_id, second);
+  EXPECT_THAT(v.problem, HasSubstr("does not link"));
+}
+
+TEST_F(GovernancePgTest, RemovingTheNewestRowsIsNoticed) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(AppendAudit(*pool_, Event("register"), Soon()).ok());
+  }
+  Tamper("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)");
+  ChainVerdict v = Verify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_THAT(v.problem, HasSubstr("newest rows are missing"));
+}
+
+TEST_F(GovernancePgTest, GroupCommitSharesCommitsAndEveryRowIsDurable) {
+  AuditBatcher batcher(*pool_);
+  // Hold the chain head so the first batch waits: everyone queues up
+  // meanwhile, as under load.
+  auto blocker = NewPool(conninfo_, 1);
+  auto lease = blocker->Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  auto txn = std::make_unique<pqxx::work>(**lease);
+  txn->exec("SELECT * FROM audit_chain_head FOR UPDATE");
+
+  constexpr int kCallers = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      if (batcher.Append(Event("tool.check", absl::StrCat("tool", i)), Soon())
+              .ok()) {
+        ++ok;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(ok.load(), 0);  // nobody is answered before their row commits
+  txn->commit();
+  txn.reset();
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(ok.load(), kCallers);
+  EXPECT_LE(batcher.batches_committed(), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tool.check'"),
+            kCallers);
+  EXPECT_TRUE(Verify().intact);
+}
+
+TEST_F(GovernancePgTest, BatcherCallersGetDeadlineExceededWhenBlocked) {
+  AuditBatcher batcher(*pool_);
+  auto blocker = NewPool(conninfo_, 1);
+  auto lease = blocker->Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  pqxx::work txn(**lease);
+  txn.exec("SELECT * FROM audit_chain_head FOR UPDATE");
+  absl::Status s = batcher.Append(Event("tool.check", "x"),
+                                  absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  txn.commit();
+}
+
+TEST_F(GovernancePgTest, AuditQueriesFilterAndPageStably) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(AppendAudit(*pool_,
+                            Event("tool.check", i % 2 ? "read" : "write",
+                                  i % 5 == 0 ? "DENY" : "ALLOW"),
+                            Soon())
+                    .ok());
+  }
+  AuditQuery q;
+  q.project_key = "ai-research";
+  q.action = "tool.check";
+  q.limit = 10;
+  std::vector<int64_t> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto p = ListAudit(*pool_, q, Soon());
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const auto& e : p->events) seen.push_back(e.id());
+    // New rows arriving while paging do not shift later pages.
+    ASSERT_TRUE(AppendAudit(*pool_, Event("tool.check"), Soon()).ok());
+    if (p->next_before_id == 0) break;
+    q.before_id = p->next_before_id;
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), 25u);
+
+  AuditQuery denied;
+  denied.project_key = "ai-research";
+  denied.decision = "DENY";
+  denied.tool = "write";
+  auto d = ListAudit(*pool_, denied, Soon());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->events.size(), 3u);  // i = 0, 10, 20: even (write), DENY
+  for (const auto& e : d->events) {
+    EXPECT_EQ(e.decision(), "DENY");
+    EXPECT_EQ(e.tool(), "write");
+    EXPECT_EQ(e.row_hash().size(), 64u);
+  }
+  AuditQuery future;
+  future.project_key = "ai-research";
+  future.since_micros = absl::ToUnixMicros(absl::Now() + absl::Hours(1));
+  EXPECT_TRUE(ListAudit(*pool_, future, Soon())->events.empty());
+  AuditQuery other;
+  other.project_key = "other-project";
+  EXPECT_TRUE(ListAudit(*pool_, other, Soon())->events.empty());
+}
+
+TEST_F(GovernancePgTest, PoliciesRoundTripAndNotifyOnlyOnCommit) {
+  const int64_t id = RegisterServer();
+  std::vector<std::string> payloads;
+  absl::Mutex mu;
+  absl::Notification listening;
+  NotificationListener listener(
+      conninfo_, kPolicyChannel,
+      [&](const std::string& p) {
+        absl::MutexLock lock(&mu);
+        payloads.push_back(p);
+      },
+      [&](bool up) {
+        if (up && !listening.HasBeenNotified()) listening.Notify();
+      });
+  ASSERT_TRUE(listening.WaitForNotificationWithTimeout(absl::Seconds(10)));
+
+  auto none = policies_->Load("ai-research", "mcp-server", Soon());
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->policy.has_value());
+
+  v1::ToolPolicy p;
+  p.set_mode(v1::ToolPolicy::ALLOW_LIST);
+  p.add_entries()->set_pattern("read_file");
+  auto* re = p.add_entries();
+  re->set_pattern("search_.*");
+  re->set_is_regex(true);
+  ASSERT_TRUE(policies_->Set(id, p, "admin", Event("policy.set"), Soon()).ok());
+  auto loaded =
+      policies_->Load("ai-research", "pypi:ai-pypi-local:mcp-server", Soon());
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->policy.has_value());
+  EXPECT_EQ(loaded->policy->mode(), v1::ToolPolicy::ALLOW_LIST);
+  ASSERT_EQ(loaded->policy->entries_size(), 2);
+  EXPECT_TRUE(loaded->policy->entries(1).is_regex());
+  EXPECT_EQ(loaded->policy->updated_by(), "admin");
+
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    absl::MutexLock lock(&mu);
+    if (!payloads.empty()) break;
+    mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::vector<std::string>* v) { return !v->empty(); },
+            &payloads),
+        absl::Milliseconds(100));
+  }
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(payloads.size(), 1u);
+    EXPECT_EQ(payloads[0], absl::StrCat(id));
+  }
+
+  // Unregister removes the policy with the server, and notifies too.
+  ASSERT_TRUE(
+      servers_
+          ->Unregister("ai-research", "mcp-server", Event("unregister"), Soon())
+          .ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM tool_policies"), 0);
+  EXPECT_EQ(policies_->Set(id, p, "admin", Event("policy.set"), Soon()).code(),
+            absl::StatusCode::kNotFound);
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(payloads.size(), 2u);  // the unregister; not the refused Set
+}
+
+TEST_F(GovernancePgTest, SearchMatchesNameAndDescription) {
+  RegisterServer("weather-tools");
+  RegisterServer("github-helper");
+  auto found = servers_->List("ai-research", {"ai-pypi-local"}, "", 10,
+                              "WEATHER", Soon());
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->servers.size(), 1u);
+  EXPECT_EQ(found->servers[0].name(), "weather-tools");
+  // Wildcards are literal text, not patterns.
+  EXPECT_TRUE(
+      servers_->List("ai-research", {"ai-pypi-local"}, "", 10, "%", Soon())
+          ->servers.empty());
+}
+
+}  // namespace
+}  // namespace mcpreg::storage::pg
