@@ -22,6 +22,7 @@ enum ExitCode {
   kUnreachable = 3,    // no answer: host down, database down, deadline passed
   kNotAuthorized = 4,  // no or bad token, or a missing permission
   kNotFound = 5,       // the named server, token or grant does not exist
+  kDenied = 6,         // `check`: the tool call is not allowed
 };
 
 struct GlobalOptions {

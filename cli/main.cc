@@ -24,11 +24,12 @@ constexpr char kGlobalFlags[] = R"(Global flags (before the command):
 
 Exit codes: 0 ok, 1 the registry refused the request, 2 bad command line,
 3 registry unreachable or unavailable (retrying is safe), 4 not authenticated
-or not permitted, 5 not found.
+or not permitted, 5 not found, 6 `check`: the tool call is not allowed.
 )";
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all = ServerCommands();
+  for (Command& c : GovernanceCommands()) all.push_back(std::move(c));
   for (Command& c : AdminCommands()) all.push_back(std::move(c));
   return all;
 }

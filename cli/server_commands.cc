@@ -298,6 +298,9 @@ int List(GlobalOptions& options, const std::vector<std::string>& args) {
   flags.String("page-size", "servers per page (default 50, at most 500)");
   flags.String("page-token", "continue from a previous page");
   flags.Bool("all", "fetch every page");
+  flags.String("search",
+               "only servers whose name or description contains "
+               "this (case-insensitive)");
   AddOutputFlag(flags);
   int code;
   if (!ParseFlags(options,
@@ -317,6 +320,7 @@ int List(GlobalOptions& options, const std::vector<std::string>& args) {
     request.set_page_size(static_cast<uint32_t>(size));
   }
   request.set_page_token(flags.Get("page-token"));
+  request.set_search(flags.Get("search"));
   v1::ListServersResponse all;
   for (;;) {
     v1::ListServersResponse page;

@@ -74,11 +74,27 @@ std::string Example(const std::string& name) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* command :
-       {"info", "health", "register", "unregister", "get", "list",
-        "admin repo create", "admin repo list", "admin token create",
-        "admin token revoke", "admin token list", "admin grant add",
-        "admin grant revoke", "admin grant list"}) {
+  for (const char* command : {"info",
+                              "health",
+                              "register",
+                              "unregister",
+                              "get",
+                              "list",
+                              "admin repo create",
+                              "admin repo list",
+                              "admin token create",
+                              "admin token revoke",
+                              "admin token list",
+                              "admin grant add",
+                              "admin grant revoke",
+                              "admin grant list",
+                              "policy set",
+                              "policy get",
+                              "check",
+                              "filter",
+                              "audit list",
+                              "audit verify",
+                              "client-config"}) {
     std::vector<std::string> args = absl::StrSplit(command, ' ');
     args.push_back("--help");
     CliResult r = Cli("", "", args);
@@ -281,6 +297,63 @@ TEST_F(CliRegistryTest, OperatorsManageTokensGrantsAndRepositories) {
   EXPECT_THAT(r.err, HasSubstr("already exists"));
   r = Admin({"admin", "repo", "list"});
   EXPECT_THAT(r.out, HasSubstr("team-npm"));
+}
+
+TEST_F(CliRegistryTest, GovernanceCommands) {
+  ASSERT_EQ(
+      Admin({"register", "--json", Example("register-npm.json")}).exit_code, 0);
+  const std::vector<std::string> in_project = {"--project", "ai-research"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), in_project.begin(), in_project.end());
+    return Admin(args);
+  };
+  // Zero trust until a policy exists.
+  CliResult r = run({"check", "--server", "simple-mcp", "--tool", "echo"});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("DENY echo"));
+  r = run({"policy", "get", "--server", "simple-mcp"});
+  EXPECT_EQ(r.exit_code, 5);
+
+  r = run({"policy", "set", "--server", "simple-mcp", "--mode", "allow-list",
+           "--tool", "echo", "--pattern", "read_.*"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ALLOW_LIST"));
+  EXPECT_THAT(r.out, HasSubstr("read_.*"));
+  r = run({"policy", "set", "--server", "simple-mcp", "--mode", "allow-list",
+           "--pattern", "(unclosed"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("policy.entries[0].pattern"));
+  r = run({"policy", "set", "--server", "simple-mcp", "--mode", "maybe"});
+  EXPECT_EQ(r.exit_code, 2);
+
+  r = run({"check", "--server", "simple-mcp", "--tool", "echo"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ALLOW echo"));
+  r = run({"filter", "--server", "npm:ai-npm-local:simple-mcp", "--tool",
+           "echo", "--tool", "write_file", "--tool", "read_file"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "echo\nread_file\n");
+
+  r = run({"audit", "list", "--action", "tool.check", "--decision", "DENY"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("tool.check"));
+  EXPECT_THAT(r.out, HasSubstr("echo"));
+  r = run({"audit", "list", "--since", "yesterday"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = Admin({"audit", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("intact"));
+
+  r = run({"client-config", "--server", "simple-mcp", "--client", "cursor"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(".cursor/mcp.json"));
+  EXPECT_THAT(r.out, HasSubstr("simple-mcp@1.0.0"));
+  EXPECT_THAT(r.out, HasSubstr("${env:WORKSPACE_DIR}"));
+
+  r = run({"list", "--search", "SIMPLE"});
+  EXPECT_THAT(r.out, HasSubstr("simple-mcp"));
+  r = run({"list", "--search", "nothing-like-it"});
+  EXPECT_THAT(r.out, Not(HasSubstr("simple-mcp")));
 }
 
 TEST_F(CliRegistryTest, BadTokenExitsFour) {
