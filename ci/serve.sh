@@ -9,6 +9,7 @@
 #
 # Running it again reuses the database and storage under $MCPREG_HOME
 # (default ./.mcpreg). Settings: MCPREG_GRPC_LISTEN (default 127.0.0.1:7443),
+# MCPREG_REST_LISTEN (default 127.0.0.1:8080),
 # MCPREG_PG_PORT (default 54329; the socket is private, the number only names
 # it), MCPREG_RESET=1 to start from an empty database.
 set -euo pipefail
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD_DIR=${BUILD_DIR:-build}
 LISTEN=${MCPREG_GRPC_LISTEN:-127.0.0.1:7443}
+REST_LISTEN=${MCPREG_REST_LISTEN:-127.0.0.1:8080}
 MCPREG_HOME=${MCPREG_HOME:-$ROOT/.mcpreg}
 PG_PORT=${MCPREG_PG_PORT:-54329}
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -100,6 +102,7 @@ had_token=0
 cat >"$MCPREG_HOME/host.json" <<JSON
 {
   "grpcListen": "$LISTEN",
+  "restListen": "$REST_LISTEN",
   "pluginConfig": {
     "database": {"conninfo": "host=$PG_DIR port=$PG_PORT dbname=mcpreg user=postgres"},
     "storageRoot": "$MCPREG_HOME/storage",
@@ -124,7 +127,8 @@ done
 
 CLI=$BUILD_DIR/bin/mcpreg
 echo
-say "serving on $LISTEN (gRPC); data in $MCPREG_HOME, PostgreSQL in $PG_DIR"
+say "serving gRPC on $LISTEN and REST on http://$REST_LISTEN"
+say "data in $MCPREG_HOME, PostgreSQL in $PG_DIR"
 if [ "$had_token" = 0 ] && [ -f "$TOKEN_FILE" ]; then
   say "admin token (shown this once; also in $TOKEN_FILE, mode 0600):"
   echo
@@ -134,7 +138,13 @@ else
   say "the admin token is in $TOKEN_FILE (created on the first run)"
 fi
 cat <<EOF2
-Paste into another terminal:
+Paste into another terminal — the brief's registration with curl:
+
+    curl -sS -X POST http://$REST_LISTEN/ml/core/api/v1/mcp-registry/custom-server \\
+      -H "Authorization: Bearer \$(cat $TOKEN_FILE)" \\
+      -H 'Content-Type: application/json' --data @examples/register-pypi.json
+
+and the same with the CLI, then a look around:
 
     export MCPREG_ADDR=$LISTEN MCPREG_TOKEN=\$(cat $TOKEN_FILE)
     $CLI register --json examples/register-pypi.json
@@ -142,6 +152,8 @@ Paste into another terminal:
     $CLI --project ai-research list
     $CLI --project ai-research get --name mcp-server
     $CLI --project ai-research unregister --name mcp-server
+    curl -sS -X DELETE 'http://$REST_LISTEN/api/v1/ml/registry/mcp/unregister?name=simple-mcp' \\
+      -H "Authorization: Bearer \$MCPREG_TOKEN" -H 'JFrog-Project-Key: ai-research'
 
 Ctrl-C stops mcpreg-host and PostgreSQL.
 EOF2

@@ -17,11 +17,15 @@
 #include "log.h"
 #include "plugin_instance.h"
 #include "plugin_loader.h"
+#include "rest_gateway.h"
 
 ABSL_FLAG(std::string, config, "", "JSON config file (HostConfig)");
 ABSL_FLAG(std::string, plugin, "", "plugin .so to load (overrides pluginPath)");
 ABSL_FLAG(std::string, grpc_listen, "",
           "gRPC listen address, e.g. 127.0.0.1:7443 (overrides grpcListen)");
+ABSL_FLAG(std::string, rest_listen, "",
+          "REST gateway listen address, e.g. 127.0.0.1:8080 (overrides "
+          "restListen)");
 ABSL_FLAG(std::string, plugin_config, "",
           "JSON object for the plugin (overrides pluginConfig)");
 
@@ -48,6 +52,9 @@ absl::StatusOr<config::v1::HostConfig> BuildConfig() {
   }
   if (auto v = absl::GetFlag(FLAGS_grpc_listen); !v.empty()) {
     config.set_grpc_listen(v);
+  }
+  if (auto v = absl::GetFlag(FLAGS_rest_listen); !v.empty()) {
+    config.set_rest_listen(v);
   }
   if (auto v = absl::GetFlag(FLAGS_plugin_config); !v.empty()) {
     auto parsed = ParseHostConfig(absl::StrCat("{\"pluginConfig\":", v, "}"),
@@ -95,12 +102,25 @@ int Run() {
                        " methods on ", (*server)->address(),
                        config->has_tls() ? " (TLS)" : " (plain text)"));
 
+  std::unique_ptr<RestGateway> rest;
+  if (!config->rest_listen().empty()) {
+    auto started = RestGateway::Start(*config, instance->get());
+    if (!started.ok()) return Fail(started.status());
+    rest = std::move(*started);
+    std::cout << "mcpreg-host: rest listening on " << rest->address()
+              << std::endl;
+    LogInfo(absl::StrCat("serving ", rest->route_count(), " REST routes on ",
+                         rest->address(),
+                         config->has_tls() ? " (TLS)" : " (plain HTTP)"));
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   const absl::Duration drain = absl::Milliseconds(config->drain_timeout_ms());
   LogInfo(absl::StrCat("received ", strsignal(signal_number),
                        "; draining in-flight calls for up to ",
                        absl::FormatDuration(drain)));
+  if (rest != nullptr) rest->Stop();
   (*server)->Shutdown(drain);
   instance->reset();  // destroys the plugin instance
   LogInfo("stopped");

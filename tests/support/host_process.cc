@@ -61,11 +61,16 @@ HostProcess::~HostProcess() {
 }
 
 std::optional<std::string> HostProcess::WaitForAddress(absl::Duration timeout) {
+  return WaitForLine(kListening, timeout);
+}
+
+std::optional<std::string> HostProcess::WaitForLine(absl::string_view prefix,
+                                                    absl::Duration timeout) {
   const absl::Time end = absl::Now() + timeout;
   while (absl::Now() < end && stdout_fd_ >= 0) {
-    const size_t at = stdout_seen_.find(kListening);
+    const size_t at = stdout_seen_.find(prefix.data(), 0, prefix.size());
     if (at != std::string::npos) {
-      const size_t start = at + sizeof(kListening) - 1;
+      const size_t start = at + prefix.size();
       const size_t eol = stdout_seen_.find('\n', start);
       if (eol != std::string::npos) {
         return stdout_seen_.substr(start, eol - start);

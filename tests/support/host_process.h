@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace mcpreg::testing {
@@ -33,6 +34,10 @@ class HostProcess {
   // Waits for "mcpreg-host: grpc listening on ADDR" and returns ADDR, or
   // nullopt if the process exits or `timeout` passes first.
   std::optional<std::string> WaitForAddress(absl::Duration timeout);
+  // Waits for a stdout line starting with `prefix` and returns the rest of
+  // it, e.g. WaitForLine("mcpreg-host: rest listening on ", ...).
+  std::optional<std::string> WaitForLine(absl::string_view prefix,
+                                         absl::Duration timeout);
 
   void Signal(int signal_number);
   // Waits for the process to exit; kills it with SIGKILL at the timeout.

@@ -11,7 +11,7 @@
 
 namespace mcpreg::testing {
 
-RegistryServer::RegistryServer() {
+RegistryServer::RegistryServer(bool rest) {
   cluster_ = std::make_unique<PgCluster>();
   conninfo_ = cluster_->CreateDatabase("registry");
   char tmpl[] = "/tmp/mcpreg-registry-XXXXXX";
@@ -22,16 +22,28 @@ RegistryServer::RegistryServer() {
                             conninfo_, R"("}, "storageRoot": ")", home_,
                             R"(/storage", "bootstrap": {"adminTokenFile": ")",
                             token_file_, R"("}, "quickstart": true}})"));
-  host_ = std::make_unique<HostProcess>(
-      HostBinary(),
-      std::vector<std::string>{"--plugin", PluginPath(), "--config", config,
-                               "--grpc_listen", "127.0.0.1:0"});
+  std::vector<std::string> args = {"--plugin", PluginPath(), "--config",
+                                   config, "--grpc_listen", "127.0.0.1:0"};
+  if (rest) {
+    args.push_back("--rest_listen");
+    args.push_back("127.0.0.1:0");
+  }
+  host_ = std::make_unique<HostProcess>(HostBinary(), args);
   std::optional<std::string> address = host_->WaitForAddress(absl::Seconds(60));
   if (!address.has_value()) {
     error_ = absl::StrCat("mcpreg-host did not start:\n", host_->Stderr());
     return;
   }
   address_ = *address;
+  if (rest) {
+    std::optional<std::string> rest_address = host_->WaitForLine(
+        "mcpreg-host: rest listening on ", absl::Seconds(30));
+    if (!rest_address.has_value()) {
+      error_ = absl::StrCat("no REST gateway:\n", host_->Stderr());
+      return;
+    }
+    rest_address_ = *rest_address;
+  }
   std::ifstream in(token_file_);
   std::stringstream token;
   token << in.rdbuf();

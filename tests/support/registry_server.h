@@ -15,14 +15,16 @@ namespace mcpreg::testing {
 
 class RegistryServer {
  public:
-  // Starts everything; on failure ok() is false and error() says why.
-  RegistryServer();
+  // Starts everything (with the REST gateway on a free port when `rest`); on
+  // failure ok() is false and error() says why.
+  explicit RegistryServer(bool rest = false);
   ~RegistryServer();  // SIGTERM to the host (expects a clean exit), then PG
 
   bool ok() const { return !admin_token_.empty(); }
   const std::string& error() const { return error_; }
 
   const std::string& address() const { return address_; }  // "127.0.0.1:N"
+  const std::string& rest_address() const { return rest_address_; }
   const std::string& admin_token() const { return admin_token_; }
   const std::string& admin_token_file() const { return token_file_; }
   const std::string& conninfo() const { return conninfo_; }
@@ -41,6 +43,7 @@ class RegistryServer {
   std::string conninfo_;
   std::string token_file_;
   std::string address_;
+  std::string rest_address_;
   std::string admin_token_;
   std::string error_;
   bool stopped_ = false;

@@ -1,0 +1,233 @@
+#include "rest_gateway.h"
+
+#include <httplib.h>
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "http_routes.h"
+#include "json_transcoder.h"
+#include "log.h"
+#include "plugin_call.h"
+
+namespace mcpreg::host {
+namespace {
+
+constexpr const char* kCodeNames[] = {"OK",
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"};
+
+std::string ErrorJson(int code, const std::string& message) {
+  google::protobuf::Struct error;
+  auto& f = *error.mutable_fields();
+  f["code"].set_string_value(code >= 0 && code <= 16 ? kCodeNames[code]
+                                                     : "UNKNOWN");
+  f["message"].set_string_value(message);
+  f["details"].mutable_list_value();
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(error, &json);
+  return json;
+}
+
+void SendError(httplib::Response& res, int code, const std::string& message,
+               int http_status = 0) {
+  res.status = http_status != 0 ? http_status : HttpStatusForGrpcCode(code);
+  res.set_content(ErrorJson(code, message), "application/json");
+}
+
+// "127.0.0.1:8080", "[::1]:0", "localhost:8080".
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return !host->empty() && absl::SimpleAtoi(address.substr(colon + 1), port) &&
+         *port >= 0 && *port <= 65535;
+}
+
+}  // namespace
+
+int HttpStatusForGrpcCode(int code) {
+  switch (code) {
+    case 0:
+      return 200;
+    case 1:
+      return 499;  // CANCELLED
+    case 3:
+      return 400;  // INVALID_ARGUMENT
+    case 4:
+      return 504;  // DEADLINE_EXCEEDED
+    case 5:
+      return 404;  // NOT_FOUND
+    case 6:
+      return 409;  // ALREADY_EXISTS
+    case 7:
+      return 403;  // PERMISSION_DENIED
+    case 8:
+      return 429;  // RESOURCE_EXHAUSTED
+    case 9:
+      return 412;  // FAILED_PRECONDITION
+    case 10:
+      return 409;  // ABORTED
+    case 11:
+      return 400;  // OUT_OF_RANGE
+    case 12:
+      return 501;  // UNIMPLEMENTED
+    case 14:
+      return 503;  // UNAVAILABLE
+    case 16:
+      return 401;  // UNAUTHENTICATED
+    default:
+      return 500;  // UNKNOWN, INTERNAL, DATA_LOSS
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
+    const config::v1::HostConfig& config, const PluginInstance* plugin) {
+  std::unique_ptr<RestGateway> g(new RestGateway());
+  auto routes =
+      RouteTable::Build(plugin->file_descriptor_set(), plugin->methods());
+  if (!routes.ok()) {
+    return absl::Status(
+        routes.status().code(),
+        absl::StrCat("REST routes: ", routes.status().message()));
+  }
+  g->routes_ = std::move(*routes);
+  g->transcoder_ = std::make_unique<JsonTranscoder>(g->routes_->pool());
+
+  if (config.has_tls()) {
+    const auto& tls = config.tls();
+    g->server_ = std::make_unique<httplib::SSLServer>(
+        tls.cert_file().c_str(), tls.key_file().c_str(),
+        tls.client_ca_file().empty() ? nullptr : tls.client_ca_file().c_str());
+    if (!g->server_->is_valid()) {
+      return absl::InvalidArgumentError(
+          "tls: the REST port cannot use the certificate or key");
+    }
+  } else {
+    g->server_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *g->server_;
+  // Handlers wait for the plugin, so give them threads to wait on.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  const size_t max_body = config.max_request_bytes();
+  server.set_payload_max_length(max_body);
+  server.set_error_handler([max_body](const httplib::Request&,
+                                      httplib::Response& res) {
+    if (res.status == 413) {
+      SendError(res, 8,
+                absl::StrCat("request body: larger than ", max_body, " bytes"),
+                413);
+    } else if (res.body.empty()) {
+      SendError(res, 3, "the request could not be read", res.status);
+    }
+  });
+  const absl::Duration max_timeout =
+      absl::Milliseconds(config.max_call_timeout_ms());
+  RouteTable* table = g->routes_.get();
+  JsonTranscoder* transcoder = g->transcoder_.get();
+  auto handler = [table, transcoder, plugin, max_timeout](
+                     const httplib::Request& req, httplib::Response& res) {
+    absl::StatusOr<RouteMatch> match = table->Match(req.method, req.path);
+    if (!match.ok()) {
+      SendError(res, static_cast<int>(match.status().code()),
+                std::string(match.status().message()),
+                match.status().code() == absl::StatusCode::kUnimplemented
+                    ? 405
+                    : 404);
+      return;
+    }
+    std::multimap<std::string, std::string> query(req.params.begin(),
+                                                  req.params.end());
+    absl::StatusOr<std::string> request =
+        transcoder->Request(*match, req.body, query);
+    if (!request.ok()) {
+      SendError(res, static_cast<int>(request.status().code()),
+                std::string(request.status().message()));
+      return;
+    }
+    std::vector<std::pair<std::string, std::string>> metadata;
+    for (const auto& [key, value] : req.headers) {
+      metadata.emplace_back(absl::AsciiStrToLower(key), value);
+    }
+    const std::string peer = absl::StrCat(
+        req.remote_addr.find(':') == std::string::npos ? "ipv4:" : "ipv6:",
+        req.remote_addr, ":", req.remote_port);
+    PluginReply reply =
+        CallPluginAndWait(*plugin, match->route->grpc_method, metadata, peer,
+                          *request, absl::Now() + max_timeout);
+    if (reply.code != 0) {
+      SendError(res, reply.code, reply.message);
+      return;
+    }
+    absl::StatusOr<std::string> json =
+        transcoder->ResponseJson(*match->route, reply.response);
+    if (!json.ok()) {
+      SendError(res, 13, std::string(json.status().message()));
+      return;
+    }
+    res.status = 200;
+    res.set_content(*json, "application/json");
+  };
+  const std::string any = ".*";
+  server.Get(any, handler);
+  server.Post(any, handler);
+  server.Put(any, handler);
+  server.Delete(any, handler);
+  server.Patch(any, handler);
+
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(config.rest_listen(), &host, &port)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "restListen: '", config.rest_listen(), "' is not HOST:PORT"));
+  }
+  if (port == 0) {
+    port = server.bind_to_any_port(host);
+    if (port < 0) port = 0;
+  } else if (!server.bind_to_port(host, port)) {
+    port = 0;
+  }
+  if (port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("restListen: cannot listen on ", config.rest_listen()));
+  }
+  g->address_ = absl::StrCat(
+      host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]"),
+      ":", port);
+  g->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  return g;
+}
+
+size_t RestGateway::route_count() const { return routes_->routes().size(); }
+
+void RestGateway::Stop() {
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+RestGateway::~RestGateway() { Stop(); }
+
+}  // namespace mcpreg::host

@@ -1,0 +1,252 @@
+// The REST gateway as a CI pipeline meets it: curl against mcpreg-host with
+// the real plugin on a real PostgreSQL, using the design brief's endpoints,
+// headers and bodies exactly as written.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "registry_server.h"
+
+namespace mcpreg::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  google::protobuf::Struct json;  // empty unless the body is a JSON object
+  const google::protobuf::Value& operator[](const std::string& key) const {
+    static const google::protobuf::Value kNull;
+    auto it = json.fields().find(key);
+    return it == json.fields().end() ? kNull : it->second;
+  }
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class RestE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (server_ == nullptr) server_ = new RegistryServer(/*rest=*/true);
+    ASSERT_TRUE(server_->ok()) << server_->error();
+  }
+  static void TearDownTestSuite() {
+    if (server_ == nullptr) return;
+    EXPECT_EQ(server_->Stop(), 0);
+    delete server_;
+  }
+
+  // curl, as a user would type it.
+  static HttpResult Curl(const std::string& method, const std::string& path,
+                         const std::vector<std::string>& headers,
+                         const std::string& body = "") {
+    const std::string base =
+        absl::StrCat(::testing::TempDir(), "/mcpreg-rest-", getpid());
+    std::string command = absl::StrCat("curl -sS -o ", base,
+                                       ".out -w '%{http_code}' -X ", method);
+    for (const std::string& h : headers) {
+      absl::StrAppend(&command, " -H ", Quote(h));
+    }
+    if (!body.empty()) {
+      std::ofstream(base + ".in", std::ios::binary) << body;
+      absl::StrAppend(&command, " -H 'Content-Type: application/json'",
+                      " --data-binary @", base, ".in");
+    }
+    absl::StrAppend(
+        &command, " ",
+        Quote(absl::StrCat("http://", server_->rest_address(), path)), " > ",
+        base, ".code");
+    HttpResult r;
+    if (std::system(command.c_str()) != 0) return r;
+    r.status = std::atoi(Slurp(base + ".code").c_str());
+    r.body = Slurp(base + ".out");
+    (void)google::protobuf::util::JsonStringToMessage(r.body, &r.json);
+    std::remove((base + ".in").c_str());
+    return r;
+  }
+  static std::string Bearer() {
+    return "Authorization: Bearer " + server_->admin_token();
+  }
+
+  static RegistryServer* server_;
+};
+
+RegistryServer* RestE2eTest::server_ = nullptr;
+
+constexpr char kPypiBody[] = R"({ "projectKey": "ai-research",
+  "repoArtifactInfo": { "repoKey": "ai-pypi-local",
+                        "repoPath": "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz",
+                        "readmePath": "org/project/mcp-server/1.0.0/README.md" },
+  "mcpServerInfo": { "description": "Example MCP server", "version": "1.0.0",
+     "environmentVariables": [ {"name": "API_TOKEN", "description": "token",
+                                "format": "string", "isRequired": true,
+                                "isSecret": true} ],
+     "runtimeArguments": [ {"name": "--port", "description": "port",
+                            "format": "number", "type": "named",
+                            "defaultValue": "8080"} ] } })";
+
+constexpr char kNpmBody[] = R"({ "projectKey": "ai-research",
+  "repoArtifactInfo": { "repoKey": "ai-npm-local",
+                        "repoPath": "org/project/simple-mcp/1.0.0/simple-mcp-1.0.0.tgz",
+                        "readmePath": "org/project/simple-mcp/1.0.0/README.md" },
+  "mcpServerInfo": { "description": "Simple MCP server", "version": "1.0.0" } })";
+
+constexpr char kRegister[] = "/ml/core/api/v1/mcp-registry/custom-server";
+
+TEST_F(RestE2eTest, TheBriefsRegistrationsAndUnregisterWorkAsWritten) {
+  HttpResult r = Curl("POST", kRegister, {Bearer()}, kPypiBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r["created"].bool_value());
+  EXPECT_EQ(
+      r["server"].struct_value().fields().at("displayName").string_value(),
+      "pypi:ai-pypi-local:mcp-server");
+  r = Curl("POST", kRegister, {Bearer()}, kPypiBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r["created"].bool_value());  // printed, not omitted
+  EXPECT_THAT(r.body, HasSubstr("\"created\":false"));
+  r = Curl("POST", kRegister, {Bearer()}, kNpmBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  r = Curl("GET", "/api/v1/mcp-registry/servers",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("pypi:ai-pypi-local:mcp-server"));
+  EXPECT_THAT(r.body, HasSubstr("npm:ai-npm-local:simple-mcp"));
+  r = Curl("GET",
+           "/api/v1/mcp-registry/servers/npm%3Aai-npm-local%3Asimple-mcp",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r["latestVersion"].string_value(), "1.0.0");
+
+  r = Curl("DELETE", "/api/v1/ml/registry/mcp/unregister?name=mcp-server",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r["versionsRemoved"].number_value(), 1);
+  r = Curl("DELETE", "/api/v1/ml/registry/mcp/unregister?name=mcp-server",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r["code"].string_value(), "NOT_FOUND");
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("mcp-server"));
+
+  // The audit trail has all of it.
+  r = Curl("GET",
+           "/api/v1/mcp-registry/audit?action=register&server=pypi:ai-pypi-"
+           "local:mcp-server",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  // One row: the identical retry changed nothing and is not a second event.
+  EXPECT_EQ(r["events"].list_value().values_size(), 1);
+  r = Curl("GET", "/api/v1/mcp-registry/audit?action=unregister",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("pypi:ai-pypi-local:mcp-server"));
+}
+
+TEST_F(RestE2eTest, ErrorsAreJsonWithTheRightStatus) {
+  HttpResult r = Curl("POST", kRegister, {}, kNpmBody);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r["code"].string_value(), "UNAUTHENTICATED");
+  ASSERT_TRUE(r.json.fields().contains("details"));
+
+  r = Curl("POST", kRegister, {Bearer()},
+           R"({"projectKey": "ai-research", "bogusField": 1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("bogusField"));
+
+  r = Curl("POST", kRegister, {Bearer()}, R"({"projectKey": "ai-research",)");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("request body"));
+
+  std::string bad_env = kNpmBody;
+  bad_env.replace(
+      bad_env.find("\"version\": \"1.0.0\""), 18,
+      R"("version": "1.0.0", "environmentVariables": [{"name": "OK"}, {"name": "1BAD"}])");
+  r = Curl("POST", kRegister, {Bearer()}, bad_env);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r["message"].string_value(),
+              HasSubstr("mcpServerInfo.environmentVariables[1].name"));
+
+  std::string docker = kNpmBody;
+  docker.replace(docker.find("ai-npm-local"), 12, "no-such-repo");
+  r = Curl("POST", kRegister, {Bearer()}, docker);
+  EXPECT_EQ(r.status, 404) << r.body;
+
+  r = Curl("POST", kRegister, {Bearer()},
+           std::string(5 << 20, ' ') + kNpmBody);  // over maxRequestBytes
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
+  EXPECT_EQ(r["code"].string_value(), "RESOURCE_EXHAUSTED");
+
+  r = Curl("PUT", kRegister, {Bearer()}, kNpmBody);
+  EXPECT_EQ(r.status, 405);
+  r = Curl("GET", "/api/v1/nothing-here", {Bearer()});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r["code"].string_value(), "NOT_FOUND");
+  r = Curl("GET", "/api/v1/mcp-registry/servers?pageSize=lots",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("pageSize"));
+  r = Curl("GET", "/api/v1/mcp-registry/servers?colour=red",
+           {Bearer(), "JFrog-Project-Key: ai-research"});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("colour"));
+}
+
+TEST_F(RestE2eTest, PoliciesChecksAndClientConfigOverRest) {
+  ASSERT_EQ(Curl("POST", kRegister, {Bearer()}, kNpmBody).status, 200);
+  const std::vector<std::string> h = {Bearer(),
+                                      "JFrog-Project-Key: ai-research"};
+  HttpResult r =
+      Curl("PUT", "/api/v1/mcp-registry/servers/simple-mcp/tool-policy", h,
+           R"({"mode": "ALLOW_LIST", "entries": [
+                             {"pattern": "echo"},
+                             {"pattern": "read_.*", "isRegex": true}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r["mode"].string_value(), "ALLOW_LIST");
+  r = Curl("POST", "/api/v1/mcp-registry/check", h,
+           R"({"server": "simple-mcp", "tool": "read_file"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r["allowed"].bool_value());
+  EXPECT_EQ(r["entryIndex"].number_value(), 1);
+  r = Curl("POST", "/api/v1/mcp-registry/filter", h,
+           R"({"server": "simple-mcp", "tools": ["echo", "rm", "read_x"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("allowedTools":["echo","read_x"])"));
+  r = Curl("GET",
+           "/api/v1/mcp-registry/servers/simple-mcp/client-config?client="
+           "claude-code",
+           h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r["commandLine"].string_value(), HasSubstr("claude mcp add"));
+  r = Curl(
+      "PUT", "/api/v1/mcp-registry/servers/simple-mcp/tool-policy", h,
+      R"({"mode": "ALLOW_LIST", "entries": [{"pattern": "a(", "isRegex": true}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r["message"].string_value(),
+              HasSubstr("policy.entries[0].pattern"));
+  r = Curl("POST", "/api/v1/mcp-registry/audit:verify", {Bearer()}, "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r["intact"].bool_value());
+}
+
+}  // namespace
+}  // namespace mcpreg::testing
