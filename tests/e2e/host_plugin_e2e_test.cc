@@ -138,7 +138,8 @@ TEST_F(HostPluginTest, ServesOverTls) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl is needed for this test";
   Start({"--config",
          WriteTempFile(".json", R"({"tls": {"certFile": ")" + cert +
-                                    R"(", "keyFile": ")" + key + R"("}})")});
+                                    R"(", "keyFile": ")" + key + R"("}})"),
+         "--rest_listen", "127.0.0.1:0"});
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = ReadFile(cert);
   auto channel = grpc::CreateChannel(address_, grpc::SslCredentials(options));
@@ -154,6 +155,23 @@ TEST_F(HostPluginTest, ServesOverTls) {
                                  "/mcpreg.v1.McpRegistry/GetPluginInfo", "",
                                  absl::Seconds(2));
   EXPECT_FALSE(plain.status.ok());
+
+  // The REST port is TLS too, with the same certificate.
+  auto rest =
+      host_->WaitForLine("mcpreg-host: rest listening on ", absl::Seconds(10));
+  ASSERT_TRUE(rest.has_value()) << host_->Stderr();
+  const std::string out = dir + ".json";
+  const std::string port = rest->substr(rest->rfind(':') + 1);
+  ASSERT_EQ(
+      std::system(("curl -sS --cacert " + cert + " -o " + out +
+                   " https://localhost:" + port + "/api/v1/mcp-registry/info")
+                      .c_str()),
+      0);
+  EXPECT_THAT(ReadFile(out), HasSubstr("\"name\":\"mcpreg\""));
+  EXPECT_NE(std::system(("curl -sS -o /dev/null http://127.0.0.1:" + port +
+                         "/api/v1/mcp-registry/info 2>/dev/null")
+                            .c_str()),
+            0);
 }
 
 }  // namespace
