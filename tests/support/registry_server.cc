@@ -11,7 +11,7 @@
 
 namespace mcpreg::testing {
 
-RegistryServer::RegistryServer(bool rest) {
+RegistryServer::RegistryServer(bool rest, int max_connections) {
   cluster_ = std::make_unique<PgCluster>();
   conninfo_ = cluster_->CreateDatabase("registry");
   char tmpl[] = "/tmp/mcpreg-registry-XXXXXX";
@@ -19,11 +19,12 @@ RegistryServer::RegistryServer(bool rest) {
   token_file_ = home_ + "/admin-token";
   const std::string config = WriteTempFile(
       ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
-                            conninfo_, R"("}, "storageRoot": ")", home_,
+                            conninfo_, R"(", "maxConnections": )",
+                            max_connections, R"(}, "storageRoot": ")", home_,
                             R"(/storage", "bootstrap": {"adminTokenFile": ")",
                             token_file_, R"("}, "quickstart": true}})"));
-  std::vector<std::string> args = {"--plugin", PluginPath(), "--config",
-                                   config, "--grpc_listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {"--plugin", PluginPath(),    "--config",
+                                   config,     "--grpc_listen", "127.0.0.1:0"};
   if (rest) {
     args.push_back("--rest_listen");
     args.push_back("127.0.0.1:0");
