@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang-format
+  # fuzzing (ci/fuzz.sh): clang with the libFuzzer runtime
+  clang libclang-rt-14-dev
   # libraries (-dev packages)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libre2-dev libarchive-dev libcpp-httplib-dev
