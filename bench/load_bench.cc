@@ -1,0 +1,324 @@
+// mcpreg-load: a closed-loop load generator over real gRPC against a real
+// registry (mcpreg-host + libmcpreg.so + a private PostgreSQL), printing
+// throughput and latency percentiles per call, and the limits it is measured
+// against on this machine:
+//   - a bare gRPC echo server (no plugin): the ceiling for GetPluginInfo;
+//   - GetPluginInfo through the same host and plugin: the ceiling for
+//     CheckToolCall;
+//   - pgbench running the register path's SQL at the same concurrency: the
+//     ceiling for RegisterCustomServer.
+// Usage: mcpreg-load [--concurrency N] [--seconds S]
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "mcpreg/v1/registry.grpc.pb.h"
+#include "raw_grpc.h"
+#include "registry_server.h"
+
+ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
+ABSL_FLAG(int, seconds, 5, "how long each workload runs");
+
+namespace mcpreg::bench {
+namespace {
+
+using testing::InsecureChannel;
+using testing::RegistryServer;
+
+struct Result {
+  std::string name;
+  int64_t calls = 0;
+  int64_t errors = 0;
+  double seconds = 0;
+  std::vector<int64_t> micros;  // sorted
+  double throughput() const { return calls / seconds; }
+  double Percentile(double p) const {
+    if (micros.empty()) return 0;
+    size_t i = static_cast<size_t>(p * (micros.size() - 1));
+    return micros[i] / 1000.0;
+  }
+};
+
+// Runs `call` from `concurrency` threads for `duration`; a call returns
+// false on error.
+Result Run(const std::string& name, int concurrency, absl::Duration duration,
+           const std::function<bool(int thread, int64_t i)>& call) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<int64_t>> lat(concurrency);
+  std::vector<int64_t> errors(concurrency, 0);
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&, t] {
+      for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        const absl::Time s = absl::Now();
+        const bool ok = call(t, i);
+        lat[t].push_back(absl::ToInt64Microseconds(absl::Now() - s));
+        if (!ok) ++errors[t];
+      }
+    });
+  }
+  absl::SleepFor(duration);
+  stop = true;
+  for (auto& th : threads) th.join();
+  Result r;
+  r.name = name;
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  for (int t = 0; t < concurrency; ++t) {
+    r.micros.insert(r.micros.end(), lat[t].begin(), lat[t].end());
+    r.errors += errors[t];
+  }
+  r.calls = static_cast<int64_t>(r.micros.size()) - r.errors;
+  std::sort(r.micros.begin(), r.micros.end());
+  return r;
+}
+
+void Print(const Result& r) {
+  std::cout << absl::StrFormat(
+      "%-34s %10.0f/s  p50 %7.2f ms  p99 %7.2f ms  "
+      "p999 %7.2f ms  errors %lld\n",
+      r.name, r.throughput(), r.Percentile(0.5), r.Percentile(0.99),
+      r.Percentile(0.999), static_cast<long long>(r.errors));
+}
+
+// The bare gRPC echo server, in a child process like mcpreg-host is, so the
+// comparison differs only by the ABI hop and the plugin.
+class EchoService : public grpc::CallbackGenericService {
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext*) override {
+    class Reactor : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor() { StartRead(&buffer_); }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status::OK);
+          return;
+        }
+        StartWriteAndFinish(&buffer_, grpc::WriteOptions(), grpc::Status::OK);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      grpc::ByteBuffer buffer_;
+    };
+    return new Reactor();
+  }
+};
+
+pid_t StartEchoServer(std::string* address) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    EchoService service;
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterCallbackGenericService(&service);
+    auto server = builder.BuildAndStart();
+    const std::string line = absl::StrCat(port, "\n");
+    (void)!write(fds[1], line.data(), line.size());
+    server->Wait();
+    _exit(0);
+  }
+  close(fds[1]);
+  char buf[32] = {};
+  (void)!read(fds[0], buf, sizeof(buf) - 1);
+  close(fds[0]);
+  *address = absl::StrCat("127.0.0.1:", atoi(buf));
+  return pid;
+}
+
+// The register path's SQL, as pgbench runs it: token lookup, two grant
+// checks, insert server + version + audit row, all in one transaction like
+// the plugin's (the token and grant reads happen in their own statements
+// before it, as in the plugin).
+constexpr char kPgbenchScript[] = R"sql(\set n random(1, 2000000000)
+SELECT id, principal FROM access_tokens WHERE token_sha256 = '0000000000000000000000000000000000000000000000000000000000000000';
+SELECT EXISTS (SELECT 1 FROM grants WHERE principal = 'admin' AND ((permission = 'ALLOW' AND resource = 'ai-research') OR permission = 'ADMIN'));
+SELECT EXISTS (SELECT 1 FROM grants WHERE principal = 'admin' AND ((permission = 'READ' AND resource = 'ai-pypi-local') OR permission = 'ADMIN'));
+BEGIN;
+INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('pgbench', 'pg-' || :client_id || '-' || :n, 'pypi:ai-pypi-local:pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT (project_key, name) DO NOTHING RETURNING id \gset
+INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', '[]', '[]', 'admin');
+UPDATE servers SET latest_version = '1.0.0', updated_at = now() WHERE id = :id;
+INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'pgbench', 'pg', 'ALLOW', '', '', '{}');
+COMMIT;
+)sql";
+
+// Runs pgbench against the registry's database; returns its tps, or 0.
+double Pgbench(const RegistryServer& server, int concurrency, int seconds) {
+  const std::string script = testing::WriteTempFile(".sql", kPgbenchScript);
+  const std::string out = testing::WriteTempFile(".out", "");
+  std::system(
+      absl::StrCat("chmod 644 ", script, " && chmod 666 ", out).c_str());
+  // conninfo is "host=DIR port=N dbname=D user=postgres".
+  std::string cmd = absl::StrCat(
+      "runuser -u postgres -- env PGOPTIONS=-c\\ synchronous_commit=on "
+      "/usr/lib/postgresql/15/bin/pgbench -n -c ",
+      concurrency, " -j ", concurrency, " -T ", seconds, " -f ", script, " '",
+      server.conninfo(), "' > ", out, " 2>&1");
+  if (geteuid() != 0) cmd = cmd.substr(cmd.find("env "));
+  std::system(cmd.c_str());
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch m;
+  if (std::regex_search(text, m,
+                        std::regex(R"(tps = ([0-9.]+) \(without initial)"))) {
+    return std::stod(m[1]);
+  }
+  std::cerr << "pgbench did not run:\n" << text << "\n";
+  return 0;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->AddMetadata("jfrog-project-key", "ai-research");
+  return ctx;
+}
+
+int Main() {
+  const int c = absl::GetFlag(FLAGS_concurrency);
+  const absl::Duration d = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  std::string echo_address;
+  const pid_t echo = StartEchoServer(&echo_address);  // before any gRPC use
+
+  std::cout << "starting a private PostgreSQL and mcpreg-host...\n";
+  RegistryServer server;
+  if (!server.ok()) {
+    std::cerr << server.error() << "\n";
+    return 1;
+  }
+  // One channel per client thread, as separate agents would have.
+  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs;
+  std::vector<std::shared_ptr<grpc::Channel>> echo_channels;
+  for (int t = 0; t < c; ++t) {
+    grpc::ChannelArguments args;
+    args.SetInt("mcpreg.bench.channel", t);  // distinct, not shared
+    stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
+        server.address(), grpc::InsecureChannelCredentials(), args)));
+    echo_channels.push_back(grpc::CreateCustomChannel(
+        echo_address, grpc::InsecureChannelCredentials(), args));
+  }
+  const std::string token = server.admin_token();
+
+  // A server with a 100-entry policy for the checks.
+  v1::RegisterCustomServerRequest reg;
+  reg.set_project_key("ai-research");
+  reg.mutable_repo_artifact_info()->set_repo_key("ai-pypi-local");
+  reg.mutable_repo_artifact_info()->set_repo_path(
+      "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz");
+  reg.mutable_mcp_server_info()->set_description("bench");
+  reg.mutable_mcp_server_info()->set_version("1.0.0");
+  v1::RegisterCustomServerResponse registered;
+  stubs[0]->RegisterCustomServer(Ctx(token).get(), reg, &registered);
+  v1::SetToolPolicyRequest policy;
+  policy.mutable_policy()->set_server("mcp-server");
+  policy.mutable_policy()->set_mode(v1::ToolPolicy::ALLOW_LIST);
+  for (int i = 0; i < 50; ++i) {
+    policy.mutable_policy()->add_entries()->set_pattern(
+        absl::StrCat("tool_", i, "_exact"));
+    auto* e = policy.mutable_policy()->add_entries();
+    e->set_pattern(absl::StrCat("(read|list)_", i, "_[a-z]+"));
+    e->set_is_regex(true);
+  }
+  v1::ToolPolicy set;
+  stubs[0]->SetToolPolicy(Ctx(token).get(), policy, &set);
+
+  std::cout << "closed loop, " << c << " in flight, " << absl::FormatDuration(d)
+            << " each\n\n";
+  const std::string info_request;  // empty GetPluginInfoRequest
+  std::string info_bytes;
+  {
+    v1::PluginInfo info;
+    stubs[0]->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &info);
+    info_bytes = info.SerializeAsString();
+  }
+  Result echo_r = Run("bare gRPC echo (no plugin)", c, d, [&](int t, int64_t) {
+    return testing::RawUnaryCall(echo_channels[t], "/bench.Echo/Echo",
+                                 info_bytes)
+        .status.ok();
+  });
+  Print(echo_r);
+  Result info_r =
+      Run("GetPluginInfo (host + plugin)", c, d, [&](int t, int64_t) {
+        v1::PluginInfo out;
+        return stubs[t]
+            ->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out)
+            .ok();
+      });
+  Print(info_r);
+  Result check_r =
+      Run("CheckToolCall (durable audit)", c, d, [&](int t, int64_t i) {
+        v1::CheckToolCallRequest r;
+        r.set_server("mcp-server");
+        r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
+                         : "write_file");
+        v1::CheckToolCallResponse out;
+        return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
+      });
+  Print(check_r);
+  Result get_r = Run("GetServer", c, d, [&](int t, int64_t) {
+    v1::GetServerRequest r;
+    r.set_name("mcp-server");
+    v1::Server out;
+    return stubs[t]->GetServer(Ctx(token).get(), r, &out).ok();
+  });
+  Print(get_r);
+  Result reg_r = Run("RegisterCustomServer", c, d, [&](int t, int64_t i) {
+    v1::RegisterCustomServerRequest r = reg;
+    r.set_name(absl::StrCat("bench-", t, "-", i));
+    v1::RegisterCustomServerResponse out;
+    return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out).ok();
+  });
+  Print(reg_r);
+  const double pg_tps = Pgbench(server, c, absl::GetFlag(FLAGS_seconds));
+  std::cout << absl::StrFormat("%-34s %10.0f/s\n",
+                               "pgbench (the register path's SQL)", pg_tps);
+
+  const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
+  std::cout
+      << "\nagainst the limits on this machine:\n"
+      << absl::StrFormat(
+             "  GetPluginInfo / bare echo        %.2f  (target >= 0.95: "
+             "the ABI hop costs <= 5%%)\n",
+             ratio(info_r.throughput(), echo_r.throughput()))
+      << absl::StrFormat(
+             "  CheckToolCall / GetPluginInfo    %.2f  (target >= 0.70)\n",
+             ratio(check_r.throughput(), info_r.throughput()))
+      << absl::StrFormat(
+             "  RegisterCustomServer / pgbench   %.2f  (target >= 0.80)\n",
+             ratio(reg_r.throughput(), pg_tps));
+  kill(echo, SIGTERM);
+  waitpid(echo, nullptr, 0);
+  return 0;
+}
+
+}  // namespace
+}  // namespace mcpreg::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return mcpreg::bench::Main();
+}
