@@ -1,7 +1,9 @@
-// The built-in authorizer: tokens and grants in PostgreSQL (AccessStore).
+// The built-in authorizer: tokens and grants in PostgreSQL (AccessStore),
+// with an optional cache of recent decisions kept coherent by NOTIFY.
 #ifndef MCPREG_AUTHZ_PG_AUTHORIZER_H_
 #define MCPREG_AUTHZ_PG_AUTHORIZER_H_
 
+#include "access_cache.h"
 #include "access_store.h"
 #include "authorizer.h"
 
@@ -9,7 +11,11 @@ namespace mcpreg::authz {
 
 class PgAuthorizer : public Authorizer {
  public:
-  explicit PgAuthorizer(storage::pg::AccessStore& store) : store_(store) {}
+  // `cache` may be null (every call reads the database); it must outlive
+  // the authorizer.
+  explicit PgAuthorizer(storage::pg::AccessStore& store,
+                        AccessCache* cache = nullptr)
+      : store_(store), cache_(cache) {}
 
   absl::StatusOr<Principal> Authenticate(const Metadata& metadata,
                                          absl::Time deadline) override;
@@ -19,6 +25,7 @@ class PgAuthorizer : public Authorizer {
 
  private:
   storage::pg::AccessStore& store_;
+  AccessCache* const cache_;
 };
 
 }  // namespace mcpreg::authz

@@ -154,7 +154,14 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
     s->authorizer = std::make_unique<authz::HostAuthorizer>(host);
     s->log.Info("permissions: the host's access service");
   } else {
-    s->authorizer = std::make_unique<authz::PgAuthorizer>(*s->access);
+    s->access_cache = std::make_unique<authz::AccessCache>();
+    authz::AccessCache* access_cache = s->access_cache.get();
+    s->access_listener = std::make_unique<storage::pg::NotificationListener>(
+        db.conninfo(), storage::pg::kAccessChannel,
+        [access_cache](const std::string&) { access_cache->Reset(true); },
+        [access_cache](bool listening) { access_cache->Reset(listening); });
+    s->authorizer =
+        std::make_unique<authz::PgAuthorizer>(*s->access, access_cache);
   }
   if (storage::HostHasStorage(host)) {
     s->repositories = storage::NewHostRepositoryStore(host);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "access_cache.h"
 #include "access_store.h"
 #include "audit_batcher.h"
 #include "authorizer.h"
@@ -28,6 +29,8 @@ struct RegistryServices {
   std::unique_ptr<storage::pg::ConnectionPool> pool;
   std::unique_ptr<storage::pg::ServerStore> servers;
   std::unique_ptr<storage::pg::AccessStore> access;
+  // Before the authorizer that reads it (members die in reverse order).
+  std::unique_ptr<authz::AccessCache> access_cache;
   std::unique_ptr<authz::Authorizer> authorizer;
   std::unique_ptr<storage::RepositoryStore> repositories;
   uint64_t max_artifact_bytes = 64ull << 20;
@@ -39,6 +42,7 @@ struct RegistryServices {
   std::unique_ptr<storage::pg::PolicyStore> policies;
   std::unique_ptr<PolicyCache> policy_cache;
   std::unique_ptr<storage::pg::NotificationListener> policy_listener;
+  std::unique_ptr<storage::pg::NotificationListener> access_listener;
   std::unique_ptr<storage::pg::AuditBatcher> audit_batcher;
 };
 

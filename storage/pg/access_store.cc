@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "policy_store.h"
 #include "transaction.h"
 
 namespace mcpreg::storage::pg {
@@ -147,6 +148,7 @@ absl::Status AccessStore::RevokeToken(int64_t id, const AuditEvent& audit,
           return absl::NotFoundError(absl::StrCat("no token with id ", id));
         }
         AppendAudit(txn, audit);
+        NotifyAccessChanged(txn);
         return absl::OkStatus();
       });
 }
@@ -176,6 +178,7 @@ absl::Status AccessStore::Grant(const std::string& principal,
                           txn.exec_prepared(kInsertGrant, principal, permission,
                                             resource, audit.actor);
                           AppendAudit(txn, audit);
+                          NotifyAccessChanged(txn);
                           return absl::OkStatus();
                         });
 }
@@ -193,6 +196,7 @@ absl::Status AccessStore::Revoke(const std::string& principal,
                                                   " on '", resource, "'"));
         }
         AppendAudit(txn, audit);
+        NotifyAccessChanged(txn);
         return absl::OkStatus();
       });
 }

@@ -57,6 +57,10 @@ void PreparePolicyStatements(pqxx::connection& c) {
   c.prepare(kLockServer, "SELECT 1 FROM servers WHERE id = $1 FOR SHARE");
 }
 
+void NotifyAccessChanged(pqxx::transaction_base& txn) {
+  txn.exec_prepared(kNotify, std::string(kAccessChannel), std::string());
+}
+
 void NotifyPolicyChanged(pqxx::transaction_base& txn, int64_t server_id) {
   txn.exec_prepared(kNotify, std::string(kPolicyChannel),
                     std::to_string(server_id));

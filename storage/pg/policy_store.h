@@ -37,6 +37,13 @@ void PreparePolicyStatements(pqxx::connection& c);
 // listener when `txn` commits, never if it rolls back.
 void NotifyPolicyChanged(pqxx::transaction_base& txn, int64_t server_id);
 
+// LISTEN/NOTIFY channel for token revocations and grant changes (no
+// payload): caches of access decisions start over when it fires.
+inline constexpr char kAccessChannel[] = "mcpreg_access";
+
+// Queues a notification on kAccessChannel, delivered when `txn` commits.
+void NotifyAccessChanged(pqxx::transaction_base& txn);
+
 class PolicyStore {
  public:
   explicit PolicyStore(ConnectionPool& pool) : pool_(pool) {}

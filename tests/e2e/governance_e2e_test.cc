@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "host_process.h"
@@ -127,6 +129,27 @@ class GovernanceE2eTest : public ::testing::Test {
       EXPECT_TRUE(admin->GrantPermission(Ctx(Admin()).get(), g, &ignored).ok());
     }
     return created.token();
+  }
+
+  // A second host on the same database, no bootstrap or seeding.
+  static std::unique_ptr<HostProcess> StartReplica() {
+    const std::string config = WriteTempFile(
+        ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
+                              server_->conninfo(), R"("}, "storageRoot": ")",
+                              server_->home(), R"(/storage"}})"));
+    return std::make_unique<HostProcess>(
+        HostBinary(),
+        std::vector<std::string>{"--plugin", PluginPath(), "--config", config,
+                                 "--grpc_listen", "127.0.0.1:0"});
+  }
+  // Polls `check` on the replica until it returns true, for up to 10 s.
+  static bool Eventually(const std::function<bool()>& check) {
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < until) {
+      if (check()) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
   }
 
   static RegistryServer* server_;
@@ -284,13 +307,8 @@ TEST_F(GovernanceE2eTest, APolicyChangeReachesTheOtherReplica) {
   EnsureRegistered();
   ASSERT_TRUE(
       SetPolicy(v1::ToolPolicy::ALLOW_LIST, {{"read_file", false}}).ok());
-  // A second host on the same database, no bootstrap or seeding.
-  const std::string config = WriteTempFile(
-      ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
-                            server_->conninfo(), R"("}, "storageRoot": ")",
-                            server_->home(), R"(/storage"}})"));
-  HostProcess replica(HostBinary(), {"--plugin", PluginPath(), "--config",
-                                     config, "--grpc_listen", "127.0.0.1:0"});
+  std::unique_ptr<HostProcess> replica_process = StartReplica();
+  HostProcess& replica = *replica_process;
   auto address = replica.WaitForAddress(absl::Seconds(60));
   ASSERT_TRUE(address.has_value()) << replica.Stderr();
   auto b = InsecureChannel(*address);
@@ -325,6 +343,67 @@ TEST_F(GovernanceE2eTest, APolicyChangeReachesTheOtherReplica) {
   EXPECT_FALSE(Check("write_file").allowed());
   replica.Signal(SIGTERM);
   EXPECT_EQ(replica.Wait(absl::Seconds(20)).exit_code, 0);
+}
+
+TEST_F(GovernanceE2eTest, RevocationsReachTheOtherReplicasAccessCache) {
+  EnsureRegistered();
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}).ok());
+  const std::string agent = TokenFor("agent", {{"READ", "ai-pypi-local"}});
+  std::unique_ptr<HostProcess> replica = StartReplica();
+  auto address = replica->WaitForAddress(absl::Seconds(60));
+  ASSERT_TRUE(address.has_value()) << replica->Stderr();
+  auto b = InsecureChannel(*address);
+  grpc::Status s;
+  // Warm the replica's caches with the agent's token and grant.
+  Check("read_file", b, &s, agent);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Check("read_file", b, &s, agent);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Revoking the grant on the first host denies on the second.
+  auto admin = v1::McpRegistryAdmin::NewStub(*channel_);
+  v1::RevokePermissionRequest revoke;
+  revoke.mutable_grant()->set_principal("agent");
+  revoke.mutable_grant()->set_permission("READ");
+  revoke.mutable_grant()->set_resource("ai-pypi-local");
+  v1::RevokePermissionResponse revoked;
+  ASSERT_TRUE(
+      admin->RevokePermission(Ctx(Admin()).get(), revoke, &revoked).ok());
+  EXPECT_TRUE(Eventually([&] {
+    Check("read_file", b, &s, agent);
+    return s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+  }));
+
+  // Revoking the token locks it out there too.
+  v1::ListTokensRequest list;
+  list.set_principal("agent");
+  v1::ListTokensResponse tokens;
+  ASSERT_TRUE(admin->ListTokens(Ctx(Admin()).get(), list, &tokens).ok());
+  ASSERT_EQ(tokens.tokens_size(), 1);
+  v1::GrantPermissionRequest regrant;
+  *regrant.mutable_grant() = revoke.grant();
+  v1::GrantPermissionResponse granted;
+  ASSERT_TRUE(
+      admin->GrantPermission(Ctx(Admin()).get(), regrant, &granted).ok());
+  EXPECT_TRUE(Eventually([&] {
+    Check("read_file", b, &s, agent);
+    return s.ok();
+  }));
+  v1::RevokeTokenRequest revoke_token;
+  revoke_token.set_id(tokens.tokens(0).id());
+  v1::RevokeTokenResponse revoked_token;
+  ASSERT_TRUE(
+      admin->RevokeToken(Ctx(Admin()).get(), revoke_token, &revoked_token)
+          .ok());
+  EXPECT_TRUE(Eventually([&] {
+    Check("read_file", b, &s, agent);
+    return s.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+  }));
+  // And on the first host at once (read-your-writes).
+  Check("read_file", nullptr, &s, agent);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  replica->Signal(SIGTERM);
+  EXPECT_EQ(replica->Wait(absl::Seconds(20)).exit_code, 0);
 }
 
 TEST_F(GovernanceE2eTest, ListServersSearches) {

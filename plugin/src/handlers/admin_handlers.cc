@@ -166,6 +166,15 @@ absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
   return response;
 }
 
+namespace {
+
+// Read-your-writes on this replica; the NOTIFY reaches the others.
+void AccessChanged(RegistryServices& s) {
+  if (s.access_cache != nullptr) s.access_cache->Invalidate();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
     RegistryServices& s, const sdk::CallContext& ctx,
     const v1::RevokeTokenRequest& request) {
@@ -180,6 +189,7 @@ absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
       !st.ok()) {
     return st;
   }
+  AccessChanged(s);
   auto tokens = s.access->ListTokens("", scope.deadline());
   if (!tokens.ok()) return tokens.status();
   v1::RevokeTokenResponse response;
@@ -218,6 +228,7 @@ absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
       !st.ok()) {
     return st;
   }
+  AccessChanged(s);
   v1::GrantPermissionResponse response;
   *response.mutable_grant() = g;
   response.mutable_grant()->set_created_by(admin->name);
@@ -240,6 +251,7 @@ absl::StatusOr<v1::RevokePermissionResponse> HandleRevokePermission(
       !st.ok()) {
     return st;
   }
+  AccessChanged(s);
   return v1::RevokePermissionResponse();
 }
 
