@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -185,6 +186,18 @@ absl::StatusOr<std::string> JsonTranscoder::Request(
     }
   }
   for (const auto& [name, value] : query) {
+    // Fields the path or the body bind are theirs alone: a query parameter
+    // must not redirect a call the URL names (PUT /servers/A/... ?server=B).
+    const bool bound_by_body =
+        route.body == "*" ||
+        (!route.body.empty() &&
+         (name == route.body || absl::StartsWith(name, route.body + ".")));
+    if (bound_by_body || match.variables.contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "query parameter '", name, "': that field is set by the ",
+          bound_by_body ? "request body" : "path", " of ",
+          route.path_template));
+    }
     if (absl::Status s = SetFromText(*request, name, value, "query parameter");
         !s.ok()) {
       return s;

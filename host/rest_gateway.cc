@@ -150,7 +150,10 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   JsonTranscoder* transcoder = g->transcoder_.get();
   auto handler = [table, transcoder, plugin, max_timeout](
                      const httplib::Request& req, httplib::Response& res) {
-    absl::StatusOr<RouteMatch> match = table->Match(req.method, req.path);
+    // req.path is already percent-decoded; an encoded '/' inside a path
+    // variable must stay inside it, so match the raw target instead.
+    const std::string raw_path = req.target.substr(0, req.target.find('?'));
+    absl::StatusOr<RouteMatch> match = table->Match(req.method, raw_path);
     if (!match.ok()) {
       SendError(res, static_cast<int>(match.status().code()),
                 std::string(match.status().message()),
@@ -218,6 +221,11 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
       host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]"),
       ":", port);
   g->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // stop() is a no-op until the server runs: wait, so a stop signal that
+  // comes at once cannot leave Stop() joining forever.
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   return g;
 }
 

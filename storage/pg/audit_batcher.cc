@@ -64,16 +64,26 @@ void AuditBatcher::WriterLoop() {
     TransactionOptions options;
     options.deadline = absl::Now() + absl::Seconds(10);
     options.what = "writing the audit log";
-    const absl::Status status =
-        RunTransaction(pool_, options, [&](pqxx::work& txn) {
-          for (const auto& p : batch) AppendAudit(txn, p->event);
-          return absl::OkStatus();
-        });
+    const auto write = [&](size_t from, size_t to) {
+      return RunTransaction(pool_, options, [&](pqxx::work& txn) {
+        for (size_t i = from; i < to; ++i) AppendAudit(txn, batch[i]->event);
+        return absl::OkStatus();
+      });
+    };
+    std::vector<absl::Status> statuses(batch.size(), write(0, batch.size()));
+    // A batch the database refused for its content (not for being down)
+    // must not fail its neighbours: write its rows one by one.
+    const absl::StatusCode code = statuses[0].code();
+    if (batch.size() > 1 && code != absl::StatusCode::kOk &&
+        code != absl::StatusCode::kUnavailable &&
+        code != absl::StatusCode::kDeadlineExceeded) {
+      for (size_t i = 0; i < batch.size(); ++i) statuses[i] = write(i, i + 1);
+    }
     absl::MutexLock lock(&mu_);
-    if (status.ok()) ++batches_;
-    for (const auto& p : batch) {
-      p->status = status;
-      p->done = true;
+    if (statuses[0].ok()) ++batches_;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->status = statuses[i];
+      batch[i]->done = true;
     }
   }
 }

@@ -20,6 +20,21 @@ class Receiver : public pqxx::notification_receiver {
   const std::function<void(const std::string&)>& on_notify_;
 };
 
+// A listener on a TCP connection that died silently would keep the caches
+// "coherent" for as long as the kernel takes to notice (minutes): make it
+// notice within seconds. Ignored on unix sockets.
+std::string WithKeepalives(const std::string& conninfo) {
+  constexpr char kKeyValue[] =
+      " keepalives=1 keepalives_idle=5 keepalives_interval=2 "
+      "keepalives_count=3 tcp_user_timeout=10000";
+  if (conninfo.rfind("postgres", 0) == 0) {  // URI form
+    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") +
+           "keepalives=1&keepalives_idle=5&keepalives_interval=2&"
+           "keepalives_count=3&tcp_user_timeout=10000";
+  }
+  return conninfo + kKeyValue;
+}
+
 }  // namespace
 
 NotificationListener::NotificationListener(
@@ -41,7 +56,7 @@ void NotificationListener::Run() {
   absl::Duration backoff = absl::Milliseconds(100);
   while (!stop_.HasBeenNotified()) {
     try {
-      pqxx::connection c(conninfo_);
+      pqxx::connection c(WithKeepalives(conninfo_));
       Receiver receiver(c, channel_, on_notify_);
       c.get_notifs();  // sends LISTEN
       listening_ = true;

@@ -87,6 +87,13 @@ absl::StatusOr<std::pair<Manifest, std::string>> FindManifest(
       return NotAPackage(absl::StrCat("more than ", kMaxArchiveEntriesScanned,
                                       " entries before its manifest"));
     }
+    // Skipping an entry still inflates it: bound what the whole scan may
+    // inflate, or a small gzip could cost gigabytes of work.
+    if (archive_filter_bytes(a.get(), 0) > kMaxInflatedBytes) {
+      return NotAPackage(absl::StrCat("it inflates to more than ",
+                                      kMaxInflatedBytes >> 20,
+                                      " MiB before its manifest"));
+    }
     const int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {

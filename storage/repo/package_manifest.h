@@ -22,6 +22,7 @@ struct PackageManifest {
 // Limits that keep a hostile archive from costing more than a glance.
 inline constexpr int kMaxArchiveEntriesScanned = 10000;
 inline constexpr size_t kMaxManifestBytes = 1 << 20;
+inline constexpr int64_t kMaxInflatedBytes = int64_t{512} << 20;
 
 // `file_name` picks the format: "*.tgz" (npm: `package/package.json`),
 // "*.tar.gz" (sdist: `<dir>/PKG-INFO`, or an npm tarball), "*.whl" (wheel:

@@ -190,6 +190,10 @@ TEST_F(GovernanceE2eTest, PoliciesDecideChecksAndFilters) {
   EXPECT_FALSE(Check("search").allowed());  // anchored: the whole name
   EXPECT_FALSE(Check("xsearch_docs").allowed());
   EXPECT_FALSE(Check("write_file").allowed());
+  // A NUL would be judged whole but stored cut short: refused.
+  grpc::Status nul;
+  Check(std::string("read_file\0rm", 12), nullptr, &nul);
+  EXPECT_EQ(nul.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::FilterToolsRequest filter;
   filter.set_server(kServer);

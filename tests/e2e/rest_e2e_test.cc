@@ -243,6 +243,22 @@ TEST_F(RestE2eTest, PoliciesChecksAndClientConfigOverRest) {
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r["message"].string_value(),
               HasSubstr("policy.entries[0].pattern"));
+  // The URL names the server; a query parameter may not redirect the call.
+  r = Curl("PUT",
+           "/api/v1/mcp-registry/servers/simple-mcp/tool-policy?policy.server="
+           "other",
+           h, R"({"mode": "ALLOW_ALL"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r["message"].string_value(), HasSubstr("policy.server"));
+  r = Curl("POST", "/api/v1/mcp-registry/check?tool=other", h,
+           R"({"server": "simple-mcp", "tool": "read_file"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  // A request id that is not plain text is replaced, not stored.
+  std::vector<std::string> odd_id = h;
+  odd_id.push_back("X-Request-Id: %FF%00 not plain");
+  r = Curl("POST", "/api/v1/mcp-registry/check", odd_id,
+           R"({"server": "simple-mcp", "tool": "echo"})");
+  EXPECT_EQ(r.status, 200) << r.body;
   r = Curl("POST", "/api/v1/mcp-registry/audit:verify", {Bearer()}, "{}");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r["intact"].bool_value());

@@ -59,6 +59,15 @@ absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
           "pageToken: not a token from a previous ListAuditEvents response");
     }
   }
+  for (const auto& [ts, field] :
+       {std::pair{&request.since(), "since"}, {&request.until(), "until"}}) {
+    if (ts->seconds() < TimeUtil::kTimestampMinSeconds ||
+        ts->seconds() > TimeUtil::kTimestampMaxSeconds || ts->nanos() < 0 ||
+        ts->nanos() > 999999999) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": not a valid timestamp"));
+    }
+  }
   if (request.has_since()) {
     query.since_micros = TimeUtil::TimestampToMicroseconds(request.since());
   }

@@ -2,6 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -27,10 +30,17 @@ CallScope::CallScope(RegistryServices& services, const sdk::CallContext& ctx,
                      std::string action)
     : services_(services), ctx_(ctx), action_(std::move(action)) {
   deadline_ = std::min(ctx.deadline(), absl::Now() + kDefaultDeadline);
+  // The caller's id is recorded only when it is plain text: anything else
+  // (control bytes, invalid UTF-8 from a REST header) could fail the audit
+  // insert it travels in.
   request_id_ = std::string(ctx.Header("x-request-id"));
-  if (request_id_.empty() || request_id_.size() > 128) {
-    request_id_ = NewRequestId();
-  }
+  const bool plain =
+      !request_id_.empty() && request_id_.size() <= 128 &&
+      std::all_of(request_id_.begin(), request_id_.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+               c == '_' || c == ':' || c == '-';
+      });
+  if (!plain) request_id_ = NewRequestId();
 }
 
 std::string CallScope::ProjectKey(const std::string& from_request) const {

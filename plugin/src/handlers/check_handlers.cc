@@ -20,6 +20,11 @@ absl::Status CheckToolName(const std::string& tool, absl::string_view field) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most ", policy::kMaxToolNameBytes, " bytes"));
   }
+  // A NUL would be judged by the policy whole but stored cut short.
+  if (HasControlCharacter(tool)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not contain control characters"));
+  }
   return absl::OkStatus();
 }
 

@@ -24,6 +24,10 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
     return absl::InvalidArgumentError(
         absl::StrCat(server_field, ": at most 512 bytes"));
   }
+  if (HasControlCharacter(server)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(server_field, ": must not contain control characters"));
+  }
   absl::StatusOr<authz::Principal> principal =
       scope.Authenticate(access.project_key, server);
   if (!principal.ok()) return principal.status();

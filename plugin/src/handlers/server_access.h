@@ -14,6 +14,15 @@
 
 namespace mcpreg {
 
+// True when `s` holds a byte below 0x20 or 0x7F (NUL included).
+inline bool HasControlCharacter(absl::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+
 struct ServerAccess {
   std::string project_key;
   authz::Principal principal;
