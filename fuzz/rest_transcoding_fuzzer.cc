@@ -41,14 +41,14 @@ const Gateway& TheGateway() {
     for (const auto& f : set.file()) {
       for (const auto& s : f.service()) {
         for (const auto& m : s.method()) {
-          methods.push_back("/" + f.package() + "." + s.name() + "/" + m.name());
+          methods.push_back("/" + f.package() + "." + s.name() + "/" +
+                            m.name());
         }
       }
     }
     auto* gw = new Gateway();
-    gw->routes =
-        std::move(*mcpreg::host::RouteTable::Build(set.SerializeAsString(),
-                                                   methods));
+    gw->routes = std::move(
+        *mcpreg::host::RouteTable::Build(set.SerializeAsString(), methods));
     gw->transcoder =
         std::make_unique<mcpreg::host::JsonTranscoder>(gw->routes->pool());
     return gw;
@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   const size_t eol = input.find('\n');
   const std::string line = input.substr(0, eol);
-  const std::string body = eol == std::string::npos ? "" : input.substr(eol + 1);
+  const std::string body =
+      eol == std::string::npos ? "" : input.substr(eol + 1);
   const size_t space = line.find(' ');
   if (space == std::string::npos) return 0;
   const std::string verb = line.substr(0, space);
@@ -73,10 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (const size_t q = target.find('?'); q != std::string::npos) {
     for (absl::string_view kv : absl::StrSplit(target.substr(q + 1), '&')) {
       const size_t eq = kv.find('=');
-      query.emplace(std::string(kv.substr(0, eq)),
-                    eq == absl::string_view::npos
-                        ? ""
-                        : std::string(kv.substr(eq + 1)));
+      query.emplace(
+          std::string(kv.substr(0, eq)),
+          eq == absl::string_view::npos ? "" : std::string(kv.substr(eq + 1)));
     }
     target.resize(q);
   }
