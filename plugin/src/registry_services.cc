@@ -54,14 +54,15 @@ absl::Status Bootstrap(RegistryServices& s,
       !st.ok()) {
     return st;
   }
-  if (absl::Status st = s.access->Grant(admin, "ADMIN", "", audit, deadline);
+  // Principal, grant and token together: all of them or none, so a failed
+  // start leaves no principal behind and the next one bootstraps again
+  // (after removing the file it wrote, which holds a token nobody stored).
+  if (absl::Status st = s.access->BootstrapAdmin(
+          admin, authz::TokenSha256Hex(*token), audit, deadline);
       !st.ok()) {
+    unlink(config.admin_token_file().c_str());
     return st;
   }
-  auto id = s.access->CreateToken(admin, authz::TokenSha256Hex(*token),
-                                  "bootstrap admin token", std::nullopt, audit,
-                                  deadline);
-  if (!id.ok()) return id.status();
   s.log.Info(absl::StrCat("bootstrapped principal '", admin,
                           "' with the ADMIN role; its token is in ",
                           config.admin_token_file()));

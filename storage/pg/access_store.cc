@@ -219,6 +219,24 @@ absl::StatusOr<std::vector<GrantRecord>> AccessStore::ListGrants(
   return grants;
 }
 
+absl::Status AccessStore::BootstrapAdmin(const std::string& principal,
+                                         const std::string& sha256_hex,
+                                         const AuditEvent& audit,
+                                         absl::Time deadline) {
+  return RunTransaction(
+      pool_, Options(deadline, "bootstrapping the first administrator"),
+      [&](pqxx::work& txn) {
+        txn.exec_prepared(kEnsurePrincipal, principal);
+        txn.exec_prepared(kInsertGrant, principal, std::string("ADMIN"),
+                          std::string(), audit.actor);
+        txn.exec_prepared(kInsertToken, sha256_hex, principal,
+                          std::string("bootstrap admin token"), audit.actor,
+                          int64_t{0});
+        AppendAudit(txn, audit);
+        return absl::OkStatus();
+      });
+}
+
 absl::StatusOr<bool> AccessStore::AnyPrincipal(absl::Time deadline) {
   bool any = false;
   absl::Status s =

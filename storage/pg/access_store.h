@@ -75,6 +75,13 @@ class AccessStore {
   absl::StatusOr<std::vector<GrantRecord>> ListGrants(
       const std::string& principal /* "" = all */, absl::Time deadline);
 
+  // The first administrator: the principal, its ADMIN grant and its token,
+  // in one transaction, so a failure leaves nothing behind and the next
+  // start simply bootstraps again.
+  absl::Status BootstrapAdmin(const std::string& principal,
+                              const std::string& sha256_hex,
+                              const AuditEvent& audit, absl::Time deadline);
+
   // True once any principal exists (the database has been bootstrapped).
   absl::StatusOr<bool> AnyPrincipal(absl::Time deadline);
 

@@ -244,6 +244,27 @@ TEST_F(PgStoreTest, PoolExhaustionWaitsUntilTheDeadline) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
 }
 
+TEST_F(PgStoreTest, BootstrapAdminIsAllOrNothing) {
+  AccessStore access(*pool_);
+  // A token row the database refuses (not a SHA-256) takes the principal and
+  // the grant down with it: the next start can bootstrap again.
+  EXPECT_FALSE(
+      access.BootstrapAdmin("admin", "not-a-digest", Audit("bootstrap"), Soon())
+          .ok());
+  EXPECT_FALSE(*access.AnyPrincipal(Soon()));
+  EXPECT_EQ(Count("SELECT count(*) FROM grants"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 0);
+
+  const std::string digest(64, 'c');
+  ASSERT_TRUE(
+      access.BootstrapAdmin("admin", digest, Audit("bootstrap"), Soon()).ok());
+  EXPECT_TRUE(*access.AnyPrincipal(Soon()));
+  EXPECT_TRUE(*access.HasGrant("admin", "ADMIN", "", Soon()));
+  auto token = access.FindToken(digest, Soon());
+  ASSERT_TRUE(token.ok() && token->has_value());
+  EXPECT_EQ((*token)->principal, "admin");
+}
+
 TEST_F(PgStoreTest, AccessTokensAndGrants) {
   AccessStore access(*pool_);
   auto id = access.CreateToken("ci-bot", std::string(64, 'b'), "ci",
