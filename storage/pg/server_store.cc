@@ -99,11 +99,14 @@ void VersionFromRow(const pqxx::row& r, int offset, v1::ServerVersion& v) {
 }  // namespace
 
 void PrepareServerStatements(pqxx::connection& c) {
+  // No conflict target: racing inserts of one name collide on the name and
+  // on the display name (which embeds it) at once, and a targeted ON
+  // CONFLICT would raise the display-name violation as an error.
   c.prepare(kInsertServer, R"sql(
     INSERT INTO servers (project_key, name, display_name, repo_key,
                          package_type, latest_version, created_by)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (project_key, name) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING id)sql");
   c.prepare(kLockServer, R"sql(
     SELECT id, repo_key, package_type FROM servers

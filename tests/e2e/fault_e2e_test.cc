@@ -39,6 +39,7 @@ v1::RegisterCustomServerRequest Request(const std::string& name) {
 struct Outcome {
   grpc::StatusCode code;
   bool created = false;
+  std::string message;
 };
 
 Outcome Register(v1::McpRegistry::Stub& stub, const std::string& token,
@@ -48,7 +49,7 @@ Outcome Register(v1::McpRegistry::Stub& stub, const std::string& token,
   ctx.AddMetadata("authorization", "Bearer " + token);
   v1::RegisterCustomServerResponse out;
   grpc::Status s = stub.RegisterCustomServer(&ctx, Request(name), &out);
-  return {s.error_code(), s.ok() && out.created()};
+  return {s.error_code(), s.ok() && out.created(), s.error_message()};
 }
 
 int64_t Count(const std::string& conninfo, const std::string& sql) {
@@ -182,6 +183,8 @@ TEST(FaultE2eTest, TwoHostsRacingTheSameRegistrationsYieldOneRecordEach) {
   constexpr int kNames = 5;
   std::atomic<int> created[kNames] = {};
   std::atomic<int> failures{0};
+  std::mutex mu;
+  std::vector<std::string> why;
   std::vector<std::thread> racers;
   for (int t = 0; t < 12; ++t) {
     racers.emplace_back([&, t] {
@@ -189,13 +192,17 @@ TEST(FaultE2eTest, TwoHostsRacingTheSameRegistrationsYieldOneRecordEach) {
         const int n = (k + t) % kNames;
         Outcome o = Register(*stubs[t % 2], server.admin_token(),
                              absl::StrCat("raced-", n), absl::Seconds(20));
-        if (o.code != grpc::StatusCode::OK) ++failures;
+        if (o.code != grpc::StatusCode::OK) {
+          ++failures;
+          std::lock_guard<std::mutex> lock(mu);
+          why.push_back(o.message);
+        }
         if (o.created) ++created[n];
       }
     });
   }
   for (auto& r : racers) r.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << (why.empty() ? "" : why.front());
   for (int n = 0; n < kNames; ++n) EXPECT_EQ(created[n].load(), 1) << n;
   EXPECT_EQ(Count(server.conninfo(),
                   "SELECT count(*) FROM servers WHERE name LIKE 'raced-%'"),
