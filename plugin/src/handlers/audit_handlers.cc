@@ -83,13 +83,8 @@ absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
       request.page_size() == 0 ? kDefaultAuditPage : request.page_size();
 
   absl::StatusOr<authz::Principal> principal =
-      scope.Authenticate(query.project_key, "");
+      scope.AuthenticateWithAllow(query.project_key, "");
   if (!principal.ok()) return principal.status();
-  if (absl::Status s = scope.Require(*principal, authz::Permission::kAllow,
-                                     query.project_key, query.project_key, "");
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<storage::pg::AuditPage> page =
       storage::pg::ListAudit(*services.pool, query, scope.deadline());
   if (!page.ok()) return page.status();

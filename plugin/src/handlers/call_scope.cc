@@ -77,6 +77,19 @@ void CallScope::AuditDenial(const std::string& actor,
   }
 }
 
+absl::StatusOr<authz::Principal> CallScope::AuthenticateWithAllow(
+    const std::string& project_key, const std::string& server) {
+  absl::StatusOr<authz::Principal> principal =
+      Authenticate(project_key, server);
+  if (!principal.ok()) return principal;
+  if (absl::Status s = Require(*principal, authz::Permission::kAllow,
+                               project_key, project_key, server);
+      !s.ok()) {
+    return s;
+  }
+  return principal;
+}
+
 absl::StatusOr<authz::Principal> CallScope::Authenticate(
     const std::string& project_key, const std::string& server) {
   absl::StatusOr<authz::Principal> principal =

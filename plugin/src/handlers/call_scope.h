@@ -28,6 +28,10 @@ class CallScope {
   // The caller; an unauthenticated call is audited as a denial.
   absl::StatusOr<authz::Principal> Authenticate(const std::string& project_key,
                                                 const std::string& server);
+  // Authenticate, then Require ALLOW on `project_key`: what every call that
+  // changes or reads a whole project starts with.
+  absl::StatusOr<authz::Principal> AuthenticateWithAllow(
+      const std::string& project_key, const std::string& server);
   // OK or the refusal (audited). `server` and `project_key` go in the audit.
   absl::Status Require(const authz::Principal& principal,
                        authz::Permission permission,

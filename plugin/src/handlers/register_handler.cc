@@ -63,13 +63,8 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   const auto& info = request.mcp_server_info();
 
   absl::StatusOr<authz::Principal> principal =
-      scope.Authenticate(project, request.name());
+      scope.AuthenticateWithAllow(project, request.name());
   if (!principal.ok()) return principal.status();
-  if (absl::Status s = scope.Require(*principal, authz::Permission::kAllow,
-                                     project, project, request.name());
-      !s.ok()) {
-    return s;
-  }
   if (absl::Status s =
           scope.Require(*principal, authz::Permission::kRead,
                         artifact.repo_key(), project, request.name());

@@ -22,13 +22,8 @@ absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
     return absl::InvalidArgumentError("name: at most 512 bytes");
   }
   absl::StatusOr<authz::Principal> principal =
-      scope.Authenticate(project, request.name());
+      scope.AuthenticateWithAllow(project, request.name());
   if (!principal.ok()) return principal.status();
-  if (absl::Status s = scope.Require(*principal, authz::Permission::kAllow,
-                                     project, project, request.name());
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<storage::pg::UnregisterResult> removed =
       services.servers->Unregister(project, request.name(),
                                    scope.Audit(*principal, project, ""),
