@@ -2,9 +2,18 @@
 
 #include <vector>
 
-#include "transaction.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "pg_status.h"
 
 namespace mcpreg::storage::pg {
+namespace {
+
+// Bounds each batch's statement, and the wait for the writer's connection.
+constexpr absl::Duration kWriteTimeout = absl::Seconds(10);
+constexpr char kWhat[] = "writing the audit log";
+
+}  // namespace
 
 AuditBatcher::AuditBatcher(ConnectionPool& pool, size_t max_batch_rows)
     : pool_(pool),
@@ -54,30 +63,29 @@ void AuditBatcher::WriterLoop() {
             return self->stopping_ || !self->queue_.empty();
           },
           this));
-      if (queue_.empty()) return;  // stopping, and nothing left to write
+      if (queue_.empty()) {  // stopping, and nothing left to write
+        // Closed, not pooled: its session statement_timeout is ours alone.
+        if (connection_.has_value()) connection_->Discard();
+        connection_.reset();
+        return;
+      }
       while (!queue_.empty() && batch.size() < max_batch_rows_) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     // While this commits, new rows queue up for the next batch.
-    TransactionOptions options;
-    options.deadline = absl::Now() + absl::Seconds(10);
-    options.what = "writing the audit log";
-    const auto write = [&](size_t from, size_t to) {
-      return RunTransaction(pool_, options, [&](pqxx::work& txn) {
-        for (size_t i = from; i < to; ++i) AppendAudit(txn, batch[i]->event);
-        return absl::OkStatus();
-      });
-    };
-    std::vector<absl::Status> statuses(batch.size(), write(0, batch.size()));
+    std::vector<absl::Status> statuses(batch.size(),
+                                       Write(batch, 0, batch.size()));
     // A batch the database refused for its content (not for being down)
     // must not fail its neighbours: write its rows one by one.
     const absl::StatusCode code = statuses[0].code();
     if (batch.size() > 1 && code != absl::StatusCode::kOk &&
         code != absl::StatusCode::kUnavailable &&
         code != absl::StatusCode::kDeadlineExceeded) {
-      for (size_t i = 0; i < batch.size(); ++i) statuses[i] = write(i, i + 1);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        statuses[i] = Write(batch, i, i + 1);
+      }
     }
     absl::MutexLock lock(&mu_);
     if (statuses[0].ok()) ++batches_;
@@ -85,6 +93,45 @@ void AuditBatcher::WriterLoop() {
       batch[i]->status = statuses[i];
       batch[i]->done = true;
     }
+  }
+}
+
+absl::Status AuditBatcher::Write(
+    const std::vector<std::shared_ptr<Pending>>& batch, size_t from,
+    size_t to) {
+  if (!connection_.has_value()) {
+    absl::StatusOr<ConnectionPool::Lease> lease =
+        pool_.Borrow(absl::Now() + kWriteTimeout);
+    if (!lease.ok()) {
+      return absl::Status(lease.status().code(),
+                          absl::StrCat(kWhat, ": ", lease.status().message()));
+    }
+    try {
+      pqxx::nontransaction session(**lease);
+      session.exec(absl::StrCat("SET statement_timeout = ",
+                                absl::ToInt64Milliseconds(kWriteTimeout)));
+    } catch (const std::exception& e) {
+      lease->Discard();
+      return StatusFromException(e, kWhat);
+    }
+    connection_.emplace(std::move(*lease));
+  }
+  std::vector<const AuditEvent*> rows;
+  rows.reserve(to - from);
+  for (size_t i = from; i < to; ++i) rows.push_back(&batch[i]->event);
+  try {
+    // One statement outside a transaction block: atomic, and committed (with
+    // synchronous_commit, durable) when it returns. Not retried: a failure
+    // after sending leaves the outcome unknown, and the callers are told so.
+    pqxx::nontransaction statement(**connection_);
+    AppendAuditRows(statement, rows);
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+      connection_->Discard();
+      connection_.reset();  // the next batch reconnects
+    }
+    return StatusFromException(e, kWhat);
   }
 }
 

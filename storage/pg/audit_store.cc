@@ -10,10 +10,24 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr char kAppendAudit[] = "audit_append";
+constexpr char kAppendAuditRows[] = "audit_append_rows";
 constexpr char kListAudit[] = "audit_list";
 constexpr char kVerifyBatch[] = "audit_verify_batch";
 constexpr char kChainHead[] = "audit_chain_head";
 constexpr int kVerifyBatchRows = 5000;
+
+// Appends `value` to a PostgreSQL array literal's element list: every
+// element double-quoted, with " and \ backslash-escaped, so commas,
+// braces, blanks and the word NULL stay plain text.
+void AppendArrayElement(absl::string_view value, std::string& list) {
+  if (!list.empty()) list.push_back(',');
+  list.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') list.push_back('\\');
+    list.push_back(c);
+  }
+  list.push_back('"');
+}
 
 }  // namespace
 
@@ -22,6 +36,18 @@ void PrepareAuditStatements(pqxx::connection& c) {
     INSERT INTO audit_log (actor, action, project_key, server, tool, decision,
                            reason, request_id, details)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb))sql");
+  // Arrays of equal length, one element per row; WITH ORDINALITY keeps the
+  // caller's order, which becomes the chain's order.
+  c.prepare(kAppendAuditRows, R"sql(
+    INSERT INTO audit_log (actor, action, project_key, server, tool, decision,
+                           reason, request_id, details)
+    SELECT actor, action, project_key, server, tool, decision, reason,
+           request_id, details
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                $6::text[], $7::text[], $8::text[], $9::jsonb[])
+         WITH ORDINALITY AS r(actor, action, project_key, server, tool,
+                              decision, reason, request_id, details, n)
+    ORDER BY n)sql");
   c.prepare(kListAudit, R"sql(
     SELECT id, (extract(epoch FROM at) * 1000000)::bigint, actor, action,
            project_key, server, tool, decision, reason, request_id,
@@ -51,6 +77,27 @@ void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& e) {
       kAppendAudit, e.actor, e.action, e.project_key, e.server, e.tool,
       e.decision, e.reason, e.request_id,
       e.details_json.empty() ? std::string("{}") : e.details_json);
+}
+
+void AppendAuditRows(pqxx::transaction_base& txn,
+                     const std::vector<const AuditEvent*>& events) {
+  std::vector<std::string> columns(9);
+  for (const AuditEvent* e : events) {
+    AppendArrayElement(e->actor, columns[0]);
+    AppendArrayElement(e->action, columns[1]);
+    AppendArrayElement(e->project_key, columns[2]);
+    AppendArrayElement(e->server, columns[3]);
+    AppendArrayElement(e->tool, columns[4]);
+    AppendArrayElement(e->decision, columns[5]);
+    AppendArrayElement(e->reason, columns[6]);
+    AppendArrayElement(e->request_id, columns[7]);
+    AppendArrayElement(e->details_json.empty() ? "{}" : e->details_json,
+                       columns[8]);
+  }
+  for (std::string& c : columns) c = absl::StrCat("{", c, "}");
+  txn.exec_prepared(kAppendAuditRows, columns[0], columns[1], columns[2],
+                    columns[3], columns[4], columns[5], columns[6], columns[7],
+                    columns[8]);
 }
 
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,

@@ -33,6 +33,11 @@ void PrepareAuditStatements(pqxx::connection& c);
 // Inside the caller's transaction.
 void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& event);
 
+// Many rows in one INSERT statement (one round trip), in the given order,
+// inside the caller's transaction. The group commit of audit_batcher.h.
+void AppendAuditRows(pqxx::transaction_base& txn,
+                     const std::vector<const AuditEvent*>& events);
+
 // In a transaction of its own.
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
                          absl::Time deadline);
