@@ -43,23 +43,23 @@ void DeadlineTimer::Run() {
     }
     auto first = pending_.begin();
     if (first->first > absl::Now()) {
-      // Wake at the earliest deadline, or sooner if the set changes.
-      const absl::Time earliest = first->first;
-      const size_t count = pending_.size();
+      // Wake at the earliest deadline, or sooner only for a sooner one. Every
+      // call schedules and cancels a deadline, nearly always a later one:
+      // waking for each of those would cost two context switches per call.
+      // (A cancelled earliest deadline just means one early, idle wake-up.)
       struct Args {
         DeadlineTimer* timer;
         absl::Time earliest;
-        size_t count;
-      } args{this, earliest, count};
+      } args{this, first->first};
       mu_.AwaitWithDeadline(
           absl::Condition(
               +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                 return a->timer->stopping_ ||
-                       a->timer->pending_.size() != a->count ||
-                       a->timer->pending_.begin()->first != a->earliest;
+                       (!a->timer->pending_.empty() &&
+                        a->timer->pending_.begin()->first < a->earliest);
               },
               &args),
-          earliest);
+          args.earliest);
       continue;
     }
     std::function<void()> fn = std::move(first->second.second);

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpc_server.h"
 #include "host_config.h"
 #include "log.h"
@@ -135,5 +136,10 @@ int main(int argc, char** argv) {
       "Serves the mcpreg plugin over gRPC.\n"
       "Usage: mcpreg-host [--config FILE] [--plugin SO] [--grpc_listen ADDR]");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, which leaves Mutex deadlock
+  // detection on: a global graph updated under a global lock whenever a
+  // thread holding one Mutex takes another — on every call, in every thread.
+  // The unit tests keep it on; a serving process should not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return mcpreg::host::Run();
 }

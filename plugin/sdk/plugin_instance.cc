@@ -55,10 +55,11 @@ PluginInstance::PluginInstance(const mcpreg_host_api* host,
 PluginInstance::~PluginInstance() { Shutdown(); }
 
 void PluginInstance::AddRawMethod(
-    const google::protobuf::MethodDescriptor* method, RawHandler handler) {
+    const google::protobuf::MethodDescriptor* method, RawHandler handler,
+    Dispatch dispatch) {
   std::string name =
       absl::StrCat("/", method->service()->full_name(), "/", method->name());
-  handlers_[name] = std::move(handler);
+  handlers_[name] = Method{std::move(handler), dispatch};
   method_names_.push_back(std::move(name));
   method_views_.clear();
   for (const std::string& n : method_names_) {
@@ -93,9 +94,17 @@ int32_t PluginInstance::Describe(mcpreg_description* out) const {
 
 int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
                              mcpreg_completion_fn complete, void* call_ctx) {
-  auto ctx = std::make_shared<CallContext>(info);
-  auto it = handlers_.find(ctx->method());
+  const mcpreg_str method =
+      MCPREG_ABI_HAS_FIELD(mcpreg_call_info, method, info.struct_size)
+          ? info.method
+          : mcpreg_str{nullptr, 0};
+  auto it = handlers_.find(absl::string_view(
+      method.data == nullptr ? "" : method.data, method.size));
   if (it == handlers_.end()) return MCPREG_STATUS_UNIMPLEMENTED;
+  if (it->second.dispatch == Dispatch::kInline) {
+    return CallInline(it->second.handler, info, request, complete, call_ctx);
+  }
+  auto ctx = std::make_shared<CallContext>(info);
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return MCPREG_STATUS_UNAVAILABLE;
@@ -103,7 +112,7 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
   }
   std::string bytes(reinterpret_cast<const char*>(request.data),
                     request.data == nullptr ? 0 : request.size);
-  const RawHandler* handler = &it->second;
+  const RawHandler* handler = &it->second.handler;
   bool queued = pool_.TrySubmit(
       [this, handler, ctx, bytes = std::move(bytes), complete, call_ctx] {
         Run(*handler, ctx, bytes, complete, call_ctx);
@@ -115,31 +124,56 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
   return MCPREG_STATUS_OK;
 }
 
+int32_t PluginInstance::CallInline(const RawHandler& handler,
+                                   const mcpreg_call_info& info,
+                                   mcpreg_bytes request,
+                                   mcpreg_completion_fn complete,
+                                   void* call_ctx) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return MCPREG_STATUS_UNAVAILABLE;
+    ++inline_running_;
+  }
+  // Completed before `call` returns, so the borrowed request needs no copy
+  // and the host has no chance to cancel: nothing to track in in_flight_.
+  const CallContext ctx(info);
+  const absl::StatusOr<std::string> result =
+      Invoke(handler, ctx,
+             absl::string_view(reinterpret_cast<const char*>(request.data),
+                               request.data == nullptr ? 0 : request.size));
+  Complete(complete, call_ctx, result);
+  absl::MutexLock lock(&mu_);
+  --inline_running_;
+  return MCPREG_STATUS_OK;
+}
+
 void PluginInstance::Run(const RawHandler& handler,
                          std::shared_ptr<CallContext> ctx,
                          const std::string& request,
                          mcpreg_completion_fn complete, void* call_ctx) {
-  absl::StatusOr<std::string> result;
-  if (ctx->cancelled()) {
-    result = absl::CancelledError("call cancelled before it started");
-  } else {
-    try {
-      result = handler(*ctx, request);
-    } catch (const std::exception& e) {
-      log_.Error(
-          absl::StrCat("handler for ", ctx->method(), " threw: ", e.what()));
-      result = absl::InternalError(absl::StrCat(
-          "internal error in ", ctx->method(), "; the host log has details"));
-    } catch (...) {
-      log_.Error(absl::StrCat("handler for ", ctx->method(),
-                              " threw a non-standard exception"));
-      result = absl::InternalError(absl::StrCat(
-          "internal error in ", ctx->method(), "; the host log has details"));
-    }
-  }
+  const absl::StatusOr<std::string> result =
+      ctx->cancelled()
+          ? absl::CancelledError("call cancelled before it started")
+          : Invoke(handler, *ctx, request);
   // Forget before completing: once completed, the host may reuse call_ctx.
   Forget(call_ctx);
   Complete(complete, call_ctx, result);
+}
+
+absl::StatusOr<std::string> PluginInstance::Invoke(const RawHandler& handler,
+                                                   const CallContext& ctx,
+                                                   absl::string_view request) {
+  try {
+    return handler(ctx, request);
+  } catch (const std::exception& e) {
+    log_.Error(
+        absl::StrCat("handler for ", ctx.method(), " threw: ", e.what()));
+  } catch (...) {
+    log_.Error(absl::StrCat("handler for ", ctx.method(),
+                            " threw a non-standard exception"));
+  }
+  return absl::InternalError(absl::StrCat("internal error in ", ctx.method(),
+                                          "; the host log has details"));
 }
 
 void PluginInstance::Forget(void* call_ctx) {
@@ -162,6 +196,9 @@ void PluginInstance::Shutdown() {
   // Queued calls see the cancellation and complete with CANCELLED; running
   // ones finish. Either way every accepted call completes before this returns.
   pool_.Shutdown();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* running) { return *running == 0; }, &inline_running_));
 }
 
 }  // namespace mcpreg::sdk

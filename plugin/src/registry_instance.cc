@@ -69,7 +69,8 @@ void RegistryInstance::AddHandlers() {
       [this](const sdk::CallContext& ctx,
              const v1::GetPluginInfoRequest& request) {
         return HandleGetPluginInfo(MethodNames(), ctx, request);
-      });
+      },
+      sdk::Dispatch::kInline);  // reads nothing but this instance
 
   std::vector<std::string> services = {registry->full_name(),
                                        health->full_name()};
@@ -83,7 +84,8 @@ void RegistryInstance::AddHandlers() {
       [services](const sdk::CallContext& ctx,
                  const HealthCheckRequest& request) {
         return HandleHealthCheck(services, ctx, request);
-      });
+      },
+      sdk::Dispatch::kInline);
 }
 
 namespace {

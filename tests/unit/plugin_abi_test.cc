@@ -280,24 +280,18 @@ TEST_F(PluginAbiTest, DestroyCompletesEveryAcceptedCallExactlyOnce) {
   EXPECT_EQ(completed, accepted);
 }
 
-TEST_F(PluginAbiTest, FullQueueIsResourceExhaustedUpFront) {
-  mcpreg_instance* instance =
-      CreateOrDie(R"({"workerThreads": 1, "maxQueuedCalls": 1})");
-  constexpr int kCalls = 500;
-  std::vector<Completion> completions(kCalls);
-  int refused = 0;
-  int accepted = 0;
-  for (int i = 0; i < kCalls; ++i) {
-    const int32_t code =
-        StartCall(instance, kGetPluginInfo, "", &completions[i]);
-    if (code == MCPREG_STATUS_RESOURCE_EXHAUSTED) ++refused;
-    if (code == MCPREG_STATUS_OK) ++accepted;
+TEST_F(PluginAbiTest, CheapMethodsMayCompleteBeforeCallReturns) {
+  // The ABI allows it and the plugin does it for GetPluginInfo and health:
+  // a host must be ready for `complete` to run inside `call`.
+  mcpreg_instance* instance = CreateOrDie("{}");
+  for (const char* method : {kGetPluginInfo, kHealthCheck}) {
+    Completion c;
+    ASSERT_EQ(StartCall(instance, method, "", &c), MCPREG_STATUS_OK);
+    EXPECT_TRUE(c.done.HasBeenNotified()) << method;
+    EXPECT_EQ(c.code, MCPREG_STATUS_OK) << method << ": " << c.message;
+    EXPECT_EQ(c.times.load(), 1);
   }
   api_->destroy(instance);
-  EXPECT_GT(refused, 0);  // one worker cannot keep up with a tight loop
-  int completed = 0;
-  for (const Completion& c : completions) completed += c.times.load();
-  EXPECT_EQ(completed, accepted);
 }
 
 TEST_F(PluginAbiTest, CancelOfAnUnknownCallIsHarmless) {
