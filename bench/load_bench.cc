@@ -7,7 +7,8 @@
 //     CheckToolCall;
 //   - pgbench running the register path's SQL at the same concurrency: the
 //     ceiling for RegisterCustomServer.
-// Usage: mcpreg-load [--concurrency N] [--seconds S]
+// Usage: mcpreg-load [--concurrency N] [--seconds S] [--only=check,info]
+#include <fcntl.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -25,22 +26,24 @@
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "raw_grpc.h"
 #include "registry_server.h"
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
 ABSL_FLAG(int, seconds, 5, "how long each workload runs");
+ABSL_FLAG(std::vector<std::string>, only, {},
+          "run only these workloads (echo, info, check, get, register, "
+          "pgbench), e.g. --only=check to profile one; default all");
 
 namespace mcpreg::bench {
 namespace {
 
-using testing::InsecureChannel;
 using testing::RegistryServer;
 
 struct Result {
@@ -49,7 +52,7 @@ struct Result {
   int64_t errors = 0;
   double seconds = 0;
   std::vector<int64_t> micros;  // sorted
-  double throughput() const { return calls / seconds; }
+  double throughput() const { return seconds > 0 ? calls / seconds : 0; }
   double Percentile(double p) const {
     if (micros.empty()) return 0;
     size_t i = static_cast<size_t>(p * (micros.size() - 1));
@@ -99,37 +102,92 @@ void Print(const Result& r) {
       r.Percentile(0.999), static_cast<long long>(r.errors));
 }
 
-// The bare gRPC echo server, in a child process like mcpreg-host is, so the
-// comparison differs only by the ABI hop and the plugin.
+// The bare gRPC server: a generic callback service like mcpreg-host's, in a
+// child process like mcpreg-host is, answering every call with the bytes of
+// a PluginInfo. The client sends it exactly what it sends GetPluginInfo, so
+// the two runs differ only by the ABI hop and the plugin.
 class EchoService : public grpc::CallbackGenericService {
+ public:
+  explicit EchoService(std::string answer) : answer_(std::move(answer)) {}
+
+ private:
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext*) override {
     class Reactor : public grpc::ServerGenericBidiReactor {
      public:
-      Reactor() { StartRead(&buffer_); }
+      explicit Reactor(const std::string& answer) : answer_(answer) {
+        StartRead(&request_);
+      }
       void OnReadDone(bool ok) override {
         if (!ok) {
           Finish(grpc::Status::OK);
           return;
         }
-        StartWriteAndFinish(&buffer_, grpc::WriteOptions(), grpc::Status::OK);
+        grpc::Slice slice(answer_);
+        response_ = grpc::ByteBuffer(&slice, 1);
+        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
       }
       void OnDone() override { delete this; }
 
      private:
-      grpc::ByteBuffer buffer_;
+      const std::string& answer_;
+      grpc::ByteBuffer request_;
+      grpc::ByteBuffer response_;
     };
-    return new Reactor();
+    return new Reactor(answer_);
   }
+
+  const std::string answer_;
 };
 
-pid_t StartEchoServer(std::string* address) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    EchoService service;
+// The echo server's child process. It is forked before the parent uses
+// gRPC (forking after is unsafe) and waits for the bytes to answer with —
+// the plugin's real GetPluginInfo response, known only once the host runs.
+class EchoProcess {
+ public:
+  EchoProcess() {
+    int to_child[2], to_parent[2];
+    // Close-on-exec: the host process started later must not hold the
+    // write end open, or the child never sees the end of its answer.
+    if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(to_parent, O_CLOEXEC) != 0) {
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(to_child[1]);
+      close(to_parent[0]);
+      ServeInChild(to_child[0], to_parent[1]);
+    }
+    close(to_child[0]);
+    close(to_parent[1]);
+    to_child_ = to_child[1];
+    from_child_ = to_parent[0];
+  }
+  ~EchoProcess() {
+    if (pid_ <= 0) return;
+    if (to_child_ >= 0) close(to_child_);  // unblocks a child still waiting
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+
+  // Hands the child its answer; returns the address it listens on.
+  std::string Start(const std::string& answer) {
+    (void)!write(to_child_, answer.data(), answer.size());
+    close(to_child_);
+    to_child_ = -1;
+    char buf[32] = {};
+    (void)!read(from_child_, buf, sizeof(buf) - 1);
+    close(from_child_);
+    return absl::StrCat("127.0.0.1:", atoi(buf));
+  }
+
+ private:
+  [[noreturn]] static void ServeInChild(int in, int out) {
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = read(in, buf, sizeof(buf))) > 0;)
+      answer.append(buf, n);
+    EchoService service(answer);
     int port = 0;
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -137,32 +195,32 @@ pid_t StartEchoServer(std::string* address) {
     builder.RegisterCallbackGenericService(&service);
     auto server = builder.BuildAndStart();
     const std::string line = absl::StrCat(port, "\n");
-    (void)!write(fds[1], line.data(), line.size());
+    (void)!write(out, line.data(), line.size());
     server->Wait();
     _exit(0);
   }
-  close(fds[1]);
-  char buf[32] = {};
-  (void)!read(fds[0], buf, sizeof(buf) - 1);
-  close(fds[0]);
-  *address = absl::StrCat("127.0.0.1:", atoi(buf));
-  return pid;
-}
 
-// The register path's SQL, as pgbench runs it: token lookup, two grant
-// checks, insert server + version + audit row, all in one transaction like
-// the plugin's (the token and grant reads happen in their own statements
-// before it, as in the plugin).
+  pid_t pid_ = -1;
+  int to_child_ = -1;
+  int from_child_ = -1;
+};
+
+// The register path's SQL, as pgbench runs it: what the plugin sends
+// PostgreSQL for one registration once its token and grant caches are warm
+// (as they are after the benchmark's first call) — the transaction with its
+// statement_timeout, then the read-back of the server for the response.
+// Prepared statements, like the plugin's. Casts are spelled CAST(...): pgbench
+// would read "::type" as a variable.
 constexpr char kPgbenchScript[] = R"sql(\set n random(1, 2000000000)
-SELECT id, principal FROM access_tokens WHERE token_sha256 = '0000000000000000000000000000000000000000000000000000000000000000';
-SELECT EXISTS (SELECT 1 FROM grants WHERE principal = 'admin' AND ((permission = 'ALLOW' AND resource = 'ai-research') OR permission = 'ADMIN'));
-SELECT EXISTS (SELECT 1 FROM grants WHERE principal = 'admin' AND ((permission = 'READ' AND resource = 'ai-pypi-local') OR permission = 'ADMIN'));
 BEGIN;
-INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('pgbench', 'pg-' || :client_id || '-' || :n, 'pypi:ai-pypi-local:pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT (project_key, name) DO NOTHING RETURNING id \gset
-INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', '[]', '[]', 'admin');
+SET LOCAL statement_timeout = 10000;
+INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('pgbench', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING id \gset
+INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', CAST('[]' AS jsonb), CAST('[]' AS jsonb), 'admin') ON CONFLICT (server_id, version) DO NOTHING RETURNING version;
 UPDATE servers SET latest_version = '1.0.0', updated_at = now() WHERE id = :id;
-INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'pgbench', 'pg', 'ALLOW', '', '', '{}');
+INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'pgbench', 'pg', 'ALLOW', '', 'req', CAST('{"version":"1.0.0"}' AS jsonb));
 COMMIT;
+SELECT s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by FROM servers s WHERE s.project_key = 'pgbench' AND (s.name = 'pg-' || :client_id || '-' || :n OR s.display_name = 'pg-' || :client_id || '-' || :n);
+SELECT v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by FROM server_versions v WHERE v.server_id = :id ORDER BY v.created_at DESC, v.version DESC;
 )sql";
 
 // Runs pgbench against the registry's database; returns its tps, or 0.
@@ -174,7 +232,7 @@ double Pgbench(const RegistryServer& server, int concurrency, int seconds) {
   // conninfo is "host=DIR port=N dbname=D user=postgres".
   std::string cmd = absl::StrCat(
       "runuser -u postgres -- env PGOPTIONS=-c\\ synchronous_commit=on "
-      "/usr/lib/postgresql/15/bin/pgbench -n -c ",
+      "/usr/lib/postgresql/15/bin/pgbench -n -M prepared -c ",
       concurrency, " -j ", concurrency, " -T ", seconds, " -f ", script, " '",
       server.conninfo(), "' > ", out, " 2>&1");
   if (geteuid() != 0) cmd = cmd.substr(cmd.find("env "));
@@ -201,8 +259,7 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
 int Main() {
   const int c = absl::GetFlag(FLAGS_concurrency);
   const absl::Duration d = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  std::string echo_address;
-  const pid_t echo = StartEchoServer(&echo_address);  // before any gRPC use
+  EchoProcess echo;  // forked before any gRPC use
 
   std::cout << "starting a private PostgreSQL and mcpreg-host...\n";
   RegistryServer server;
@@ -212,14 +269,23 @@ int Main() {
   }
   // One channel per client thread, as separate agents would have.
   std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs;
-  std::vector<std::shared_ptr<grpc::Channel>> echo_channels;
+  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> echo_stubs;
   for (int t = 0; t < c; ++t) {
     grpc::ChannelArguments args;
     args.SetInt("mcpreg.bench.channel", t);  // distinct, not shared
     stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
         server.address(), grpc::InsecureChannelCredentials(), args)));
-    echo_channels.push_back(grpc::CreateCustomChannel(
-        echo_address, grpc::InsecureChannelCredentials(), args));
+  }
+  {
+    v1::PluginInfo info;
+    stubs[0]->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &info);
+    const std::string echo_address = echo.Start(info.SerializeAsString());
+    for (int t = 0; t < c; ++t) {
+      grpc::ChannelArguments args;
+      args.SetInt("mcpreg.bench.channel", t);
+      echo_stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
+          echo_address, grpc::InsecureChannelCredentials(), args)));
+    }
   }
   const std::string token = server.admin_token();
 
@@ -248,54 +314,62 @@ int Main() {
 
   std::cout << "closed loop, " << c << " in flight, " << absl::FormatDuration(d)
             << " each\n\n";
-  const std::string info_request;  // empty GetPluginInfoRequest
-  std::string info_bytes;
-  {
-    v1::PluginInfo info;
-    stubs[0]->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &info);
-    info_bytes = info.SerializeAsString();
+  // The same client call, the same request and the same response bytes for
+  // both: only the server differs.
+  const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
+  const auto wanted = [&](absl::string_view name) {
+    return only.empty() || absl::c_linear_search(only, name);
+  };
+  const auto plugin_info = [&](v1::McpRegistry::Stub& stub) {
+    v1::PluginInfo out;
+    return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out)
+        .ok();
+  };
+  Result echo_r, info_r, check_r, get_r, reg_r;
+  if (wanted("echo")) {
+    echo_r = Run("bare gRPC echo (no plugin)", c, d,
+                 [&](int t, int64_t) { return plugin_info(*echo_stubs[t]); });
+    Print(echo_r);
   }
-  Result echo_r = Run("bare gRPC echo (no plugin)", c, d, [&](int t, int64_t) {
-    return testing::RawUnaryCall(echo_channels[t], "/bench.Echo/Echo",
-                                 info_bytes)
-        .status.ok();
-  });
-  Print(echo_r);
-  Result info_r =
-      Run("GetPluginInfo (host + plugin)", c, d, [&](int t, int64_t) {
-        v1::PluginInfo out;
-        return stubs[t]
-            ->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out)
-            .ok();
-      });
-  Print(info_r);
-  Result check_r =
-      Run("CheckToolCall (durable audit)", c, d, [&](int t, int64_t i) {
-        v1::CheckToolCallRequest r;
-        r.set_server("mcp-server");
-        r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
-                         : "write_file");
-        v1::CheckToolCallResponse out;
-        return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
-      });
-  Print(check_r);
-  Result get_r = Run("GetServer", c, d, [&](int t, int64_t) {
-    v1::GetServerRequest r;
-    r.set_name("mcp-server");
-    v1::Server out;
-    return stubs[t]->GetServer(Ctx(token).get(), r, &out).ok();
-  });
-  Print(get_r);
-  Result reg_r = Run("RegisterCustomServer", c, d, [&](int t, int64_t i) {
-    v1::RegisterCustomServerRequest r = reg;
-    r.set_name(absl::StrCat("bench-", t, "-", i));
-    v1::RegisterCustomServerResponse out;
-    return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out).ok();
-  });
-  Print(reg_r);
-  const double pg_tps = Pgbench(server, c, absl::GetFlag(FLAGS_seconds));
-  std::cout << absl::StrFormat("%-34s %10.0f/s\n",
-                               "pgbench (the register path's SQL)", pg_tps);
+  if (wanted("info")) {
+    info_r = Run("GetPluginInfo (host + plugin)", c, d,
+                 [&](int t, int64_t) { return plugin_info(*stubs[t]); });
+    Print(info_r);
+  }
+  if (wanted("check")) {
+    check_r = Run("CheckToolCall (durable audit)", c, d, [&](int t, int64_t i) {
+      v1::CheckToolCallRequest r;
+      r.set_server("mcp-server");
+      r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs") : "write_file");
+      v1::CheckToolCallResponse out;
+      return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
+    });
+    Print(check_r);
+  }
+  if (wanted("get")) {
+    get_r = Run("GetServer", c, d, [&](int t, int64_t) {
+      v1::GetServerRequest r;
+      r.set_name("mcp-server");
+      v1::Server out;
+      return stubs[t]->GetServer(Ctx(token).get(), r, &out).ok();
+    });
+    Print(get_r);
+  }
+  if (wanted("register")) {
+    reg_r = Run("RegisterCustomServer", c, d, [&](int t, int64_t i) {
+      v1::RegisterCustomServerRequest r = reg;
+      r.set_name(absl::StrCat("bench-", t, "-", i));
+      v1::RegisterCustomServerResponse out;
+      return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out).ok();
+    });
+    Print(reg_r);
+  }
+  double pg_tps = 0;
+  if (wanted("pgbench")) {
+    pg_tps = Pgbench(server, c, absl::GetFlag(FLAGS_seconds));
+    std::cout << absl::StrFormat("%-34s %10.0f/s\n",
+                                 "pgbench (the register path's SQL)", pg_tps);
+  }
 
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0; };
   std::cout
@@ -310,8 +384,6 @@ int Main() {
       << absl::StrFormat(
              "  RegisterCustomServer / pgbench   %.2f  (target >= 0.80)\n",
              ratio(reg_r.throughput(), pg_tps));
-  kill(echo, SIGTERM);
-  waitpid(echo, nullptr, 0);
   return 0;
 }
 
