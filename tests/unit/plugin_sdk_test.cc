@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
-#include "google/protobuf/descriptor.pb.h"
+#include "empty_service.h"
 #include "google/protobuf/empty.pb.h"
 #include "sdk/plugin_instance.h"
 
@@ -23,26 +23,9 @@ using google::protobuf::Empty;
 using Handler =
     std::function<absl::StatusOr<Empty>(const CallContext&, const Empty&)>;
 
-// A service built in a private pool: the SDK registers methods from
-// descriptors and this test has no .proto of its own.
 const google::protobuf::ServiceDescriptor* TestService() {
-  static const google::protobuf::ServiceDescriptor* service = [] {
-    static google::protobuf::DescriptorPool pool(
-        google::protobuf::DescriptorPool::generated_pool());
-    google::protobuf::FileDescriptorProto file;
-    file.set_name("sdk_test/dispatch.proto");
-    file.set_package("sdktest.v1");
-    file.add_dependency("google/protobuf/empty.proto");
-    auto* svc = file.add_service();
-    svc->set_name("Dispatch");
-    for (const char* name : {"Inline", "Worker", "InlineThrows"}) {
-      auto* m = svc->add_method();
-      m->set_name(name);
-      m->set_input_type(".google.protobuf.Empty");
-      m->set_output_type(".google.protobuf.Empty");
-    }
-    return pool.BuildFile(file)->service(0);
-  }();
+  static const auto* service = mcpreg::testing::BuildEmptyService(
+      "sdktest.v1", "Dispatch", {"Inline", "Worker", "InlineThrows"});
   return service;
 }
 
