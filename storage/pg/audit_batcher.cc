@@ -32,20 +32,18 @@ absl::Status AuditBatcher::Append(const AuditEvent& event,
                                   absl::Time deadline) {
   auto pending = std::make_shared<Pending>();
   pending->event = event;
-  absl::MutexLock lock(&mu_);
-  if (stopping_) {
-    return absl::UnavailableError("the audit writer is shutting down");
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      return absl::UnavailableError("the audit writer is shutting down");
+    }
+    queue_.push_back(pending);
   }
-  queue_.push_back(pending);
-  const bool done = mu_.AwaitWithDeadline(
-      absl::Condition(
-          +[](Pending* p) { return p->done; }, pending.get()),
-      deadline);
-  if (!done) {
+  if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
     return absl::DeadlineExceededError(
         "the audit row was not confirmed before the deadline");
   }
-  return pending->status;
+  return pending->status;  // written before done was notified
 }
 
 int64_t AuditBatcher::batches_committed() const {
@@ -87,11 +85,13 @@ void AuditBatcher::WriterLoop() {
         statuses[i] = Write(batch, i, i + 1);
       }
     }
-    absl::MutexLock lock(&mu_);
-    if (statuses[0].ok()) ++batches_;
+    if (statuses[0].ok()) {
+      absl::MutexLock lock(&mu_);
+      ++batches_;
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->status = statuses[i];
-      batch[i]->done = true;
+      batch[i]->done.Notify();
     }
   }
 }
