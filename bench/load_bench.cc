@@ -37,6 +37,9 @@
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
 ABSL_FLAG(int, seconds, 5, "how long each workload runs");
+ABSL_FLAG(bool, durable, true,
+          "PostgreSQL with fsync on, as in service (--nodurable: the test "
+          "clusters' fsync=off, which makes commits nearly free)");
 ABSL_FLAG(std::vector<std::string>, only, {},
           "run only these workloads (echo, info, check, get, register, "
           "pgbench), e.g. --only=check to profile one; default all");
@@ -261,8 +264,11 @@ int Main() {
   const absl::Duration d = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   EchoProcess echo;  // forked before any gRPC use
 
-  std::cout << "starting a private PostgreSQL and mcpreg-host...\n";
-  RegistryServer server;
+  std::cout << "starting a private PostgreSQL (fsync "
+            << (absl::GetFlag(FLAGS_durable) ? "on" : "off")
+            << ") and mcpreg-host...\n";
+  RegistryServer server(/*rest=*/false, /*max_connections=*/0,
+                        absl::GetFlag(FLAGS_durable));
   if (!server.ok()) {
     std::cerr << server.error() << "\n";
     return 1;

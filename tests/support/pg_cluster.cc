@@ -43,7 +43,8 @@ std::string PgBin() {
 
 }  // namespace
 
-PgCluster::PgCluster() : bin_(PgBin()), port_(FreePort()) {
+PgCluster::PgCluster(bool durable)
+    : bin_(PgBin()), port_(FreePort()), durable_(durable) {
   char tmpl[] = "/tmp/mcpreg-pg-XXXXXX";
   dir_ = mkdtemp(tmpl);
   if (geteuid() == 0) {
@@ -71,13 +72,14 @@ std::string PgCluster::AsPostgres(const std::string& command) const {
 }
 
 void PgCluster::Start() {
-  // Unix socket only (listen_addresses=''); fsync off: tests need speed, and
-  // the fault tests stop the server cleanly or check what was acknowledged.
-  Run(AsPostgres(absl::StrCat(
-      bin_, "/pg_ctl -D ", dir_, "/data -l ", dir_,
-      "/server.log -w -t 60 -o \"-p ", port_, " -k ", dir_,
-      " -c listen_addresses= -c fsync=off -c max_connections=200\" start "
-      ">/dev/null")));
+  // Unix socket only (listen_addresses=''); fsync off unless durable: tests
+  // need speed, and the fault tests stop the server cleanly or check what was
+  // acknowledged.
+  Run(AsPostgres(
+      absl::StrCat(bin_, "/pg_ctl -D ", dir_, "/data -l ", dir_,
+                   "/server.log -w -t 60 -o \"-p ", port_, " -k ", dir_,
+                   " -c listen_addresses= -c fsync=", durable_ ? "on" : "off",
+                   " -c max_connections=200\" start >/dev/null")));
 }
 
 void PgCluster::Stop(const std::string& mode) {

@@ -11,7 +11,10 @@ namespace mcpreg::testing {
 
 class PgCluster {
  public:
-  PgCluster();   // initdb + start; aborts the test binary if that fails
+  // initdb + start; aborts the test binary if that fails. Tests run with
+  // fsync off (speed); `durable` keeps PostgreSQL's production default (fsync
+  // on), for benchmarks whose commits must cost what they cost in service.
+  explicit PgCluster(bool durable = false);
   ~PgCluster();  // stop + remove
 
   PgCluster(const PgCluster&) = delete;
@@ -35,6 +38,7 @@ class PgCluster {
   std::string dir_;
   std::string bin_;
   int port_ = 0;
+  bool durable_ = false;
 };
 
 }  // namespace mcpreg::testing

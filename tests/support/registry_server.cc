@@ -11,8 +11,8 @@
 
 namespace mcpreg::testing {
 
-RegistryServer::RegistryServer(bool rest, int max_connections) {
-  cluster_ = std::make_unique<PgCluster>();
+RegistryServer::RegistryServer(bool rest, int max_connections, bool durable) {
+  cluster_ = std::make_unique<PgCluster>(durable);
   conninfo_ = cluster_->CreateDatabase("registry");
   char tmpl[] = "/tmp/mcpreg-registry-XXXXXX";
   home_ = mkdtemp(tmpl);

@@ -17,8 +17,10 @@ class RegistryServer {
  public:
   // Starts everything (with the REST gateway on a free port when `rest`); on
   // failure ok() is false and error() says why.
-  // `max_connections` sizes the plugin's pool (0 = its default).
-  explicit RegistryServer(bool rest = false, int max_connections = 0);
+  // `max_connections` sizes the plugin's pool (0 = its default); `durable`
+  // runs PostgreSQL with fsync on (see PgCluster).
+  explicit RegistryServer(bool rest = false, int max_connections = 0,
+                          bool durable = false);
   ~RegistryServer();  // SIGTERM to the host (expects a clean exit), then PG
 
   bool ok() const { return !admin_token_.empty(); }
