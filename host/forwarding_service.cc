@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "cancel_handshake.h"
 
 namespace mcpreg::host {
 namespace {
@@ -52,15 +54,23 @@ class ForwardedCall {
   }
 
   // The client went away or the deadline passed: ask the plugin to stop, then
-  // finish now. The cancel is sent under the lock so it can never race a
-  // completion that has begun (the ABI promises the plugin that).
+  // finish now. Cancel runs outside the lock, because the plugin may complete
+  // the call from inside it (the ABI allows that); a completion arriving on
+  // another thread meanwhile waits until cancel has returned (OnComplete).
   void Abandon(const grpc::Status& status) {
+    void* call_ctx = nullptr;
     {
       absl::MutexLock lock(&mu_);
       if (plugin_running_ && !cancel_sent_) {
         cancel_sent_ = true;
-        plugin_->Cancel(call_ctx_);
+        cancelling_thread_ = std::this_thread::get_id();
+        call_ctx = call_ctx_;
       }
+    }
+    if (call_ctx != nullptr) {
+      plugin_->Cancel(call_ctx);
+      absl::MutexLock lock(&mu_);
+      cancelling_thread_ = std::thread::id();
     }
     Finish(status, nullptr);
   }
@@ -104,11 +114,18 @@ class ForwardedCall {
     std::unique_ptr<std::shared_ptr<ForwardedCall>> ref(
         static_cast<std::shared_ptr<ForwardedCall>*>(ctx));
     ForwardedCall& call = **ref;
+    bool abandoned;
     {
       absl::MutexLock lock(&call.mu_);
+      WaitForCancelElsewhere(call.mu_, call.cancelling_thread_);
       call.plugin_running_ = false;
+      abandoned = call.cancel_sent_;
     }
     call.CancelTimer();
+    // After a cancel the host ignores what the plugin says: Abandon finishes
+    // the RPC with its own status (it may not have yet, if the plugin
+    // completed from inside cancel).
+    if (abandoned) return;
     if (result == nullptr) {
       call.Finish(grpc::Status(grpc::StatusCode::INTERNAL,
                                "plugin completed the call without a result"),
@@ -163,6 +180,8 @@ class ForwardedCall {
   const PluginInstance* const plugin_;
   bool plugin_running_ ABSL_GUARDED_BY(mu_) = false;
   bool cancel_sent_ ABSL_GUARDED_BY(mu_) = false;
+  // The thread inside the plugin's cancel, if any.
+  std::thread::id cancelling_thread_ ABSL_GUARDED_BY(mu_);
   DeadlineTimer* timer_ ABSL_GUARDED_BY(mu_) = nullptr;
   DeadlineTimer::Id timer_id_ ABSL_GUARDED_BY(mu_) = 0;
   // The call_ctx the plugin knows this call by (the heap-held shared_ptr).

@@ -1,10 +1,12 @@
 #include "plugin_call.h"
 
 #include <memory>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "cancel_handshake.h"
 
 namespace mcpreg::host {
 namespace {
@@ -13,6 +15,8 @@ struct CallState {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;
   bool cancel_sent ABSL_GUARDED_BY(mu) = false;
+  // The thread inside the plugin's cancel, if any.
+  std::thread::id cancelling_thread ABSL_GUARDED_BY(mu);
   PluginReply reply ABSL_GUARDED_BY(mu);
 };
 
@@ -21,6 +25,7 @@ void OnComplete(void* ctx, const mcpreg_call_result* result) {
       static_cast<std::shared_ptr<CallState>*>(ctx));
   CallState& state = **ref;
   absl::MutexLock lock(&state.mu);
+  WaitForCancelElsewhere(state.mu, state.cancelling_thread);
   PluginReply& r = state.reply;
   if (result == nullptr) {
     r.code = MCPREG_STATUS_INTERNAL;
@@ -85,14 +90,20 @@ PluginReply CallPluginAndWait(
                     : absl::StrCat("the plugin refused ", method);
     return r;
   }
-  absl::MutexLock lock(&state->mu);
-  if (state->mu.AwaitWithDeadline(absl::Condition(&state->done), deadline)) {
-    return state->reply;
-  }
-  // Under the lock, so the cancel cannot race a completion that has begun.
-  if (!state->cancel_sent) {
+  {
+    absl::MutexLock lock(&state->mu);
+    if (state->mu.AwaitWithDeadline(absl::Condition(&state->done), deadline)) {
+      return state->reply;
+    }
     state->cancel_sent = true;
-    plugin.Cancel(ref);
+    state->cancelling_thread = std::this_thread::get_id();
+  }
+  // Outside the lock: the plugin may complete from inside cancel (the ABI
+  // allows it); a completion on another thread waits until cancel returns.
+  plugin.Cancel(ref);
+  {
+    absl::MutexLock lock(&state->mu);
+    state->cancelling_thread = std::thread::id();
   }
   PluginReply r;
   r.code = MCPREG_STATUS_DEADLINE_EXCEEDED;

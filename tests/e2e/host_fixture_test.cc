@@ -183,6 +183,31 @@ TEST_F(FixtureHostTest, NeverCompletingCallWithoutDeadlineEndsAtTheHostBound) {
   ExpectStillServing();
 }
 
+// The ABI lets a plugin complete a call from inside cancel(), on the host's
+// thread. The host must not be holding anything that completion needs.
+TEST_F(FixtureHostTest, CompletingInsideCancelAtTheClientsDeadline) {
+  for (int i = 0; i < 3; ++i) {
+    RawResult r = RawUnaryCall(channel_, M("CompleteOnCancel"), "",
+                               absl::Milliseconds(300));
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+        << r.status.error_message();
+  }
+  ExpectStillServing();  // and TearDown checks a clean, bounded shutdown
+}
+
+TEST_F(FixtureHostTest, CompletingInsideCancelAtTheHostsBound) {
+  // The host's deadline timer cancels (its own thread), the plugin completes
+  // inside that cancel; the timer must go on working for later calls.
+  RawResult r = RawUnaryCall(channel_, M("CompleteOnCancel"), "",
+                             absl::Seconds(20));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("did not complete"));
+  r = RawUnaryCall(channel_, M("Never"), "", absl::Seconds(20));
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(r.status.error_message(), HasSubstr("did not complete"));
+  ExpectStillServing();
+}
+
 class ThrowingHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
