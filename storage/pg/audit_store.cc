@@ -162,61 +162,62 @@ absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
   options.deadline = deadline;
   options.what = "verifying the audit log";
   ChainVerdict verdict;
-  absl::Status status =
-      RunReadOnly(pool, options, [&](pqxx::nontransaction& q) {
-        verdict = ChainVerdict();
-        int64_t last_id = 0;
-        std::string last_hash;
-        const auto broken = [&](int64_t id, std::string problem) {
-          verdict.intact = false;
-          verdict.first_broken_id = id;
-          verdict.problem = std::move(problem);
-          return absl::OkStatus();
-        };
-        // Rows keep arriving while we read; each statement sees its own
-        // snapshot. Read on until the head names the last row we checked.
-        for (;;) {
-          pqxx::result rows =
-              q.exec_prepared(kVerifyBatch, last_id, kVerifyBatchRows);
-          for (const pqxx::row& r : rows) {
-            const int64_t id = r[0].as<int64_t>();
-            const std::string prev = r[1].as<std::string>();
-            const std::string stored = r[2].as<std::string>();
-            ++verdict.rows_checked;
-            if (prev != last_hash) {
-              return broken(
-                  id, absl::StrCat("row ", id,
-                                   " does not link to the row before it (a "
-                                   "row was removed or inserted before it)"));
-            }
-            if (r[3].as<std::string>() != stored) {
-              return broken(id, absl::StrCat("row ", id,
-                                             " was changed after it was "
-                                             "written (its hash no longer "
-                                             "matches its content)"));
-            }
-            last_id = id;
-            last_hash = stored;
-          }
-          if (rows.size() == static_cast<size_t>(kVerifyBatchRows)) continue;
-          pqxx::result head = q.exec_prepared(kChainHead);
-          if (head.empty()) return broken(last_id, "the chain head is missing");
-          const int64_t head_id = head[0][0].as<int64_t>();
-          if (head_id == last_id && head[0][1].as<std::string>() == last_hash) {
-            break;
-          }
-          if (head_id > last_id &&
-              !q.exec_prepared(kVerifyBatch, last_id, 1).empty()) {
-            continue;  // written since our last batch
-          }
-          return broken(
-              head_id,
-              absl::StrCat("the newest rows are missing: the chain "
-                           "head names row ",
-                           head_id, " but the log ends at row ", last_id));
+  // A transaction, not autocommitted reads, for its statement_timeout (the
+  // caller's deadline bounds a scan of a long log). READ COMMITTED still
+  // gives each statement its own snapshot, as the loop below relies on.
+  absl::Status status = RunTransaction(pool, options, [&](pqxx::work& q) {
+    verdict = ChainVerdict();
+    int64_t last_id = 0;
+    std::string last_hash;
+    const auto broken = [&](int64_t id, std::string problem) {
+      verdict.intact = false;
+      verdict.first_broken_id = id;
+      verdict.problem = std::move(problem);
+      return absl::OkStatus();
+    };
+    // Rows keep arriving while we read; each statement sees its own
+    // snapshot. Read on until the head names the last row we checked.
+    for (;;) {
+      pqxx::result rows =
+          q.exec_prepared(kVerifyBatch, last_id, kVerifyBatchRows);
+      for (const pqxx::row& r : rows) {
+        const int64_t id = r[0].as<int64_t>();
+        const std::string prev = r[1].as<std::string>();
+        const std::string stored = r[2].as<std::string>();
+        ++verdict.rows_checked;
+        if (prev != last_hash) {
+          return broken(id,
+                        absl::StrCat("row ", id,
+                                     " does not link to the row before it (a "
+                                     "row was removed or inserted before it)"));
         }
-        return absl::OkStatus();
-      });
+        if (r[3].as<std::string>() != stored) {
+          return broken(id, absl::StrCat("row ", id,
+                                         " was changed after it was "
+                                         "written (its hash no longer "
+                                         "matches its content)"));
+        }
+        last_id = id;
+        last_hash = stored;
+      }
+      if (rows.size() == static_cast<size_t>(kVerifyBatchRows)) continue;
+      pqxx::result head = q.exec_prepared(kChainHead);
+      if (head.empty()) return broken(last_id, "the chain head is missing");
+      const int64_t head_id = head[0][0].as<int64_t>();
+      if (head_id == last_id && head[0][1].as<std::string>() == last_hash) {
+        break;
+      }
+      if (head_id > last_id &&
+          !q.exec_prepared(kVerifyBatch, last_id, 1).empty()) {
+        continue;  // written since our last batch
+      }
+      return broken(
+          head_id, absl::StrCat("the newest rows are missing: the chain "
+                                "head names row ",
+                                head_id, " but the log ends at row ", last_id));
+    }
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return verdict;
 }
