@@ -326,8 +326,12 @@ class FilesystemRepositoryStore : public RepositoryStore {
   }
 
  private:
+  // Unique in the process and short whatever `base` is: a name of the full
+  // 255 bytes plus a suffix would not fit in a directory entry. The base's
+  // first bytes only help a person reading a folder mid-write.
   std::string TempName(absl::string_view base) {
-    return absl::StrCat(".", base, ".tmp.", getpid(), ".", counter_++);
+    return absl::StrCat(".", base.substr(0, 64), ".tmp.", getpid(), ".",
+                        counter_++);
   }
 
   absl::StatusOr<Fd> OpenRepositoryDir(absl::string_view repo_key) {

@@ -104,6 +104,16 @@ TEST_F(FilesystemRepositoryStoreTest, ConcurrentCreatesHaveOneWinner) {
   EXPECT_TRUE(store_->GetRepository("raced").ok());
 }
 
+TEST_F(FilesystemRepositoryStoreTest,
+       AFileNameOfTheFullComponentLengthIsWritten) {
+  // 255 bytes is the longest name a path check allows and a directory entry
+  // holds; the temporary name used while writing must fit as well.
+  const std::string path = "org/" + std::string(kMaxPathComponentBytes, 'n');
+  absl::Status written = store_->WriteArtifact("ai-pypi-local", path, "abc");
+  ASSERT_TRUE(written.ok()) << written;
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", path, 3), "abc");
+}
+
 TEST_F(FilesystemRepositoryStoreTest, WriteStatAndReadAnArtifact) {
   ASSERT_TRUE(
       store_->WriteArtifact("ai-pypi-local", "org/p/1.0/a.tgz", "abc").ok());
