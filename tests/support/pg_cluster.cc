@@ -41,12 +41,30 @@ std::string PgBin() {
   return "/usr/lib/postgresql/15/bin";
 }
 
+// Clusters whose test binary died without its destructors (killed by a
+// timeout, a crash, Ctrl-C) are still running. Each cluster directory names
+// its owner's pid; stop and remove those whose owner is gone.
+void ReapOrphanedClusters(const std::string& bin) {
+  const std::string script = absl::StrCat(
+      "for d in /tmp/mcpreg-pg-*; do "
+      "  [ -f \"$d/owner.pid\" ] || continue; "
+      "  kill -0 \"$(cat \"$d/owner.pid\")\" 2>/dev/null && continue; "
+      "  ",
+      geteuid() == 0 ? "runuser -u postgres -- " : "", bin,
+      "/pg_ctl -D \"$d/data\" -m immediate -w stop >/dev/null 2>&1; "
+      "  rm -rf \"$d\"; "
+      "done");
+  (void)std::system(absl::StrCat("sh -c '", script, "'").c_str());
+}
+
 }  // namespace
 
 PgCluster::PgCluster(bool durable)
     : bin_(PgBin()), port_(FreePort()), durable_(durable) {
+  ReapOrphanedClusters(bin_);
   char tmpl[] = "/tmp/mcpreg-pg-XXXXXX";
   dir_ = mkdtemp(tmpl);
+  std::ofstream(dir_ + "/owner.pid") << getpid() << "\n";
   if (geteuid() == 0) {
     // The postgres user must own the cluster and reach it.
     Run(absl::StrCat("chown postgres:postgres ", dir_, " && chmod 700 ", dir_));
