@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -75,10 +76,11 @@ absl::StatusOr<int> Errno(absl::string_view path, int err) {
       absl::StrCat("'", path, "': ", std::strerror(err)));
 }
 
-// Fallback for kernels without openat2 (before 5.6): walk the components,
-// refusing every symlink on the way.
-absl::StatusOr<int> OpenByWalking(int dir_fd, absl::string_view path, int flags,
-                                  int mode) {
+}  // namespace
+
+absl::StatusOr<int> OpenBeneathByWalking(int dir_fd, absl::string_view path,
+                                         int flags, int mode) {
+  if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   int current = dup(dir_fd);
   if (current < 0) return Errno(path, errno);
@@ -99,8 +101,6 @@ absl::StatusOr<int> OpenByWalking(int dir_fd, absl::string_view path, int flags,
   if (fd < 0) return Errno(path, err);
   return fd;
 }
-
-}  // namespace
 
 absl::Status CheckRelativePath(absl::string_view path,
                                absl::string_view field) {
@@ -152,6 +152,11 @@ absl::Status CheckRelativePath(absl::string_view path,
 
 absl::StatusOr<int> OpenBeneath(int dir_fd, absl::string_view path, int flags,
                                 int mode) {
+  // Known absent (ENOSYS): no need to ask the kernel again.
+  static std::atomic<bool> openat2_missing{false};
+  if (openat2_missing.load(std::memory_order_relaxed)) {
+    return OpenBeneathByWalking(dir_fd, path, flags, mode);
+  }
   if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
   const std::string p(path);
   struct open_how how {};
@@ -162,7 +167,12 @@ absl::StatusOr<int> OpenBeneath(int dir_fd, absl::string_view path, int flags,
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   const long fd = syscall(SYS_openat2, dir_fd, p.c_str(), &how, sizeof(how));
   if (fd >= 0) return static_cast<int>(fd);
-  if (errno == ENOSYS) return OpenByWalking(dir_fd, path, flags, mode);
+  if (errno == ENOSYS) openat2_missing = true;
+  // EPERM is not cached: rarely it is the file's own answer (O_NOATIME on
+  // another user's file), and walking then reports the same.
+  if (errno == ENOSYS || errno == EPERM) {
+    return OpenBeneathByWalking(dir_fd, path, flags, mode);
+  }
   return Errno(path, errno);
 }
 

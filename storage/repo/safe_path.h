@@ -24,8 +24,16 @@ absl::Status CheckRelativePath(absl::string_view path, absl::string_view field);
 // leave it through ".." or symlinks. Returns an owned file descriptor.
 // `flags` are open(2) flags (O_RDONLY, O_CREAT are fine; O_CLOEXEC is added).
 // NOT_FOUND when absent; PERMISSION_DENIED when resolution would escape.
+// Uses openat2(RESOLVE_BENEATH); where the kernel lacks it (ENOSYS, before
+// 5.6) or a seccomp profile refuses it (EPERM, as container runtimes' older
+// default profiles do), falls back to OpenBeneathByWalking.
 absl::StatusOr<int> OpenBeneath(int dir_fd, absl::string_view path, int flags,
                                 int mode = 0);
+
+// The same contract without openat2: opens one component at a time with
+// O_NOFOLLOW, so it refuses every symlink, even one that stays inside.
+absl::StatusOr<int> OpenBeneathByWalking(int dir_fd, absl::string_view path,
+                                         int flags, int mode = 0);
 
 }  // namespace mcpreg::storage
 

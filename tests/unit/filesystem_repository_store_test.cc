@@ -223,5 +223,45 @@ TEST(OpenBeneathTest, RefusesEscapesAtTheKernel) {
   std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
 }
 
+// The fallback for kernels or seccomp profiles without openat2.
+TEST(OpenBeneathByWalkingTest, OpensInsideAndRefusesEverySymlink) {
+  char tmpl[] = "/tmp/mcpreg-walk-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_EQ(mkdir((dir + "/repo").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir + "/repo/org").c_str(), 0755), 0);
+  std::ofstream(dir + "/repo/org/a.tgz") << "inside";
+  std::ofstream(dir + "/outside.txt") << "outside";
+  ASSERT_EQ(symlink("../outside.txt", (dir + "/repo/up.tgz").c_str()), 0);
+  ASSERT_EQ(symlink("/etc", (dir + "/repo/etc").c_str()), 0);
+  ASSERT_EQ(symlink("org", (dir + "/repo/alias").c_str()), 0);
+  const int root = open((dir + "/repo").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(root, 0);
+
+  absl::StatusOr<int> fd = OpenBeneathByWalking(root, "org/a.tgz", O_RDONLY);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  char buf[16] = {};
+  EXPECT_EQ(read(*fd, buf, sizeof(buf)), 6);
+  EXPECT_STREQ(buf, "inside");
+  close(*fd);
+
+  for (const char* path : {"up.tgz", "etc/passwd", "alias/a.tgz"}) {
+    absl::StatusOr<int> refused = OpenBeneathByWalking(root, path, O_RDONLY);
+    EXPECT_FALSE(refused.ok()) << path;
+    if (refused.ok()) close(*refused);
+  }
+  EXPECT_EQ(
+      OpenBeneathByWalking(root, "../outside.txt", O_RDONLY).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenBeneathByWalking(root, "org/missing", O_RDONLY).status().code(),
+            absl::StatusCode::kNotFound);
+  absl::StatusOr<int> created =
+      OpenBeneathByWalking(root, "org/new.tgz", O_WRONLY | O_CREAT, 0644);
+  ASSERT_TRUE(created.ok()) << created.status();
+  close(*created);
+  close(root);
+  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+}
+
 }  // namespace
 }  // namespace mcpreg::storage
