@@ -11,6 +11,10 @@ namespace {
 
 // Bounds each batch's statement, and the wait for the writer's connection.
 constexpr absl::Duration kWriteTimeout = absl::Seconds(10);
+// A connection idle this long is probed before a batch is sent on it: a
+// database restart or an idle timeout may have closed it, and a batch sent
+// on a dead connection fails with an unknown outcome. Under load, never.
+constexpr absl::Duration kProbeWhenIdleFor = absl::Seconds(5);
 constexpr char kWhat[] = "writing the audit log";
 
 }  // namespace
@@ -99,6 +103,16 @@ void AuditBatcher::WriterLoop() {
 absl::Status AuditBatcher::Write(
     const std::vector<std::shared_ptr<Pending>>& batch, size_t from,
     size_t to) {
+  if (connection_.has_value() &&
+      absl::Now() - connection_used_ > kProbeWhenIdleFor) {
+    try {
+      pqxx::nontransaction probe(**connection_);
+      probe.exec("SELECT 1");
+    } catch (const std::exception&) {
+      connection_->Discard();
+      connection_.reset();  // reconnect below
+    }
+  }
   if (!connection_.has_value()) {
     absl::StatusOr<ConnectionPool::Lease> lease =
         pool_.Borrow(absl::Now() + kWriteTimeout);
@@ -115,6 +129,7 @@ absl::Status AuditBatcher::Write(
       return StatusFromException(e, kWhat);
     }
     connection_.emplace(std::move(*lease));
+    connection_used_ = absl::Now();
   }
   std::vector<const AuditEvent*> rows;
   rows.reserve(to - from);
@@ -125,12 +140,16 @@ absl::Status AuditBatcher::Write(
     // after sending leaves the outcome unknown, and the callers are told so.
     pqxx::nontransaction statement(**connection_);
     AppendAuditRows(statement, rows);
+    connection_used_ = absl::Now();
     return absl::OkStatus();
+  } catch (const pqxx::broken_connection&) {
+    connection_->Discard();
+    connection_.reset();  // the next batch reconnects
+    return absl::UnavailableError(absl::StrCat(
+        kWhat,
+        ": the connection to PostgreSQL broke during the write, so whether the "
+        "rows were committed is unknown; the calls are not answered"));
   } catch (const std::exception& e) {
-    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-      connection_->Discard();
-      connection_.reset();  // the next batch reconnects
-    }
     return StatusFromException(e, kWhat);
   }
 }

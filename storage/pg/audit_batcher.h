@@ -69,6 +69,7 @@ class AuditBatcher {
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   // The writer thread's own connection; touched only by that thread.
   std::optional<ConnectionPool::Lease> connection_;
+  absl::Time connection_used_ = absl::InfinitePast();
   std::thread writer_;
 };
 
