@@ -27,6 +27,11 @@ absl::StatusOr<config::v1::PluginConfig> ParsePluginConfig(
     return absl::InvalidArgumentError(
         "plugin config: workerThreads must be at most 1024");
   }
+  if (config.database().max_connections() == 1) {
+    return absl::InvalidArgumentError(
+        "plugin config: database.maxConnections must be at least 2 (the audit "
+        "writer keeps one connection for itself)");
+  }
   if (config.worker_threads() == 0) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     config.set_worker_threads(std::max(16u, 8 * cores));

@@ -63,6 +63,11 @@ TEST(PluginConfigTest, RefusesUnknownKeysAndOutOfRangeValues) {
           ParsePluginConfig(R"({"workerThreads":5000})").status().message()),
       HasSubstr("workerThreads must be at most 1024"));
   EXPECT_FALSE(ParsePluginConfig(R"({"workerThreads":-1})").ok());
+  EXPECT_THAT(
+      std::string(ParsePluginConfig(R"({"database":{"maxConnections":1}})")
+                      .status()
+                      .message()),
+      HasSubstr("database.maxConnections must be at least 2"));
   EXPECT_FALSE(ParsePluginConfig("[]").ok());
 }
 
