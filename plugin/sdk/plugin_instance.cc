@@ -3,6 +3,7 @@
 #include <exception>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -134,6 +135,12 @@ int32_t PluginInstance::CallInline(const RawHandler& handler,
     if (shutting_down_) return MCPREG_STATUS_UNAVAILABLE;
     ++inline_running_;
   }
+  // Even if building the context throws (bad_alloc), Shutdown must not wait
+  // for this call forever.
+  absl::Cleanup done = [this] {
+    absl::MutexLock lock(&mu_);
+    --inline_running_;
+  };
   // Completed before `call` returns, so the borrowed request needs no copy
   // and the host has no chance to cancel: nothing to track in in_flight_.
   const CallContext ctx(info);
@@ -142,8 +149,6 @@ int32_t PluginInstance::CallInline(const RawHandler& handler,
              absl::string_view(reinterpret_cast<const char*>(request.data),
                                request.data == nullptr ? 0 : request.size));
   Complete(complete, call_ctx, result);
-  absl::MutexLock lock(&mu_);
-  --inline_running_;
   return MCPREG_STATUS_OK;
 }
 
