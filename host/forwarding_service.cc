@@ -44,11 +44,14 @@ class ForwardedCall {
     }
     const int32_t code = plugin_->Call(info, request, &OnComplete, plugin_ref);
     if (code != MCPREG_STATUS_OK) {
-      delete plugin_ref;  // Rejected up front: no completion will come.
+      // Rejected up front: no completion will come. Stop cancels first (and
+      // let one in progress return), then free what they would name.
       {
         absl::MutexLock lock(&mu_);
+        WaitForCancelElsewhere(mu_, cancelling_thread_);
         plugin_running_ = false;
       }
+      delete plugin_ref;
       Finish(RejectedStatus(code, info.method), nullptr);
     }
   }
