@@ -48,7 +48,9 @@ void ReapOrphanedClusters(const std::string& bin) {
   const std::string script = absl::StrCat(
       "for d in /tmp/mcpreg-pg-*; do "
       "  [ -f \"$d/owner.pid\" ] || continue; "
-      "  kill -0 \"$(cat \"$d/owner.pid\")\" 2>/dev/null && continue; "
+      "  pid=$(cat \"$d/owner.pid\" 2>/dev/null); "
+      "  [ -n \"$pid\" ] || continue; "
+      "  kill -0 \"$pid\" 2>/dev/null && continue; "
       "  ",
       geteuid() == 0 ? "runuser -u postgres -- " : "", bin,
       "/pg_ctl -D \"$d/data\" -m immediate -w stop >/dev/null 2>&1; "
@@ -64,7 +66,11 @@ PgCluster::PgCluster(bool durable)
   ReapOrphanedClusters(bin_);
   char tmpl[] = "/tmp/mcpreg-pg-XXXXXX";
   dir_ = mkdtemp(tmpl);
-  std::ofstream(dir_ + "/owner.pid") << getpid() << "\n";
+  // Written whole, then renamed into place: a reaper never reads it half
+  // written. (Clusters in other pid namespaces sharing /tmp are not
+  // supported: their owners look dead from here.)
+  std::ofstream(dir_ + "/owner.pid.tmp") << getpid() << "\n";
+  std::rename((dir_ + "/owner.pid.tmp").c_str(), (dir_ + "/owner.pid").c_str());
   if (geteuid() == 0) {
     // The postgres user must own the cluster and reach it.
     Run(absl::StrCat("chown postgres:postgres ", dir_, " && chmod 700 ", dir_));
