@@ -198,8 +198,8 @@ TEST_F(FixtureHostTest, CompletingInsideCancelAtTheClientsDeadline) {
 TEST_F(FixtureHostTest, CompletingInsideCancelAtTheHostsBound) {
   // The host's deadline timer cancels (its own thread), the plugin completes
   // inside that cancel; the timer must go on working for later calls.
-  RawResult r = RawUnaryCall(channel_, M("CompleteOnCancel"), "",
-                             absl::Seconds(20));
+  RawResult r =
+      RawUnaryCall(channel_, M("CompleteOnCancel"), "", absl::Seconds(20));
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_THAT(r.status.error_message(), HasSubstr("did not complete"));
   r = RawUnaryCall(channel_, M("Never"), "", absl::Seconds(20));
