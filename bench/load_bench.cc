@@ -33,6 +33,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
+#include "process_cpu.h"
 #include "registry_server.h"
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
@@ -55,6 +56,7 @@ struct Result {
   int64_t errors = 0;
   double seconds = 0;
   std::vector<int64_t> micros;  // sorted
+  CpuSeconds cpu;               // spent by each party during the run
   double throughput() const { return seconds > 0 ? calls / seconds : 0; }
   double Percentile(double p) const {
     if (micros.empty()) return 0;
@@ -66,7 +68,9 @@ struct Result {
 // Runs `call` from `concurrency` threads for `duration`; a call returns
 // false on error.
 Result Run(const std::string& name, int concurrency, absl::Duration duration,
+           const std::function<CpuSeconds()>& read_cpu,
            const std::function<bool(int thread, int64_t i)>& call) {
+  const CpuSeconds cpu_before = read_cpu();
   std::atomic<bool> stop{false};
   std::vector<std::vector<int64_t>> lat(concurrency);
   std::vector<int64_t> errors(concurrency, 0);
@@ -86,6 +90,7 @@ Result Run(const std::string& name, int concurrency, absl::Duration duration,
   stop = true;
   for (auto& th : threads) th.join();
   Result r;
+  r.cpu = read_cpu() - cpu_before;
   r.name = name;
   r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   for (int t = 0; t < concurrency; ++t) {
@@ -97,12 +102,24 @@ Result Run(const std::string& name, int concurrency, absl::Duration duration,
   return r;
 }
 
-void Print(const Result& r) {
+// What each party spent per call: on shared cores, what bounds the figure.
+void PrintCpu(const CpuSeconds& cpu, double calls, absl::string_view server) {
+  if (calls <= 0) return;
+  const double us = 1e6 / calls;
+  std::cout << absl::StrFormat(
+      "%-34s CPU per call: client %4.0f us, %s %4.0f us, PostgreSQL %4.0f us"
+      " (total %4.0f us)\n",
+      "", cpu.client * us, server, cpu.server * us, cpu.postgres * us,
+      (cpu.client + cpu.server + cpu.postgres) * us);
+}
+
+void Print(const Result& r, absl::string_view server = "host") {
   std::cout << absl::StrFormat(
       "%-34s %10.0f/s  p50 %7.2f ms  p99 %7.2f ms  "
       "p999 %7.2f ms  errors %lld\n",
       r.name, r.throughput(), r.Percentile(0.5), r.Percentile(0.99),
       r.Percentile(0.999), static_cast<long long>(r.errors));
+  PrintCpu(r.cpu, static_cast<double>(r.calls + r.errors), server);
 }
 
 // The bare gRPC server: a generic callback service like mcpreg-host's, in a
@@ -173,6 +190,8 @@ class EchoProcess {
     waitpid(pid_, nullptr, 0);
   }
 
+  pid_t pid() const { return pid_; }
+
   // Hands the child its answer; returns the address it listens on.
   std::string Start(const std::string& answer) {
     (void)!write(to_child_, answer.data(), answer.size());
@@ -212,17 +231,18 @@ class EchoProcess {
 // PostgreSQL for one registration once its token and grant caches are warm
 // (as they are after the benchmark's first call) — the transaction with its
 // statement_timeout, then the read-back of the server for the response.
-// Prepared statements, like the plugin's. Casts are spelled CAST(...): pgbench
-// would read "::type" as a variable.
+// Prepared statements, like the plugin's, and the same project as its
+// registrations, so that the planner's statistics see both alike. Casts are
+// spelled CAST(...): pgbench would read "::type" as a variable.
 constexpr char kPgbenchScript[] = R"sql(\set n random(1, 2000000000)
 BEGIN;
 SET LOCAL statement_timeout = 10000;
-INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('pgbench', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING id \gset
+INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('ai-research', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING id \gset
 INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', CAST('[]' AS jsonb), CAST('[]' AS jsonb), 'admin') ON CONFLICT (server_id, version) DO NOTHING RETURNING version;
 UPDATE servers SET latest_version = '1.0.0', updated_at = now() WHERE id = :id;
-INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'pgbench', 'pg', 'ALLOW', '', 'req', CAST('{"version":"1.0.0"}' AS jsonb));
+INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'ai-research', 'pg', 'ALLOW', '', 'req', CAST('{"version":"1.0.0"}' AS jsonb));
 COMMIT;
-SELECT s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by FROM servers s WHERE s.project_key = 'pgbench' AND (s.name = 'pg-' || :client_id || '-' || :n OR s.display_name = 'pg-' || :client_id || '-' || :n);
+SELECT s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by FROM servers s WHERE s.project_key = 'ai-research' AND (s.name = 'pg-' || :client_id || '-' || :n OR s.display_name = 'pg-' || :client_id || '-' || :n);
 SELECT v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by FROM server_versions v WHERE v.server_id = :id ORDER BY v.created_at DESC, v.version DESC;
 )sql";
 
@@ -250,6 +270,8 @@ double Pgbench(const RegistryServer& server, int concurrency, int seconds) {
   std::cerr << "pgbench did not run:\n" << text << "\n";
   return 0;
 }
+
+constexpr int kWarmServers = 300;
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -318,6 +340,23 @@ int Main() {
   v1::ToolPolicy set;
   stubs[0]->SetToolPolicy(Ctx(token).get(), policy, &set);
 
+  // Measured in steady state: a registry that already holds servers, with
+  // current planner statistics. In service autovacuum keeps them current; a
+  // few seconds' run on a fresh database would instead measure the plans
+  // PostgreSQL caches for empty tables (each lookup by name scanning the
+  // whole project), which the first autovacuum replaces.
+  std::cout << "registering " << kWarmServers << " servers, then ANALYZE...\n";
+  for (int i = 0; i < kWarmServers; ++i) {
+    v1::RegisterCustomServerRequest r = reg;
+    r.set_name(absl::StrCat("warm-", i));
+    v1::RegisterCustomServerResponse out;
+    stubs[0]->RegisterCustomServer(Ctx(token).get(), r, &out);
+  }
+  if (server.cluster().Psql("registry", "ANALYZE") != 0) {
+    std::cerr << "ANALYZE failed\n";
+    return 1;
+  }
+
   std::cout << "closed loop, " << c << " in flight, " << absl::FormatDuration(d)
             << " each\n\n";
   // The same client call, the same request and the same response bytes for
@@ -331,29 +370,36 @@ int Main() {
     return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out)
         .ok();
   };
+  const pid_t postmaster = server.cluster().ServerPid();
+  const auto host_cpu = [&] {
+    return ReadCpu(server.host().pid(), postmaster);
+  };
+  const auto echo_cpu = [&] { return ReadCpu(echo.pid(), postmaster); };
   Result echo_r, info_r, check_r, get_r, reg_r;
   if (wanted("echo")) {
-    echo_r = Run("bare gRPC echo (no plugin)", c, d,
+    echo_r = Run("bare gRPC echo (no plugin)", c, d, echo_cpu,
                  [&](int t, int64_t) { return plugin_info(*echo_stubs[t]); });
-    Print(echo_r);
+    Print(echo_r, "echo");
   }
   if (wanted("info")) {
-    info_r = Run("GetPluginInfo (host + plugin)", c, d,
+    info_r = Run("GetPluginInfo (host + plugin)", c, d, host_cpu,
                  [&](int t, int64_t) { return plugin_info(*stubs[t]); });
     Print(info_r);
   }
   if (wanted("check")) {
-    check_r = Run("CheckToolCall (durable audit)", c, d, [&](int t, int64_t i) {
-      v1::CheckToolCallRequest r;
-      r.set_server("mcp-server");
-      r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs") : "write_file");
-      v1::CheckToolCallResponse out;
-      return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
-    });
+    check_r = Run(
+        "CheckToolCall (durable audit)", c, d, host_cpu, [&](int t, int64_t i) {
+          v1::CheckToolCallRequest r;
+          r.set_server("mcp-server");
+          r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
+                           : "write_file");
+          v1::CheckToolCallResponse out;
+          return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
+        });
     Print(check_r);
   }
   if (wanted("get")) {
-    get_r = Run("GetServer", c, d, [&](int t, int64_t) {
+    get_r = Run("GetServer", c, d, host_cpu, [&](int t, int64_t) {
       v1::GetServerRequest r;
       r.set_name("mcp-server");
       v1::Server out;
@@ -362,7 +408,7 @@ int Main() {
     Print(get_r);
   }
   if (wanted("register")) {
-    reg_r = Run("RegisterCustomServer", c, d, [&](int t, int64_t i) {
+    reg_r = Run("RegisterCustomServer", c, d, host_cpu, [&](int t, int64_t i) {
       v1::RegisterCustomServerRequest r = reg;
       r.set_name(absl::StrCat("bench-", t, "-", i));
       v1::RegisterCustomServerResponse out;
@@ -372,9 +418,13 @@ int Main() {
   }
   double pg_tps = 0;
   if (wanted("pgbench")) {
+    const CpuSeconds before = host_cpu();
     pg_tps = Pgbench(server, c, absl::GetFlag(FLAGS_seconds));
     std::cout << absl::StrFormat("%-34s %10.0f/s\n",
                                  "pgbench (the register path's SQL)", pg_tps);
+    // The client here is pgbench (a waited-for child).
+    PrintCpu(host_cpu() - before, pg_tps * absl::GetFlag(FLAGS_seconds),
+             "host");
   }
 
   // A ratio is printed only when both of its workloads ran (see --only).

@@ -45,6 +45,7 @@ class HostProcess {
 
   // Everything the process wrote to stderr so far.
   std::string Stderr() const;
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -122,6 +122,13 @@ std::string PgCluster::CreateDatabase(const std::string& name) {
   return Conninfo(name);
 }
 
+pid_t PgCluster::ServerPid() const {
+  std::ifstream in(absl::StrCat(dir_, "/data/postmaster.pid"));
+  pid_t pid = -1;
+  if (!(in >> pid)) return -1;
+  return pid;
+}
+
 int PgCluster::Psql(const std::string& database, const std::string& sql) const {
   const std::string file = absl::StrCat(dir_, "/q-", getpid(), ".sql");
   std::ofstream(file) << sql;

@@ -5,6 +5,8 @@
 #ifndef MCPREG_TESTS_SUPPORT_PG_CLUSTER_H_
 #define MCPREG_TESTS_SUPPORT_PG_CLUSTER_H_
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace mcpreg::testing {
@@ -31,6 +33,10 @@ class PgCluster {
 
   // Runs SQL as the superuser (the database owner), returning psql's exit code.
   int Psql(const std::string& database, const std::string& sql) const;
+
+  // The running server's process id (from postmaster.pid), or -1; its
+  // backends are its children. For the benchmark's CPU accounting.
+  pid_t ServerPid() const;
 
  private:
   std::string AsPostgres(const std::string& command) const;
