@@ -1,5 +1,6 @@
 #include "plugin_instance.h"
 
+#include <atomic>
 #include <exception>
 #include <utility>
 
@@ -41,6 +42,41 @@ void CollectFiles(
 
 }  // namespace
 
+// One asynchronous call, shared by the copies of its RawReply.
+struct RawReply::Call {
+  Call(PluginInstance* instance, mcpreg_completion_fn complete, void* call_ctx,
+       std::string method)
+      : instance(instance),
+        complete(complete),
+        call_ctx(call_ctx),
+        method(std::move(method)) {}
+  ~Call() {
+    Answer(absl::InternalError(
+        absl::StrCat("internal error in ", method,
+                     ": the handler finished without answering")));
+  }
+  void Answer(const absl::StatusOr<std::string>& result) {
+    if (answered.exchange(true, std::memory_order_acq_rel)) return;
+    instance->FinishAsync(call_ctx, complete, result);
+  }
+
+  PluginInstance* const instance;
+  const mcpreg_completion_fn complete;
+  void* const call_ctx;
+  const std::string method;
+  std::atomic<bool> answered{false};
+};
+
+void RawReply::operator()(absl::StatusOr<std::string> result) const {
+  call_->Answer(result);
+}
+
+absl::Status InvalidRequest(const google::protobuf::MethodDescriptor* method) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("request is not a valid ", method->input_type()->full_name(),
+                   " message"));
+}
+
 std::string BuildFileDescriptorSet(
     const std::vector<const google::protobuf::FileDescriptor*>& files) {
   google::protobuf::FileDescriptorSet set;
@@ -56,11 +92,10 @@ PluginInstance::PluginInstance(const mcpreg_host_api* host,
 PluginInstance::~PluginInstance() { Shutdown(); }
 
 void PluginInstance::AddRawMethod(
-    const google::protobuf::MethodDescriptor* method, RawHandler handler,
-    Dispatch dispatch) {
+    const google::protobuf::MethodDescriptor* method, Method handlers) {
   std::string name =
       absl::StrCat("/", method->service()->full_name(), "/", method->name());
-  handlers_[name] = Method{std::move(handler), dispatch};
+  handlers_[name] = std::move(handlers);
   method_names_.push_back(std::move(name));
   method_views_.clear();
   for (const std::string& n : method_names_) {
@@ -102,8 +137,9 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
   auto it = handlers_.find(absl::string_view(
       method.data == nullptr ? "" : method.data, method.size));
   if (it == handlers_.end()) return MCPREG_STATUS_UNIMPLEMENTED;
-  if (it->second.dispatch == Dispatch::kInline) {
-    return CallInline(it->second.handler, info, request, complete, call_ctx);
+  const Method& m = it->second;
+  if (m.dispatch == Dispatch::kInline) {
+    return CallInline(m.handler, info, request, complete, call_ctx);
   }
   auto ctx = std::make_shared<CallContext>(info);
   {
@@ -113,10 +149,13 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
   }
   std::string bytes(reinterpret_cast<const char*>(request.data),
                     request.data == nullptr ? 0 : request.size);
-  const RawHandler* handler = &it->second.handler;
   bool queued = pool_.TrySubmit(
-      [this, handler, ctx, bytes = std::move(bytes), complete, call_ctx] {
-        Run(*handler, ctx, bytes, complete, call_ctx);
+      [this, &m, ctx, bytes = std::move(bytes), complete, call_ctx] {
+        if (m.async_handler) {
+          RunAsync(m.async_handler, ctx, bytes, complete, call_ctx);
+        } else {
+          Run(m.handler, ctx, bytes, complete, call_ctx);
+        }
       });
   if (!queued) {
     Forget(call_ctx);
@@ -165,11 +204,42 @@ void PluginInstance::Run(const RawHandler& handler,
   Complete(complete, call_ctx, result);
 }
 
-absl::StatusOr<std::string> PluginInstance::Invoke(const RawHandler& handler,
-                                                   const CallContext& ctx,
-                                                   absl::string_view request) {
+void PluginInstance::RunAsync(const RawAsyncHandler& handler,
+                              std::shared_ptr<CallContext> ctx,
+                              const std::string& request,
+                              mcpreg_completion_fn complete, void* call_ctx) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++async_pending_;
+  }
+  // From here the call completes exactly once: through the reply, or, if
+  // every copy of it is dropped unanswered, INTERNAL.
+  RawReply reply(std::make_shared<RawReply::Call>(this, complete, call_ctx,
+                                                  ctx->method()));
+  if (ctx->cancelled()) {
+    reply(absl::CancelledError("call cancelled before it started"));
+    return;
+  }
+  // A handler that threw may have handed its reply on and be answered later
+  // too; the first answer wins.
+  absl::Status thrown = Guard(*ctx, [&] { handler(*ctx, request, reply); });
+  if (!thrown.ok()) reply(thrown);
+}
+
+void PluginInstance::FinishAsync(void* call_ctx, mcpreg_completion_fn complete,
+                                 const absl::StatusOr<std::string>& result) {
+  // Forget before completing: once completed, the host may reuse call_ctx.
+  Forget(call_ctx);
+  Complete(complete, call_ctx, result);
+  absl::MutexLock lock(&mu_);
+  --async_pending_;
+}
+
+absl::Status PluginInstance::Guard(const CallContext& ctx,
+                                   const std::function<void()>& body) {
   try {
-    return handler(ctx, request);
+    body();
+    return absl::OkStatus();
   } catch (const std::exception& e) {
     log_.Error(
         absl::StrCat("handler for ", ctx.method(), " threw: ", e.what()));
@@ -179,6 +249,15 @@ absl::StatusOr<std::string> PluginInstance::Invoke(const RawHandler& handler,
   }
   return absl::InternalError(absl::StrCat("internal error in ", ctx.method(),
                                           "; the host log has details"));
+}
+
+absl::StatusOr<std::string> PluginInstance::Invoke(const RawHandler& handler,
+                                                   const CallContext& ctx,
+                                                   absl::string_view request) {
+  absl::StatusOr<std::string> result;
+  absl::Status thrown = Guard(ctx, [&] { result = handler(ctx, request); });
+  if (!thrown.ok()) return thrown;
+  return result;
 }
 
 void PluginInstance::Forget(void* call_ctx) {
@@ -199,11 +278,15 @@ void PluginInstance::Shutdown() {
     for (auto& [unused, ctx] : in_flight_) ctx->Cancel();
   }
   // Queued calls see the cancellation and complete with CANCELLED; running
-  // ones finish. Either way every accepted call completes before this returns.
+  // ones finish; asynchronous ones are answered by whatever holds their
+  // reply. Either way every accepted call completes before this returns.
   pool_.Shutdown();
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
-      +[](int* running) { return *running == 0; }, &inline_running_));
+      +[](PluginInstance* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+        return self->inline_running_ == 0 && self->async_pending_ == 0;
+      },
+      this));
 }
 
 }  // namespace mcpreg::sdk

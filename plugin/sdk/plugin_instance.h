@@ -1,8 +1,9 @@
 // The C++ side of one plugin instance: a table of unary methods, each run on a
 // worker pool or inline on the host's thread, behind the C ABI of
-// plugin_abi.h (see abi_glue.h). Handlers
-// return absl::Status; this is the one place a Status becomes a wire status,
-// and the one place an exception from a handler is caught and made INTERNAL.
+// plugin_abi.h (see abi_glue.h). Handlers return absl::Status — or, for
+// asynchronous methods, answer later through a Reply; this is the one place a
+// Status becomes a wire status, and the one place an exception from a handler
+// is caught and made INTERNAL.
 #ifndef MCPREG_PLUGIN_SDK_PLUGIN_INSTANCE_H_
 #define MCPREG_PLUGIN_SDK_PLUGIN_INSTANCE_H_
 
@@ -27,6 +28,45 @@ namespace mcpreg::sdk {
 // Takes the serialized request, returns the serialized response.
 using RawHandler = std::function<absl::StatusOr<std::string>(
     const CallContext&, absl::string_view request)>;
+
+class PluginInstance;
+
+// Answers one call of an asynchronous method (AddAsyncMethod), from any
+// thread. Copies share the call; the first answer completes it and later ones
+// are ignored. If the last copy goes away unanswered (a handler's bug), the
+// call completes INTERNAL instead of hanging. The instance's shutdown waits
+// for every call to be answered, so whatever holds a Reply must answer or
+// drop it in bounded time.
+class RawReply {
+ public:
+  void operator()(absl::StatusOr<std::string> result) const;
+
+ private:
+  friend class PluginInstance;
+  struct Call;
+  explicit RawReply(std::shared_ptr<Call> call) : call_(std::move(call)) {}
+  std::shared_ptr<Call> call_;
+};
+
+template <typename Response>
+class Reply {
+ public:
+  explicit Reply(RawReply raw) : raw_(std::move(raw)) {}
+  void operator()(const absl::StatusOr<Response>& response) const {
+    if (!response.ok()) {
+      raw_(response.status());
+    } else {
+      raw_(response->SerializeAsString());
+    }
+  }
+
+ private:
+  RawReply raw_;
+};
+
+// Takes the serialized request; answers through `reply`, now or later.
+using RawAsyncHandler = std::function<void(
+    const CallContext&, absl::string_view request, RawReply reply)>;
 
 // Where a method's handler runs.
 enum class Dispatch {
@@ -61,6 +101,16 @@ class PluginInstance {
                      handler,
                  Dispatch dispatch = Dispatch::kWorker);
 
+  // Registers a typed unary method whose handler starts on a worker and may
+  // answer after it returns, from another thread (e.g. once a database write
+  // it queued has committed): no worker is held while it waits. The context
+  // is valid only until the handler returns; copy what the answer needs.
+  template <typename Request, typename Response>
+  void AddAsyncMethod(
+      const google::protobuf::MethodDescriptor* method,
+      std::function<void(const CallContext&, const Request&, Reply<Response>)>
+          handler);
+
   // The ABI entry points (abi_glue.cc forwards to these).
   int32_t Describe(mcpreg_description* out) const;
   int32_t Call(const mcpreg_call_info& info, mcpreg_bytes request,
@@ -78,24 +128,37 @@ class PluginInstance {
   void Shutdown();
 
  private:
+  friend struct RawReply::Call;  // answers through FinishAsync
+
+  // Exactly one of handler and async_handler is set.
   struct Method {
     RawHandler handler;
-    Dispatch dispatch;
+    RawAsyncHandler async_handler;
+    Dispatch dispatch = Dispatch::kWorker;
   };
 
   void AddRawMethod(const google::protobuf::MethodDescriptor* method,
-                    RawHandler handler, Dispatch dispatch);
+                    Method handlers);
   int32_t CallInline(const RawHandler& handler, const mcpreg_call_info& info,
                      mcpreg_bytes request, mcpreg_completion_fn complete,
                      void* call_ctx);
   void Run(const RawHandler& handler, std::shared_ptr<CallContext> ctx,
            const std::string& request, mcpreg_completion_fn complete,
            void* call_ctx);
+  void RunAsync(const RawAsyncHandler& handler,
+                std::shared_ptr<CallContext> ctx, const std::string& request,
+                mcpreg_completion_fn complete, void* call_ctx);
+  // Runs `body`; an exception from it is logged and becomes INTERNAL.
+  absl::Status Guard(const CallContext& ctx, const std::function<void()>& body);
   // The handler's result, with an exception made INTERNAL.
   absl::StatusOr<std::string> Invoke(const RawHandler& handler,
                                      const CallContext& ctx,
                                      absl::string_view request);
   void Forget(void* call_ctx);
+  // An asynchronous call's answer: forgotten, completed, then no longer
+  // counted as pending.
+  void FinishAsync(void* call_ctx, mcpreg_completion_fn complete,
+                   const absl::StatusOr<std::string>& result);
 
   HostLog log_;
   absl::flat_hash_map<std::string, Method> handlers_;
@@ -108,10 +171,15 @@ class PluginInstance {
   absl::flat_hash_map<void*, std::shared_ptr<CallContext>> in_flight_
       ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  // Inline calls running on host threads; Shutdown waits for them.
+  // Inline calls running on host threads, and asynchronous calls started but
+  // not yet answered; Shutdown waits for both.
   int inline_running_ ABSL_GUARDED_BY(mu_) = 0;
+  int async_pending_ ABSL_GUARDED_BY(mu_) = 0;
   WorkerPool pool_;
 };
+
+// INVALID_ARGUMENT for a request that does not parse as `method`'s input.
+absl::Status InvalidRequest(const google::protobuf::MethodDescriptor* method);
 
 // Serialized FileDescriptorSet of `files` and all they import, dependencies
 // first, as protoc --include_imports writes it.
@@ -124,23 +192,39 @@ void PluginInstance::AddMethod(
     std::function<absl::StatusOr<Response>(const CallContext&, const Request&)>
         handler,
     Dispatch dispatch) {
-  AddRawMethod(
-      method,
-      [handler = std::move(handler), method](
-          const CallContext& ctx,
-          absl::string_view bytes) -> absl::StatusOr<std::string> {
-        Request request;
-        if (!request.ParseFromArray(bytes.data(),
-                                    static_cast<int>(bytes.size()))) {
-          return absl::InvalidArgumentError("request is not a valid " +
-                                            method->input_type()->full_name() +
-                                            " message");
-        }
-        absl::StatusOr<Response> response = handler(ctx, request);
-        if (!response.ok()) return response.status();
-        return response->SerializeAsString();
-      },
-      dispatch);
+  Method m;
+  m.dispatch = dispatch;
+  m.handler = [handler = std::move(handler), method](
+                  const CallContext& ctx,
+                  absl::string_view bytes) -> absl::StatusOr<std::string> {
+    Request request;
+    if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return InvalidRequest(method);
+    }
+    absl::StatusOr<Response> response = handler(ctx, request);
+    if (!response.ok()) return response.status();
+    return response->SerializeAsString();
+  };
+  AddRawMethod(method, std::move(m));
+}
+
+template <typename Request, typename Response>
+void PluginInstance::AddAsyncMethod(
+    const google::protobuf::MethodDescriptor* method,
+    std::function<void(const CallContext&, const Request&, Reply<Response>)>
+        handler) {
+  Method m;
+  m.async_handler = [handler = std::move(handler), method](
+                        const CallContext& ctx, absl::string_view bytes,
+                        RawReply reply) {
+    Request request;
+    if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      reply(InvalidRequest(method));
+      return;
+    }
+    handler(ctx, request, Reply<Response>(std::move(reply)));
+  };
+  AddRawMethod(method, std::move(m));
 }
 
 }  // namespace mcpreg::sdk

@@ -103,6 +103,20 @@ Bind(RegistryServices* services,
       };
 }
 
+// The same for an asynchronous handler, which answers through its Reply.
+template <typename Request, typename Response>
+std::function<void(const sdk::CallContext&, const Request&,
+                   sdk::Reply<Response>)>
+BindAsync(RegistryServices* services,
+          void (*handler)(RegistryServices&, const sdk::CallContext&,
+                          const Request&, sdk::Reply<Response>)) {
+  return
+      [services, handler](const sdk::CallContext& ctx, const Request& request,
+                          sdk::Reply<Response> reply) {
+        handler(*services, ctx, request, std::move(reply));
+      };
+}
+
 }  // namespace
 
 void RegistryInstance::AddRegistryHandlers() {
@@ -121,10 +135,10 @@ void RegistryInstance::AddRegistryHandlers() {
             Bind(s, &HandleSetToolPolicy));
   AddMethod(registry->FindMethodByName("GetToolPolicy"),
             Bind(s, &HandleGetToolPolicy));
-  AddMethod(registry->FindMethodByName("CheckToolCall"),
-            Bind(s, &HandleCheckToolCall));
-  AddMethod(registry->FindMethodByName("FilterTools"),
-            Bind(s, &HandleFilterTools));
+  AddAsyncMethod(registry->FindMethodByName("CheckToolCall"),
+                 BindAsync(s, &HandleCheckToolCall));
+  AddAsyncMethod(registry->FindMethodByName("FilterTools"),
+                 BindAsync(s, &HandleFilterTools));
   AddMethod(registry->FindMethodByName("ListAuditEvents"),
             Bind(s, &HandleListAuditEvents));
   AddMethod(registry->FindMethodByName("VerifyAuditLog"),

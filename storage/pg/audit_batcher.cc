@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "pg_status.h"
 
@@ -34,20 +35,33 @@ AuditBatcher::~AuditBatcher() {
 
 absl::Status AuditBatcher::Append(const AuditEvent& event,
                                   absl::Time deadline) {
-  auto pending = std::make_shared<Pending>();
-  pending->event = event;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      return absl::UnavailableError("the audit writer is shutting down");
-    }
-    queue_.push_back(pending);
-  }
-  if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
+  // Shared: the writer may report after this caller gave up at its deadline.
+  struct Outcome {
+    absl::Status status;
+    absl::Notification written;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  AppendAsync(event, [outcome](const absl::Status& status) {
+    outcome->status = status;
+    outcome->written.Notify();
+  });
+  if (!outcome->written.WaitForNotificationWithDeadline(deadline)) {
     return absl::DeadlineExceededError(
         "the audit row was not confirmed before the deadline");
   }
-  return pending->status;  // written before done was notified
+  return outcome->status;  // set before written was notified
+}
+
+void AuditBatcher::AppendAsync(const AuditEvent& event, Done done) {
+  auto pending = std::make_unique<Pending>(Pending{event, std::move(done)});
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(pending));
+      return;
+    }
+  }
+  pending->done(absl::UnavailableError("the audit writer is shutting down"));
 }
 
 int64_t AuditBatcher::batches_committed() const {
@@ -57,7 +71,7 @@ int64_t AuditBatcher::batches_committed() const {
 
 void AuditBatcher::WriterLoop() {
   for (;;) {
-    std::vector<std::shared_ptr<Pending>> batch;
+    std::vector<std::unique_ptr<Pending>> batch;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -93,15 +107,12 @@ void AuditBatcher::WriterLoop() {
       absl::MutexLock lock(&mu_);
       ++batches_;
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->status = statuses[i];
-      batch[i]->done.Notify();
-    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(statuses[i]);
   }
 }
 
 absl::Status AuditBatcher::Write(
-    const std::vector<std::shared_ptr<Pending>>& batch, size_t from,
+    const std::vector<std::unique_ptr<Pending>>& batch, size_t from,
     size_t to) {
   if (connection_.has_value() &&
       absl::Now() - connection_used_ > kProbeWhenIdleFor) {

@@ -11,6 +11,7 @@
 #define MCPREG_STORAGE_PG_AUDIT_BATCHER_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -19,7 +20,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "audit_store.h"
 #include "connection_pool.h"
@@ -35,36 +35,45 @@ class AuditBatcher {
   AuditBatcher(const AuditBatcher&) = delete;
   AuditBatcher& operator=(const AuditBatcher&) = delete;
 
+  // Told the outcome of one row: OK once it is committed, or why not.
+  using Done = std::function<void(const absl::Status&)>;
+
   // Blocks until `event` is committed (OK), its batch failed (that error), or
   // `deadline` passes (DEADLINE_EXCEEDED: the row may still commit later, so
   // the caller must treat the action as not confirmed).
   absl::Status Append(const AuditEvent& event, absl::Time deadline);
 
+  // Queues `event` and returns at once; `done` runs exactly once, on the
+  // writer's thread after the row's batch (or at once, on the caller's
+  // thread, when the batcher is stopping). A caller that answers from `done`
+  // holds no thread while the row commits. `done` must not block: the next
+  // batch waits for it. The statement timeout bounds how long it can take.
+  void AppendAsync(const AuditEvent& event, Done done);
+
   // Batches committed so far (for tests and benchmarks).
   int64_t batches_committed() const;
 
  private:
-  // One caller's row. The writer sets `status`, then notifies `done`: each
-  // caller is woken directly. (Waiting on mu_ with a condition instead made
-  // the writer's unlock hand the mutex from one woken caller to the next — a
+  // One caller's row and whom to tell. A blocking caller is woken through
+  // its own notification. (Waiting on mu_ with a condition instead made the
+  // writer's unlock hand the mutex from one woken caller to the next — a
   // chain of wake-ups, each waiting for a CPU, that cost milliseconds per
   // batch on a busy machine.)
   struct Pending {
     AuditEvent event;
-    absl::Status status;
-    absl::Notification done;
+    Done done;
   };
 
   void WriterLoop();
   // Commits rows [from, to) of `batch` in one statement on the writer's
   // connection, connecting first if it has none.
-  absl::Status Write(const std::vector<std::shared_ptr<Pending>>& batch,
+  absl::Status Write(const std::vector<std::unique_ptr<Pending>>& batch,
                      size_t from, size_t to);
 
   ConnectionPool& pool_;
   const size_t max_batch_rows_;
   mutable absl::Mutex mu_;
-  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   // The writer thread's own connection; touched only by that thread.

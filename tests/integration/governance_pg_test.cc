@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "audit_batcher.h"
@@ -23,6 +24,7 @@
 namespace mcpreg::storage::pg {
 namespace {
 
+using ::testing::Each;
 using ::testing::HasSubstr;
 using testing::NewPool;
 using testing::Soon;
@@ -42,6 +44,32 @@ AuditEvent Event(const std::string& action, const std::string& tool = "",
   e.reason = "because";
   return e;
 }
+
+// Holds the audit chain head's row lock, as a slow batch would: appends
+// queue up behind it until Release.
+class ChainHeadHold {
+ public:
+  explicit ChainHeadHold(const std::string& conninfo)
+      : pool_(NewPool(conninfo, 1)), lease_(pool_->Borrow(Soon())) {
+    if (!lease_.ok()) {
+      ADD_FAILURE() << lease_.status();
+      return;
+    }
+    txn_ = std::make_unique<pqxx::work>(**lease_);
+    txn_->exec("SELECT * FROM audit_chain_head FOR UPDATE");
+  }
+  ~ChainHeadHold() { Release(); }
+  void Release() {
+    if (txn_ == nullptr) return;
+    txn_->commit();
+    txn_.reset();
+  }
+
+ private:
+  std::unique_ptr<ConnectionPool> pool_;
+  absl::StatusOr<ConnectionPool::Lease> lease_;
+  std::unique_ptr<pqxx::work> txn_;
+};
 
 class GovernancePgTest : public testing::MigratedDatabaseTest {
  protected:
@@ -155,13 +183,8 @@ TEST_F(GovernancePgTest, RemovingTheNewestRowsIsNoticed) {
 
 TEST_F(GovernancePgTest, GroupCommitSharesCommitsAndEveryRowIsDurable) {
   AuditBatcher batcher(*pool_);
-  // Hold the chain head so the first batch waits: everyone queues up
-  // meanwhile, as under load.
-  auto blocker = NewPool(conninfo_, 1);
-  auto lease = blocker->Borrow(Soon());
-  ASSERT_TRUE(lease.ok());
-  auto txn = std::make_unique<pqxx::work>(**lease);
-  txn->exec("SELECT * FROM audit_chain_head FOR UPDATE");
+  // The first batch waits: everyone queues up meanwhile, as under load.
+  ChainHeadHold hold(conninfo_);
 
   constexpr int kCallers = 40;
   std::atomic<int> ok{0};
@@ -176,8 +199,7 @@ TEST_F(GovernancePgTest, GroupCommitSharesCommitsAndEveryRowIsDurable) {
   }
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(ok.load(), 0);  // nobody is answered before their row commits
-  txn->commit();
-  txn.reset();
+  hold.Release();
   for (auto& c : callers) c.join();
   EXPECT_EQ(ok.load(), kCallers);
   EXPECT_LE(batcher.batches_committed(), 3);
@@ -186,17 +208,55 @@ TEST_F(GovernancePgTest, GroupCommitSharesCommitsAndEveryRowIsDurable) {
   EXPECT_TRUE(Verify().intact);
 }
 
+TEST_F(GovernancePgTest, AsyncAppendsAreAnsweredOnceEachAfterTheirCommit) {
+  // Declared before the batcher, which answers what is left as it stops.
+  constexpr int kRows = 40;
+  absl::Mutex mu;
+  std::vector<int> answers(kRows, 0);
+  int ok = 0;
+  bool on_caller_thread = false;
+  AuditBatcher batcher(*pool_);
+  ChainHeadHold hold(conninfo_);
+  const std::thread::id caller = std::this_thread::get_id();
+  // All queued from one thread that never waits: nothing holds a thread per
+  // row while the rows commit.
+  for (int i = 0; i < kRows; ++i) {
+    batcher.AppendAsync(Event("tool.check", absl::StrCat("tool", i)),
+                        [&, i](const absl::Status& s) {
+                          absl::MutexLock lock(&mu);
+                          ++answers[i];
+                          if (s.ok()) ++ok;
+                          if (std::this_thread::get_id() == caller) {
+                            on_caller_thread = true;
+                          }
+                        });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(ok, 0);  // nobody is answered before their row commits
+  }
+  hold.Release();
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(
+                                +[](int* n) { return *n == kRows; }, &ok),
+                            absl::Seconds(30)));
+    EXPECT_THAT(answers, Each(1));
+    EXPECT_FALSE(on_caller_thread);
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tool.check'"),
+            kRows);
+  EXPECT_TRUE(Verify().intact);
+}
+
 TEST_F(GovernancePgTest, BatcherCallersGetDeadlineExceededWhenBlocked) {
   AuditBatcher batcher(*pool_);
-  auto blocker = NewPool(conninfo_, 1);
-  auto lease = blocker->Borrow(Soon());
-  ASSERT_TRUE(lease.ok());
-  pqxx::work txn(**lease);
-  txn.exec("SELECT * FROM audit_chain_head FOR UPDATE");
+  ChainHeadHold hold(conninfo_);
   absl::Status s = batcher.Append(Event("tool.check", "x"),
                                   absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
-  txn.commit();
 }
 
 TEST_F(GovernancePgTest, AuditQueriesFilterAndPageStably) {

@@ -1,7 +1,8 @@
 // The SDK's dispatch, driven through sdk::PluginInstance's ABI entry points
 // with handlers of the test's own: inline methods complete on the caller's
 // thread before `call` returns; worker methods queue up to the bound and are
-// refused past it; shutdown waits for both kinds.
+// refused past it; asynchronous methods complete exactly once, from whichever
+// thread answers (or INTERNAL if nobody does); shutdown waits for all kinds.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -22,10 +23,12 @@ namespace {
 using google::protobuf::Empty;
 using Handler =
     std::function<absl::StatusOr<Empty>(const CallContext&, const Empty&)>;
+using AsyncHandler =
+    std::function<void(const CallContext&, const Empty&, Reply<Empty>)>;
 
 const google::protobuf::ServiceDescriptor* TestService() {
   static const auto* service = mcpreg::testing::BuildEmptyService(
-      "sdktest.v1", "Dispatch", {"Inline", "Worker", "InlineThrows"});
+      "sdktest.v1", "Dispatch", {"Inline", "Worker", "InlineThrows", "Async"});
   return service;
 }
 
@@ -70,6 +73,25 @@ int32_t StartCall(PluginInstance& instance, const std::string& method,
 const google::protobuf::MethodDescriptor* Method(const char* name) {
   return TestService()->FindMethodByName(name);
 }
+
+// Destroys an instance on another thread, which blocks while calls are open.
+class BackgroundDestroy {
+ public:
+  explicit BackgroundDestroy(std::unique_ptr<TestInstance>& instance)
+      : thread_([this, &instance] {
+          instance.reset();
+          destroyed_ = true;
+        }) {}
+  ~BackgroundDestroy() { Join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool destroyed() const { return destroyed_.load(); }
+
+ private:
+  std::atomic<bool> destroyed_{false};
+  std::thread thread_;
+};
 
 TEST(PluginSdkTest, InlineMethodCompletesOnTheCallersThreadBeforeReturning) {
   TestInstance instance(1, 1);
@@ -160,18 +182,14 @@ TEST(PluginSdkTest, ShutdownWaitsForARunningInlineCall) {
               MCPREG_STATUS_OK);
   });
   entered.WaitForNotification();
-  std::atomic<bool> destroyed{false};
-  std::thread destroyer([&] {
-    instance.reset();
-    destroyed = true;
-  });
+  BackgroundDestroy destroy(instance);
   // Destruction cannot finish while the handler runs on the caller's thread.
   EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
-  EXPECT_FALSE(destroyed.load());
+  EXPECT_FALSE(destroy.destroyed());
   release.Notify();
   caller.join();
-  destroyer.join();
-  EXPECT_TRUE(destroyed.load());
+  destroy.Join();
+  EXPECT_TRUE(destroy.destroyed());
   EXPECT_EQ(c.times.load(), 1);
 }
 
@@ -195,6 +213,106 @@ TEST(PluginSdkTest, InlineCallAfterShutdownBeganIsUnavailable) {
   EXPECT_EQ(StartCall(instance, "/sdktest.v1.Dispatch/Inline", &c),
             MCPREG_STATUS_UNAVAILABLE);
   EXPECT_EQ(c.times.load(), 0);
+}
+
+// An asynchronous method's handler that keeps its reply for the test to
+// answer (or drop) later, from the test's thread.
+class AsyncFixture {
+ public:
+  explicit AsyncFixture(PluginInstance& instance) {
+    instance.AddAsyncMethod<Empty, Empty>(
+        Method("Async"), AsyncHandler([this](const CallContext&, const Empty&,
+                                             Reply<Empty> reply) {
+          absl::MutexLock lock(&mu_);
+          kept_.push_back(std::move(reply));
+          if (throw_after_keeping_) throw std::runtime_error("after keeping");
+        }));
+  }
+  // Waits until the handler has kept a reply, and takes it.
+  Reply<Empty> TakeKept() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &AsyncFixture::HasKept));
+    Reply<Empty> r = std::move(kept_.back());
+    kept_.pop_back();
+    return r;
+  }
+  void ThrowAfterKeeping() {
+    absl::MutexLock lock(&mu_);
+    throw_after_keeping_ = true;
+  }
+
+ private:
+  bool HasKept() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !kept_.empty();
+  }
+
+  absl::Mutex mu_;
+  std::vector<Reply<Empty>> kept_ ABSL_GUARDED_BY(mu_);
+  bool throw_after_keeping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+constexpr char kAsync[] = "/sdktest.v1.Dispatch/Async";
+
+TEST(PluginSdkTest, AsyncMethodCompletesWhenAnsweredFromAnotherThread) {
+  TestInstance instance(1, 4);
+  AsyncFixture fixture(instance);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kAsync, &c), MCPREG_STATUS_OK);
+  Reply<Empty> reply = fixture.TakeKept();
+  // The handler has kept its reply; the call is still open.
+  EXPECT_FALSE(c.done.HasBeenNotified());
+  std::thread::id answering;
+  std::thread answerer([&] {
+    answering = std::this_thread::get_id();
+    reply(Empty());
+    reply(absl::InternalError("a second answer is ignored"));
+  });
+  answerer.join();
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
+  EXPECT_EQ(c.times.load(), 1);
+  EXPECT_EQ(c.thread, answering);
+}
+
+TEST(PluginSdkTest, AsyncCallWhoseReplyIsDroppedUnansweredCompletesInternal) {
+  TestInstance instance(1, 4);
+  AsyncFixture fixture(instance);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kAsync, &c), MCPREG_STATUS_OK);
+  fixture.TakeKept();  // the last copy goes away unanswered
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_INTERNAL);
+  EXPECT_EQ(c.times.load(), 1);
+}
+
+TEST(PluginSdkTest, AsyncHandlerThatThrowsCompletesInternalOnce) {
+  TestInstance instance(1, 4);
+  AsyncFixture fixture(instance);
+  fixture.ThrowAfterKeeping();
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kAsync, &c), MCPREG_STATUS_OK);
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_INTERNAL);
+  // The reply it handed on before throwing answers too late to count.
+  fixture.TakeKept()(Empty());
+  EXPECT_EQ(c.times.load(), 1);
+}
+
+TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
+  auto instance = std::make_unique<TestInstance>(1, 4);
+  AsyncFixture fixture(*instance);
+  Completion c;
+  ASSERT_EQ(StartCall(*instance, kAsync, &c), MCPREG_STATUS_OK);
+  Reply<Empty> reply = fixture.TakeKept();
+  BackgroundDestroy destroy(instance);
+  // Destruction cannot finish while a call is open.
+  EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_FALSE(destroy.destroyed());
+  reply(Empty());
+  destroy.Join();
+  EXPECT_TRUE(destroy.destroyed());
+  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
+  EXPECT_EQ(c.times.load(), 1);
 }
 
 }  // namespace

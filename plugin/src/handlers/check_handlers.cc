@@ -1,7 +1,9 @@
 // CheckToolCall and FilterTools: the hot path. The server and its compiled
 // policy come from the cache; the audit row is group-committed and durable
 // before the answer, and a check whose audit row is not confirmed fails
-// (closed) rather than answering unaudited.
+// (closed) rather than answering unaudited. The answer is sent from the audit
+// writer once the row's batch commits: the worker that decided is free at
+// once, instead of sleeping through the commit and being woken to answer.
 #include "absl/strings/str_cat.h"
 #include "handlers/call_scope.h"
 #include "handlers/governance_handlers.h"
@@ -34,12 +36,35 @@ policy::Decision Decide(const CachedServerPolicy& server,
                                     : server.compiled->Check(tool);
 }
 
-}  // namespace
+// Answers a refusal at once. Otherwise appends `audit` and answers the
+// response once it has committed — or, if it could not be, the reason,
+// prefixed with `what` ("the check").
+template <typename Response>
+void AnswerOnceAudited(RegistryServices& services,
+                       absl::StatusOr<Response> decided,
+                       const storage::pg::AuditEvent& audit,
+                       absl::string_view what, sdk::Reply<Response> reply) {
+  if (!decided.ok()) {
+    reply(decided.status());
+    return;
+  }
+  services.audit_batcher->AppendAsync(
+      audit, [what = std::string(what), response = *std::move(decided),
+              reply](const absl::Status& written) {
+        if (written.ok()) {
+          reply(response);
+          return;
+        }
+        reply(absl::Status(
+            written.code(),
+            absl::StrCat(what, " could not be audited, so it is not answered: ",
+                         written.message())));
+      });
+}
 
-absl::StatusOr<v1::CheckToolCallResponse> HandleCheckToolCall(
-    RegistryServices& services, const sdk::CallContext& ctx,
-    const v1::CheckToolCallRequest& request) {
-  CallScope scope(services, ctx, "tool.check");
+absl::StatusOr<v1::CheckToolCallResponse> DecideCheck(
+    RegistryServices& services, CallScope& scope,
+    const v1::CheckToolCallRequest& request, storage::pg::AuditEvent& audit) {
   if (absl::Status s = CheckToolName(request.tool(), "tool"); !s.ok()) {
     return s;
   }
@@ -50,18 +75,11 @@ absl::StatusOr<v1::CheckToolCallResponse> HandleCheckToolCall(
   const CachedServerPolicy& server = *access->server;
   const policy::Decision decision = Decide(server, request.tool());
 
-  storage::pg::AuditEvent audit = scope.Audit(
-      access->principal, access->project_key, server.server.display_name);
+  audit = scope.Audit(access->principal, access->project_key,
+                      server.server.display_name);
   audit.tool = request.tool();
   audit.decision = decision.allowed ? "ALLOW" : "DENY";
   audit.reason = decision.reason;
-  if (absl::Status s = services.audit_batcher->Append(audit, scope.deadline());
-      !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("the check could not be "
-                                               "audited, so it is not "
-                                               "answered: ",
-                                               s.message()));
-  }
   v1::CheckToolCallResponse response;
   response.set_allowed(decision.allowed);
   response.set_reason(decision.reason);
@@ -75,10 +93,9 @@ absl::StatusOr<v1::CheckToolCallResponse> HandleCheckToolCall(
   return response;
 }
 
-absl::StatusOr<v1::FilterToolsResponse> HandleFilterTools(
-    RegistryServices& services, const sdk::CallContext& ctx,
-    const v1::FilterToolsRequest& request) {
-  CallScope scope(services, ctx, "tool.filter");
+absl::StatusOr<v1::FilterToolsResponse> DecideFilter(
+    RegistryServices& services, CallScope& scope,
+    const v1::FilterToolsRequest& request, storage::pg::AuditEvent& audit) {
   if (request.tools_size() > kMaxFilterTools) {
     return absl::InvalidArgumentError(
         absl::StrCat("tools: at most ", kMaxFilterTools));
@@ -103,19 +120,34 @@ absl::StatusOr<v1::FilterToolsResponse> HandleFilterTools(
       response.add_denied_tools(tool);
     }
   }
-  storage::pg::AuditEvent audit =
-      scope.Audit(access->principal, access->project_key,
-                  access->server->server.display_name);
+  audit = scope.Audit(access->principal, access->project_key,
+                      access->server->server.display_name);
   audit.reason = absl::StrCat(response.allowed_tools_size(), " of ",
                               request.tools_size(), " tools allowed");
-  if (absl::Status s = services.audit_batcher->Append(audit, scope.deadline());
-      !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("the filter could not be "
-                                               "audited, so it is not "
-                                               "answered: ",
-                                               s.message()));
-  }
   return response;
+}
+
+}  // namespace
+
+void HandleCheckToolCall(RegistryServices& services,
+                         const sdk::CallContext& ctx,
+                         const v1::CheckToolCallRequest& request,
+                         sdk::Reply<v1::CheckToolCallResponse> reply) {
+  CallScope scope(services, ctx, "tool.check");
+  storage::pg::AuditEvent audit;
+  auto decided = DecideCheck(services, scope, request, audit);
+  AnswerOnceAudited(services, std::move(decided), audit, "the check",
+                    std::move(reply));
+}
+
+void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
+                       const v1::FilterToolsRequest& request,
+                       sdk::Reply<v1::FilterToolsResponse> reply) {
+  CallScope scope(services, ctx, "tool.filter");
+  storage::pg::AuditEvent audit;
+  auto decided = DecideFilter(services, scope, request, audit);
+  AnswerOnceAudited(services, std::move(decided), audit, "the filter",
+                    std::move(reply));
 }
 
 }  // namespace mcpreg

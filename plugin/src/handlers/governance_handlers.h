@@ -6,6 +6,7 @@
 #include "mcpreg/v1/registry.pb.h"
 #include "registry_services.h"
 #include "sdk/call_context.h"
+#include "sdk/plugin_instance.h"
 
 namespace mcpreg {
 
@@ -15,12 +16,15 @@ absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
 absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
     RegistryServices& services, const sdk::CallContext& ctx,
     const v1::GetToolPolicyRequest& request);
-absl::StatusOr<v1::CheckToolCallResponse> HandleCheckToolCall(
-    RegistryServices& services, const sdk::CallContext& ctx,
-    const v1::CheckToolCallRequest& request);
-absl::StatusOr<v1::FilterToolsResponse> HandleFilterTools(
-    RegistryServices& services, const sdk::CallContext& ctx,
-    const v1::FilterToolsRequest& request);
+// Asynchronous: each answers once its audit row has committed, from the
+// audit writer's thread, so no worker waits for the commit.
+void HandleCheckToolCall(RegistryServices& services,
+                         const sdk::CallContext& ctx,
+                         const v1::CheckToolCallRequest& request,
+                         sdk::Reply<v1::CheckToolCallResponse> reply);
+void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
+                       const v1::FilterToolsRequest& request,
+                       sdk::Reply<v1::FilterToolsResponse> reply);
 absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
     RegistryServices& services, const sdk::CallContext& ctx,
     const v1::ListAuditEventsRequest& request);
