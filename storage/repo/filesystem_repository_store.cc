@@ -13,12 +13,16 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "repository_store.h"
@@ -179,12 +183,26 @@ class FilesystemRepositoryStore : public RepositoryStore {
       return SysError(absl::StrCat("settings of repository '", key, "'"),
                       errno);
     }
-    std::string json;
     const std::string what = absl::StrCat("settings of repository '", key, "'");
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return SysError(what, errno);
+    if (std::optional<RepositoryInfo> cached = CachedSettings(file, st)) {
+      return *std::move(cached);
+    }
+    std::string json;
     if (absl::Status s = ReadAll(fd.get(), 1 << 20, what, &json); !s.ok()) {
       return s;
     }
-    return ParseSettings(json, what);
+    absl::StatusOr<RepositoryInfo> info = ParseSettings(json, what);
+    // A file changed within the last second could change again without its
+    // change time moving (file times come from a coarse clock): read it anew
+    // until it has been still for a while.
+    if (info.ok() &&
+        absl::Now() - absl::TimeFromTimespec(st.st_ctim) > absl::Seconds(1)) {
+      absl::MutexLock lock(&cache_mu_);
+      settings_cache_[file] = {FileVersion::Of(st), *info};
+    }
+    return info;
   }
 
   absl::Status CreateRepository(const RepositoryInfo& info) override {
@@ -356,10 +374,50 @@ class FilesystemRepositoryStore : public RepositoryStore {
     return Fd(*fd);
   }
 
+  // Which file a name held when it was read. Settings are replaced by
+  // linking a new file into place (a new inode); any edit in place moves the
+  // change time, which — unlike the modification time — cannot be set back.
+  struct FileVersion {
+    dev_t device;
+    ino_t inode;
+    off_t size;
+    int64_t changed_ns;
+    static FileVersion Of(const struct stat& st) {
+      return {st.st_dev, st.st_ino, st.st_size,
+              st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
+    }
+    bool operator==(const FileVersion& o) const {
+      return device == o.device && inode == o.inode && size == o.size &&
+             changed_ns == o.changed_ns;
+    }
+  };
+  struct CachedRepository {
+    FileVersion version;
+    RepositoryInfo info;
+  };
+
+  // The settings parsed when `file` was last read, if it is still the same
+  // file. A registration looks its repository up several times, and
+  // protobuf's JSON parser costs tens of microseconds each time.
+  std::optional<RepositoryInfo> CachedSettings(const std::string& file,
+                                               const struct stat& st) {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = settings_cache_.find(file);
+    if (it == settings_cache_.end() ||
+        !(it->second.version == FileVersion::Of(st))) {
+      return std::nullopt;
+    }
+    return it->second.info;
+  }
+
   const std::string root_;
   const Fd root_fd_;
   const Fd settings_fd_;
   std::atomic<uint64_t> counter_{0};
+  absl::Mutex cache_mu_;
+  // One entry per repository that exists (its settings file opened).
+  absl::flat_hash_map<std::string, CachedRepository> settings_cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace

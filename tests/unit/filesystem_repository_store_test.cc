@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "repo/repository_store.h"
 #include "repo/safe_path.h"
 
@@ -66,6 +67,56 @@ TEST_F(FilesystemRepositoryStoreTest, RepositorySettingsRoundTrip) {
   auto again = NewFilesystemRepositoryStore(root_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)->GetRepository("docker-remote").ok());
+}
+
+// Settings are kept parsed while their file stays the same; any change to it
+// — rewritten in place with the same size and even the same modification
+// time, or replaced by another file — is read anew.
+TEST_F(FilesystemRepositoryStoreTest, ChangedSettingsFilesAreReadAgain) {
+  const std::string file = root_ + "/.settings/ai-pypi-local.json";
+  const auto project = [&] {
+    absl::StatusOr<RepositoryInfo> info =
+        store_->GetRepository("ai-pypi-local");
+    return info.ok() ? info->project_key : info.status().ToString();
+  };
+  // A file changed less than a second ago is never kept: wait that out, so
+  // that the reads below come from the cache.
+  const auto settle = [] { absl::SleepFor(absl::Milliseconds(1100)); };
+  struct stat original;
+  ASSERT_EQ(stat(file.c_str(), &original), 0);
+  std::string text;
+  {
+    std::ifstream in(file);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_THAT(text, HasSubstr("\"ai\""));
+  const auto with_project = [&](const char* quoted) {
+    std::string t = text;
+    return t.replace(t.find("\"ai\""), 4, quoted);
+  };
+  settle();
+  EXPECT_EQ(project(), "ai");
+  EXPECT_EQ(project(), "ai");
+
+  // Rewritten in place, same size, modification time set back (as cp -p
+  // or rsync -t would): the change time moved.
+  WriteFile(file, with_project("\"ml\""));
+  const timespec times[2] = {original.st_atim, original.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+  EXPECT_EQ(project(), "ml");
+
+  // Replaced by another file of the same size: a new inode.
+  settle();
+  EXPECT_EQ(project(), "ml");
+  WriteFile(file + ".new", with_project("\"zz\""));
+  ASSERT_EQ(rename((file + ".new").c_str(), file.c_str()), 0);
+  EXPECT_EQ(project(), "zz");
+
+  // A damaged file is reported, not answered from the cache.
+  settle();
+  EXPECT_EQ(project(), "zz");
+  WriteFile(file, "{not json");
+  EXPECT_THAT(project(), HasSubstr("not valid JSON"));
 }
 
 TEST_F(FilesystemRepositoryStoreTest, CreateRefusesDuplicatesAndBadSettings) {
