@@ -20,9 +20,11 @@ constexpr char kWhat[] = "writing the audit log";
 
 }  // namespace
 
-AuditBatcher::AuditBatcher(ConnectionPool& pool, size_t max_batch_rows)
+AuditBatcher::AuditBatcher(ConnectionPool& pool, size_t max_batch_rows,
+                           size_t max_queued_rows)
     : pool_(pool),
       max_batch_rows_(max_batch_rows),
+      max_queued_rows_(max_queued_rows),
       writer_([this] { WriterLoop(); }) {}
 
 AuditBatcher::~AuditBatcher() {
@@ -54,14 +56,21 @@ absl::Status AuditBatcher::Append(const AuditEvent& event,
 
 void AuditBatcher::AppendAsync(const AuditEvent& event, Done done) {
   auto pending = std::make_unique<Pending>(Pending{event, std::move(done)});
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("the audit writer is shutting down");
+    } else if (queue_.size() >= max_queued_rows_) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("the audit writer is behind: ", queue_.size(),
+                       " rows are waiting for the database"));
+    } else {
       queue_.push_back(std::move(pending));
       return;
     }
   }
-  pending->done(absl::UnavailableError("the audit writer is shutting down"));
+  pending->done(refused);
 }
 
 int64_t AuditBatcher::batches_committed() const {

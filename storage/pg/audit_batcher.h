@@ -28,7 +28,11 @@ namespace mcpreg::storage::pg {
 
 class AuditBatcher {
  public:
-  explicit AuditBatcher(ConnectionPool& pool, size_t max_batch_rows = 512);
+  // At most `max_queued_rows` wait for the writer; past that, appends are
+  // refused (RESOURCE_EXHAUSTED) until it catches up — a stalled database
+  // must not grow the queue without bound while callers keep coming.
+  explicit AuditBatcher(ConnectionPool& pool, size_t max_batch_rows = 512,
+                        size_t max_queued_rows = 4096);
   // Commits what is queued, then stops the writer.
   ~AuditBatcher();
 
@@ -45,9 +49,10 @@ class AuditBatcher {
 
   // Queues `event` and returns at once; `done` runs exactly once, on the
   // writer's thread after the row's batch (or at once, on the caller's
-  // thread, when the batcher is stopping). A caller that answers from `done`
-  // holds no thread while the row commits. `done` must not block: the next
-  // batch waits for it. The statement timeout bounds how long it can take.
+  // thread, when the batcher is stopping or its queue is full). A caller that
+  // answers from `done` holds no thread while the row commits. `done` must not
+  // block: the next batch waits for it. The statement timeout bounds how long
+  // it can take.
   void AppendAsync(const AuditEvent& event, Done done);
 
   // Batches committed so far (for tests and benchmarks).
@@ -72,6 +77,7 @@ class AuditBatcher {
 
   ConnectionPool& pool_;
   const size_t max_batch_rows_;
+  const size_t max_queued_rows_;
   mutable absl::Mutex mu_;
   std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

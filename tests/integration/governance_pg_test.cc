@@ -251,6 +251,39 @@ TEST_F(GovernancePgTest, AsyncAppendsAreAnsweredOnceEachAfterTheirCommit) {
   EXPECT_TRUE(Verify().intact);
 }
 
+TEST_F(GovernancePgTest, AppendsPastTheQueueBoundAreRefusedAtOnce) {
+  std::atomic<int> ok{0};
+  std::atomic<int> exhausted{0};
+  const auto count = [&](const absl::Status& s) {
+    if (s.ok()) ++ok;
+    if (s.code() == absl::StatusCode::kResourceExhausted) ++exhausted;
+  };
+  AuditBatcher batcher(*pool_, /*max_batch_rows=*/512, /*max_queued_rows=*/5);
+  ChainHeadHold hold(conninfo_);
+  // The writer takes the first row and stalls on the held head; five more
+  // fill the queue; the rest are refused on the caller's thread, at once.
+  batcher.AppendAsync(Event("tool.check", "first"), count);
+  for (absl::Time give_up = Soon();
+       Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
+       absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  for (int i = 0; i < 12; ++i) {
+    batcher.AppendAsync(Event("tool.check", absl::StrCat("t", i)), count);
+  }
+  EXPECT_EQ(exhausted.load(), 7);
+  EXPECT_EQ(ok.load(), 0);
+  hold.Release();
+  for (absl::Time give_up = Soon(); ok.load() < 6 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(ok.load(), 6);
+  absl::Status later = batcher.Append(Event("tool.check", "later"), Soon());
+  EXPECT_TRUE(later.ok()) << later;  // room again once the writer caught up
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'tool.check'"),
+            7);
+}
+
 TEST_F(GovernancePgTest, BatcherCallersGetDeadlineExceededWhenBlocked) {
   AuditBatcher batcher(*pool_);
   ChainHeadHold hold(conninfo_);
