@@ -90,9 +90,9 @@ Result Run(const std::string& name, int concurrency, absl::Duration duration,
   stop = true;
   for (auto& th : threads) th.join();
   Result r;
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   r.cpu = read_cpu() - cpu_before;
   r.name = name;
-  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   for (int t = 0; t < concurrency; ++t) {
     r.micros.insert(r.micros.end(), lat[t].begin(), lat[t].end());
     r.errors += errors[t];
@@ -350,7 +350,12 @@ int Main() {
     v1::RegisterCustomServerRequest r = reg;
     r.set_name(absl::StrCat("warm-", i));
     v1::RegisterCustomServerResponse out;
-    stubs[0]->RegisterCustomServer(Ctx(token).get(), r, &out);
+    grpc::Status s = stubs[0]->RegisterCustomServer(Ctx(token).get(), r, &out);
+    if (!s.ok()) {
+      std::cerr << "registering " << r.name() << ": " << s.error_message()
+                << "\n";
+      return 1;
+    }
   }
   if (server.cluster().Psql("registry", "ANALYZE") != 0) {
     std::cerr << "ANALYZE failed\n";

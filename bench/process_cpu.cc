@@ -29,7 +29,7 @@ bool ReadProcStat(pid_t pid, ProcStat& out) {
   // The command name (field 2) may hold blanks and parentheses; the fields
   // after its closing parenthesis are plain numbers.
   const size_t close = line.rfind(')');
-  if (close == std::string::npos) return false;
+  if (close == std::string::npos || close + 2 > line.size()) return false;
   std::istringstream fields(line.substr(close + 2));
   std::string f[15];  // fields 3 (state) to 17 (cstime)
   for (std::string& s : f) {

@@ -208,14 +208,15 @@ void PluginInstance::RunAsync(const RawAsyncHandler& handler,
                               std::shared_ptr<CallContext> ctx,
                               const std::string& request,
                               mcpreg_completion_fn complete, void* call_ctx) {
+  auto call =
+      std::make_shared<RawReply::Call>(this, complete, call_ctx, ctx->method());
   {
     absl::MutexLock lock(&mu_);
     ++async_pending_;
   }
   // From here the call completes exactly once: through the reply, or, if
   // every copy of it is dropped unanswered, INTERNAL.
-  RawReply reply(std::make_shared<RawReply::Call>(this, complete, call_ctx,
-                                                  ctx->method()));
+  RawReply reply(std::move(call));
   if (ctx->cancelled()) {
     reply(absl::CancelledError("call cancelled before it started"));
     return;

@@ -36,7 +36,9 @@ class PluginInstance;
 // are ignored. If the last copy goes away unanswered (a handler's bug), the
 // call completes INTERNAL instead of hanging. The instance's shutdown waits
 // for every call to be answered, so whatever holds a Reply must answer or
-// drop it in bounded time.
+// drop it in bounded time; and a thread that answers runs plugin code until
+// it returns, so the instance's destructor must join it (mcpreg's audit
+// writer is joined when the instance's services are destroyed).
 class RawReply {
  public:
   void operator()(absl::StatusOr<std::string> result) const;
@@ -147,7 +149,8 @@ class PluginInstance {
            void* call_ctx);
   void RunAsync(const RawAsyncHandler& handler,
                 std::shared_ptr<CallContext> ctx, const std::string& request,
-                mcpreg_completion_fn complete, void* call_ctx);
+                mcpreg_completion_fn complete, void* call_ctx)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Runs `body`; an exception from it is logged and becomes INTERNAL.
   absl::Status Guard(const CallContext& ctx, const std::function<void()>& body);
   // The handler's result, with an exception made INTERNAL.
@@ -158,7 +161,8 @@ class PluginInstance {
   // An asynchronous call's answer: forgotten, completed, then no longer
   // counted as pending.
   void FinishAsync(void* call_ctx, mcpreg_completion_fn complete,
-                   const absl::StatusOr<std::string>& result);
+                   const absl::StatusOr<std::string>& result)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   HostLog log_;
   absl::flat_hash_map<std::string, Method> handlers_;

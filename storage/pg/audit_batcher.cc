@@ -70,7 +70,17 @@ void AuditBatcher::AppendAsync(const AuditEvent& event, Done done) {
       return;
     }
   }
-  pending->done(refused);
+  Tell(*pending, refused);
+}
+
+void AuditBatcher::Tell(Pending& pending, const absl::Status& status) {
+  // A caller's callback must not take the writer down with it (nor, on the
+  // caller's thread, escape AppendAsync): the rest of the batch still waits
+  // for its answer. What the callback owns is released either way.
+  try {
+    pending.done(status);
+  } catch (...) {
+  }
 }
 
 int64_t AuditBatcher::batches_committed() const {
@@ -116,7 +126,7 @@ void AuditBatcher::WriterLoop() {
       absl::MutexLock lock(&mu_);
       ++batches_;
     }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done(statuses[i]);
+    for (size_t i = 0; i < batch.size(); ++i) Tell(*batch[i], statuses[i]);
   }
 }
 

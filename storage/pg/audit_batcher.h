@@ -70,6 +70,8 @@ class AuditBatcher {
   };
 
   void WriterLoop();
+  // Runs the row's callback; an exception from it is dropped.
+  static void Tell(Pending& pending, const absl::Status& status);
   // Commits rows [from, to) of `batch` in one statement on the writer's
   // connection, connecting first if it has none.
   absl::Status Write(const std::vector<std::unique_ptr<Pending>>& batch,

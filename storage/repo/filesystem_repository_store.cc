@@ -33,6 +33,8 @@ namespace mcpreg::storage {
 namespace {
 
 constexpr char kSettingsDir[] = ".settings";
+// How long settings must have been unchanged before they are kept parsed.
+constexpr absl::Duration kSettleBeforeCaching = absl::Seconds(3);
 
 // Closes a file descriptor when it goes out of scope.
 class Fd {
@@ -176,14 +178,19 @@ class FilesystemRepositoryStore : public RepositoryStore {
     Fd fd(openat(settings_fd_.get(), file.c_str(),
                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
-      if (errno == ENOENT) {
+      const int err = errno;
+      {
+        absl::MutexLock lock(&cache_mu_);
+        settings_cache_.erase(file);
+      }
+      if (err == ENOENT) {
         return absl::NotFoundError(
             absl::StrCat("repository '", key, "' does not exist"));
       }
-      return SysError(absl::StrCat("settings of repository '", key, "'"),
-                      errno);
+      return SysError(absl::StrCat("settings of repository '", key, "'"), err);
     }
     const std::string what = absl::StrCat("settings of repository '", key, "'");
+    const absl::Time looked = absl::Now();  // before the file's times are read
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return SysError(what, errno);
     if (std::optional<RepositoryInfo> cached = CachedSettings(file, st)) {
@@ -194,11 +201,11 @@ class FilesystemRepositoryStore : public RepositoryStore {
       return s;
     }
     absl::StatusOr<RepositoryInfo> info = ParseSettings(json, what);
-    // A file changed within the last second could change again without its
-    // change time moving (file times come from a coarse clock): read it anew
-    // until it has been still for a while.
+    // A file changed just before it was read could change again without its
+    // change time moving (file times come from a coarse clock, 2 s on FAT):
+    // read it anew until it has been still for a while.
     if (info.ok() &&
-        absl::Now() - absl::TimeFromTimespec(st.st_ctim) > absl::Seconds(1)) {
+        looked - absl::TimeFromTimespec(st.st_ctim) > kSettleBeforeCaching) {
       absl::MutexLock lock(&cache_mu_);
       settings_cache_[file] = {FileVersion::Of(st), *info};
     }
@@ -415,7 +422,8 @@ class FilesystemRepositoryStore : public RepositoryStore {
   const Fd settings_fd_;
   std::atomic<uint64_t> counter_{0};
   absl::Mutex cache_mu_;
-  // One entry per repository that exists (its settings file opened).
+  // One entry per repository whose settings were read; dropped when they
+  // can no longer be opened.
   absl::flat_hash_map<std::string, CachedRepository> settings_cache_
       ABSL_GUARDED_BY(cache_mu_);
 };

@@ -263,11 +263,16 @@ TEST_F(GovernancePgTest, AppendsPastTheQueueBoundAreRefusedAtOnce) {
   // The writer takes the first row and stalls on the held head; five more
   // fill the queue; the rest are refused on the caller's thread, at once.
   batcher.AppendAsync(Event("tool.check", "first"), count);
-  for (absl::Time give_up = Soon();
-       Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
-       absl::Now() < give_up;) {
+  const auto writer_waits = [&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+               "current_database() AND wait_event_type = 'Lock' AND query "
+               "LIKE '%INSERT INTO audit_log%'") > 0;
+  };
+  for (absl::Time give_up = Soon(); !writer_waits() && absl::Now() < give_up;) {
     absl::SleepFor(absl::Milliseconds(10));
   }
+  ASSERT_TRUE(writer_waits());
   for (int i = 0; i < 12; ++i) {
     batcher.AppendAsync(Event("tool.check", absl::StrCat("t", i)), count);
   }

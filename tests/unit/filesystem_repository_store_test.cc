@@ -79,9 +79,9 @@ TEST_F(FilesystemRepositoryStoreTest, ChangedSettingsFilesAreReadAgain) {
         store_->GetRepository("ai-pypi-local");
     return info.ok() ? info->project_key : info.status().ToString();
   };
-  // A file changed less than a second ago is never kept: wait that out, so
+  // A file changed less than 3 s ago is never kept: wait that out, so
   // that the reads below come from the cache.
-  const auto settle = [] { absl::SleepFor(absl::Milliseconds(1100)); };
+  const auto settle = [] { absl::SleepFor(absl::Milliseconds(3100)); };
   struct stat original;
   ASSERT_EQ(stat(file.c_str(), &original), 0);
   std::string text;

@@ -5,6 +5,7 @@
 // writer once the row's batch commits: the worker that decided is free at
 // once, instead of sleeping through the commit and being woken to answer.
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "handlers/call_scope.h"
 #include "handlers/governance_handlers.h"
 #include "handlers/server_access.h"
@@ -37,10 +38,10 @@ policy::Decision Decide(const CachedServerPolicy& server,
 }
 
 // Answers a refusal at once. Otherwise appends `audit` and answers the
-// response once it has committed — or, if it could not be, the reason,
-// prefixed with `what` ("the check").
+// response once it has committed — or, if it could not be, or only after
+// the call's deadline, the reason, prefixed with `what` ("the check").
 template <typename Response>
-void AnswerOnceAudited(RegistryServices& services,
+void AnswerOnceAudited(RegistryServices& services, const CallScope& scope,
                        absl::StatusOr<Response> decided,
                        const storage::pg::AuditEvent& audit,
                        absl::string_view what, sdk::Reply<Response> reply) {
@@ -50,7 +51,14 @@ void AnswerOnceAudited(RegistryServices& services,
   }
   services.audit_batcher->AppendAsync(
       audit, [what = std::string(what), response = *std::move(decided),
-              reply](const absl::Status& written) {
+              deadline = scope.deadline(), reply](const absl::Status& written) {
+        if (written.ok() && absl::Now() > deadline) {
+          // The host has most likely answered already; one that does not
+          // bound calls itself still must not get a late answer.
+          reply(absl::DeadlineExceededError(absl::StrCat(
+              what, "'s audit row was committed only after the deadline")));
+          return;
+        }
         if (written.ok()) {
           reply(response);
           return;
@@ -136,7 +144,7 @@ void HandleCheckToolCall(RegistryServices& services,
   CallScope scope(services, ctx, "tool.check");
   storage::pg::AuditEvent audit;
   auto decided = DecideCheck(services, scope, request, audit);
-  AnswerOnceAudited(services, std::move(decided), audit, "the check",
+  AnswerOnceAudited(services, scope, std::move(decided), audit, "the check",
                     std::move(reply));
 }
 
@@ -146,7 +154,7 @@ void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
   CallScope scope(services, ctx, "tool.filter");
   storage::pg::AuditEvent audit;
   auto decided = DecideFilter(services, scope, request, audit);
-  AnswerOnceAudited(services, std::move(decided), audit, "the filter",
+  AnswerOnceAudited(services, scope, std::move(decided), audit, "the filter",
                     std::move(reply));
 }
 
