@@ -63,11 +63,13 @@ void OnComplete(void* ctx, const mcpreg_call_result* result) {
 }
 
 int32_t StartCall(PluginInstance& instance, const std::string& method,
-                  Completion* completion) {
+                  Completion* completion, const std::string& request = "") {
   mcpreg_call_info info{};
   info.struct_size = sizeof(info);
   info.method = {method.data(), method.size()};
-  return instance.Call(info, {nullptr, 0}, &OnComplete, completion);
+  return instance.Call(
+      info, {reinterpret_cast<const uint8_t*>(request.data()), request.size()},
+      &OnComplete, completion);
 }
 
 const google::protobuf::MethodDescriptor* Method(const char* name) {
@@ -224,9 +226,14 @@ class AsyncFixture {
         Method("Async"), AsyncHandler([this](const CallContext&, const Empty&,
                                              Reply<Empty> reply) {
           absl::MutexLock lock(&mu_);
+          ++runs_;
           kept_.push_back(std::move(reply));
           if (throw_after_keeping_) throw std::runtime_error("after keeping");
         }));
+  }
+  int runs() {
+    absl::MutexLock lock(&mu_);
+    return runs_;
   }
   // Waits until the handler has kept a reply, and takes it.
   Reply<Empty> TakeKept() {
@@ -249,6 +256,7 @@ class AsyncFixture {
   absl::Mutex mu_;
   std::vector<Reply<Empty>> kept_ ABSL_GUARDED_BY(mu_);
   bool throw_after_keeping_ ABSL_GUARDED_BY(mu_) = false;
+  int runs_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 constexpr char kAsync[] = "/sdktest.v1.Dispatch/Async";
@@ -296,6 +304,44 @@ TEST(PluginSdkTest, AsyncHandlerThatThrowsCompletesInternalOnce) {
   // The reply it handed on before throwing answers too late to count.
   fixture.TakeKept()(Empty());
   EXPECT_EQ(c.times.load(), 1);
+}
+
+TEST(PluginSdkTest, AsyncRequestThatDoesNotParseIsInvalidArgument) {
+  TestInstance instance(1, 4);
+  AsyncFixture fixture(instance);
+  Completion c;
+  // A length-delimited field whose length runs far past the end.
+  const std::string garbage = "\x0a\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
+  ASSERT_EQ(StartCall(instance, kAsync, &c, garbage), MCPREG_STATUS_OK);
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(c.times.load(), 1);
+  EXPECT_EQ(fixture.runs(), 0);
+}
+
+TEST(PluginSdkTest, AsyncCallCancelledWhileQueuedCompletesCancelled) {
+  TestInstance instance(1, 4);
+  AsyncFixture fixture(instance);
+  absl::Notification entered, release;
+  instance.AddMethod<Empty, Empty>(
+      Method("Worker"),
+      Handler([&](const CallContext&, const Empty&) -> absl::StatusOr<Empty> {
+        entered.Notify();
+        release.WaitForNotification();
+        return Empty();
+      }));
+  Completion busy, queued;
+  ASSERT_EQ(StartCall(instance, "/sdktest.v1.Dispatch/Worker", &busy),
+            MCPREG_STATUS_OK);
+  entered.WaitForNotification();  // the only worker is taken
+  ASSERT_EQ(StartCall(instance, kAsync, &queued), MCPREG_STATUS_OK);
+  instance.Cancel(&queued);  // the host gives up on it while it waits
+  release.Notify();
+  queued.done.WaitForNotification();
+  EXPECT_EQ(queued.code, MCPREG_STATUS_CANCELLED);
+  EXPECT_EQ(queued.times.load(), 1);
+  EXPECT_EQ(fixture.runs(), 0);
+  busy.done.WaitForNotification();
 }
 
 TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
