@@ -175,6 +175,7 @@ class FilesystemRepositoryStore : public RepositoryStore {
       return s;
     }
     const std::string file = absl::StrCat(key, ".json");
+    const std::string what = absl::StrCat("settings of repository '", key, "'");
     Fd fd(openat(settings_fd_.get(), file.c_str(),
                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
@@ -187,9 +188,8 @@ class FilesystemRepositoryStore : public RepositoryStore {
         return absl::NotFoundError(
             absl::StrCat("repository '", key, "' does not exist"));
       }
-      return SysError(absl::StrCat("settings of repository '", key, "'"), err);
+      return SysError(what, err);
     }
-    const std::string what = absl::StrCat("settings of repository '", key, "'");
     const absl::Time looked = absl::Now();  // before the file's times are read
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return SysError(what, errno);
