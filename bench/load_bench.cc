@@ -54,6 +54,7 @@ struct Result {
   std::string name;
   int64_t calls = 0;
   int64_t errors = 0;
+  std::string first_error;  // what the first failed call said, if any
   double seconds = 0;
   std::vector<int64_t> micros;  // sorted
   CpuSeconds cpu;               // spent by each party during the run
@@ -65,24 +66,27 @@ struct Result {
   }
 };
 
-// Runs `call` from `concurrency` threads for `duration`; a call returns
-// false on error.
+// Runs `call` from `concurrency` threads for `duration`.
 Result Run(const std::string& name, int concurrency, absl::Duration duration,
            const std::function<CpuSeconds()>& read_cpu,
-           const std::function<bool(int thread, int64_t i)>& call) {
+           const std::function<grpc::Status(int thread, int64_t i)>& call) {
   const CpuSeconds cpu_before = read_cpu();
   std::atomic<bool> stop{false};
   std::vector<std::vector<int64_t>> lat(concurrency);
   std::vector<int64_t> errors(concurrency, 0);
+  std::vector<std::string> first_errors(concurrency);
   std::vector<std::thread> threads;
   const absl::Time start = absl::Now();
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&, t] {
       for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         const absl::Time s = absl::Now();
-        const bool ok = call(t, i);
+        const grpc::Status status = call(t, i);
         lat[t].push_back(absl::ToInt64Microseconds(absl::Now() - s));
-        if (!ok) ++errors[t];
+        if (!status.ok() && errors[t]++ == 0) {
+          first_errors[t] =
+              absl::StrCat(status.error_code(), ": ", status.error_message());
+        }
       }
     });
   }
@@ -96,6 +100,7 @@ Result Run(const std::string& name, int concurrency, absl::Duration duration,
   for (int t = 0; t < concurrency; ++t) {
     r.micros.insert(r.micros.end(), lat[t].begin(), lat[t].end());
     r.errors += errors[t];
+    if (r.first_error.empty()) r.first_error = first_errors[t];
   }
   r.calls = static_cast<int64_t>(r.micros.size()) - r.errors;
   std::sort(r.micros.begin(), r.micros.end());
@@ -119,6 +124,9 @@ void Print(const Result& r, absl::string_view server = "host") {
       "p999 %7.2f ms  errors %lld\n",
       r.name, r.throughput(), r.Percentile(0.5), r.Percentile(0.99),
       r.Percentile(0.999), static_cast<long long>(r.errors));
+  if (!r.first_error.empty()) {
+    std::cout << absl::StrFormat("%-34s first error: %s\n", "", r.first_error);
+  }
   PrintCpu(r.cpu, static_cast<double>(r.calls + r.errors), server);
 }
 
@@ -229,8 +237,8 @@ class EchoProcess {
 
 // The register path's SQL, as pgbench runs it: what the plugin sends
 // PostgreSQL for one registration once its token and grant caches are warm
-// (as they are after the benchmark's first call) — the transaction with its
-// statement_timeout, then the read-back of the server for the response.
+// (as they are after the benchmark's first call): the transaction with its
+// statement_timeout, whose statements return the rows of the response.
 // Prepared statements, like the plugin's, and the same project as its
 // registrations, so that the planner's statistics see both alike. Casts are
 // spelled CAST(...): pgbench would read "::type" as a variable.
@@ -238,12 +246,10 @@ constexpr char kPgbenchScript[] = R"sql(\set n random(1, 2000000000)
 BEGIN;
 SET LOCAL statement_timeout = 10000;
 INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('ai-research', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING id \gset
-INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', CAST('[]' AS jsonb), CAST('[]' AS jsonb), 'admin') ON CONFLICT (server_id, version) DO NOTHING RETURNING version;
-UPDATE servers SET latest_version = '1.0.0', updated_at = now() WHERE id = :id;
+INSERT INTO server_versions AS v (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', CAST('[]' AS jsonb), CAST('[]' AS jsonb), 'admin') ON CONFLICT (server_id, version) DO NOTHING RETURNING v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by;
+UPDATE servers s SET latest_version = '1.0.0', updated_at = now() WHERE s.id = :id RETURNING s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by;
 INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'ai-research', 'pg', 'ALLOW', '', 'req', CAST('{"version":"1.0.0"}' AS jsonb));
 COMMIT;
-SELECT s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by FROM servers s WHERE s.project_key = 'ai-research' AND (s.name = 'pg-' || :client_id || '-' || :n OR s.display_name = 'pg-' || :client_id || '-' || :n);
-SELECT v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by FROM server_versions v WHERE v.server_id = :id ORDER BY v.created_at DESC, v.version DESC;
 )sql";
 
 // Runs pgbench against the registry's database; returns its tps, or 0.
@@ -372,8 +378,7 @@ int Main() {
   };
   const auto plugin_info = [&](v1::McpRegistry::Stub& stub) {
     v1::PluginInfo out;
-    return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out)
-        .ok();
+    return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out);
   };
   const pid_t postmaster = server.cluster().ServerPid();
   const auto host_cpu = [&] {
@@ -387,15 +392,15 @@ int Main() {
     Print(info_r);
   }
   if (wanted("check")) {
-    check_r = Run(
-        "CheckToolCall (durable audit)", c, d, host_cpu, [&](int t, int64_t i) {
-          v1::CheckToolCallRequest r;
-          r.set_server("mcp-server");
-          r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
-                           : "write_file");
-          v1::CheckToolCallResponse out;
-          return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out).ok();
-        });
+    check_r = Run("CheckToolCall (durable audit)", c, d, host_cpu,
+                  [&](int t, int64_t i) {
+                    v1::CheckToolCallRequest r;
+                    r.set_server("mcp-server");
+                    r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
+                                     : "write_file");
+                    v1::CheckToolCallResponse out;
+                    return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out);
+                  });
     Print(check_r);
   }
   if (wanted("get")) {
@@ -403,7 +408,7 @@ int Main() {
       v1::GetServerRequest r;
       r.set_name("mcp-server");
       v1::Server out;
-      return stubs[t]->GetServer(Ctx(token).get(), r, &out).ok();
+      return stubs[t]->GetServer(Ctx(token).get(), r, &out);
     });
     Print(get_r);
   }
@@ -412,9 +417,15 @@ int Main() {
       v1::RegisterCustomServerRequest r = reg;
       r.set_name(absl::StrCat("bench-", t, "-", i));
       v1::RegisterCustomServerResponse out;
-      return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out).ok();
+      return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out);
     });
     Print(reg_r);
+  }
+  if (info_r.errors + check_r.errors + get_r.errors + reg_r.errors > 0) {
+    // Calls failing at once mean the host stopped answering: say why.
+    const std::string log = server.host().Stderr();
+    std::cout << "mcpreg-host's stderr ends:\n"
+              << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
   }
   double pg_tps = 0;
   if (wanted("pgbench")) {

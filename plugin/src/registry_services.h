@@ -16,6 +16,7 @@
 #include "mcpreg/plugin_abi.h"
 #include "notification_listener.h"
 #include "policy_store.h"
+#include "repo/manifest_cache.h"
 #include "repo/repository_store.h"
 #include "sdk/host_log.h"
 #include "server_store.h"
@@ -33,6 +34,7 @@ struct RegistryServices {
   std::unique_ptr<authz::AccessCache> access_cache;
   std::unique_ptr<authz::Authorizer> authorizer;
   std::unique_ptr<storage::RepositoryStore> repositories;
+  storage::ManifestCache manifests;
   uint64_t max_artifact_bytes = 64ull << 20;
   std::string package_base_url;
 

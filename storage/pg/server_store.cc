@@ -21,6 +21,7 @@ constexpr char kInsertVersion[] = "server_version_insert";
 constexpr char kCompareVersion[] = "server_version_compare";
 constexpr char kSetLatest[] = "server_set_latest";
 constexpr char kFindServer[] = "server_find";
+constexpr char kServerById[] = "server_by_id";
 constexpr char kVersionsOf[] = "server_versions_of";
 constexpr char kCountVersions[] = "server_count_versions";
 constexpr char kDeleteServer[] = "server_delete";
@@ -100,6 +101,23 @@ void VersionFromRow(const pqxx::row& r, int offset, v1::ServerVersion& v) {
   v.set_created_by(r[offset + 10].as<std::string>());
 }
 
+// A server's description is its latest version's.
+void SetDescriptionFromLatest(v1::Server& server) {
+  for (const auto& v : server.versions()) {
+    if (v.version() == server.latest_version()) {
+      server.set_description(v.description());
+    }
+  }
+}
+
+// Every version of server `id`, newest first, into `server`.
+void ReadVersions(pqxx::transaction_base& txn, int64_t id, v1::Server& server) {
+  for (const pqxx::row& r : txn.exec_prepared(kVersionsOf, id)) {
+    VersionFromRow(r, 0, *server.add_versions());
+  }
+  SetDescriptionFromLatest(server);
+}
+
 }  // namespace
 
 void PrepareServerStatements(pqxx::connection& c) {
@@ -116,12 +134,12 @@ void PrepareServerStatements(pqxx::connection& c) {
     SELECT id, repo_key, package_type FROM servers
     WHERE project_key = $1 AND name = $2 FOR UPDATE)sql");
   c.prepare(kInsertVersion, R"sql(
-    INSERT INTO server_versions (server_id, version, repo_key, repo_path,
+    INSERT INTO server_versions AS v (server_id, version, repo_key, repo_path,
         readme_path, artifact_sha256, artifact_size, description,
         environment_variables, runtime_arguments, created_by)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11)
     ON CONFLICT (server_id, version) DO NOTHING
-    RETURNING version)sql");
+    RETURNING )sql" MCPREG_VERSION_COLUMNS);
   c.prepare(kCompareVersion, R"sql(
     SELECT repo_path = $3 AND readme_path = $4 AND artifact_sha256 = $5
            AND description = $6 AND environment_variables = $7::jsonb
@@ -129,8 +147,11 @@ void PrepareServerStatements(pqxx::connection& c) {
            repo_path
     FROM server_versions WHERE server_id = $1 AND version = $2)sql");
   c.prepare(kSetLatest, R"sql(
-    UPDATE servers SET latest_version = $2, updated_at = now()
-    WHERE id = $1)sql");
+    UPDATE servers s SET latest_version = $2, updated_at = now()
+    WHERE s.id = $1
+    RETURNING )sql" MCPREG_SERVER_COLUMNS);
+  c.prepare(kServerById,
+            "SELECT " MCPREG_SERVER_COLUMNS "FROM servers s WHERE s.id = $1");
   c.prepare(kFindServer, "SELECT " MCPREG_SERVER_COLUMNS R"sql(
     FROM servers s
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
@@ -157,22 +178,23 @@ void PrepareServerStatements(pqxx::connection& c) {
     LIMIT $4)sql");
 }
 
-absl::StatusOr<bool> ServerStore::Register(const NewServerVersion& v,
-                                           const AuditEvent& audit,
-                                           absl::Time deadline) {
+absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
+                                                 const AuditEvent& audit,
+                                                 absl::Time deadline) {
   const std::string env_json = JsonArray(v.environment_variables);
   const std::string args_json = JsonArray(v.runtime_arguments);
   TransactionOptions options;
   options.deadline = deadline;
   options.what = absl::StrCat("registering ", v.display_name);
-  bool created = false;
+  Registered out;
   absl::Status status = RunTransaction(pool_, options, [&](pqxx::work& txn) {
-    created = false;
+    out = Registered();
     int64_t server_id;
     pqxx::result inserted =
         txn.exec_prepared(kInsertServer, v.project_key, v.name, v.display_name,
                           v.repo_key, v.package_type, v.version, v.actor);
-    if (!inserted.empty()) {
+    const bool new_server = !inserted.empty();
+    if (new_server) {
       server_id = inserted[0][0].as<int64_t>();
     } else {
       // Someone registered this name first (perhaps a moment ago, on another
@@ -206,15 +228,28 @@ absl::StatusOr<bool> ServerStore::Register(const NewServerVersion& v,
             same.empty() ? "?" : same[0][1].as<std::string>(),
             "); publish a new version instead"));
       }
-      return absl::OkStatus();  // an identical retry: nothing to write
+      // An identical retry: nothing to write, the record as it stands.
+      ServerFromRow(txn.exec_prepared(kServerById, server_id).at(0),
+                    out.server);
+      ReadVersions(txn, server_id, out.server);
+      return absl::OkStatus();
     }
-    txn.exec_prepared(kSetLatest, server_id, v.version);
+    // The response is what these statements return, read before the audit
+    // row: that row takes the audit chain's lock, held until commit.
+    ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
+                  out.server);
+    if (new_server) {
+      VersionFromRow(added[0], 0, *out.server.add_versions());
+      SetDescriptionFromLatest(out.server);
+    } else {
+      ReadVersions(txn, server_id, out.server);
+    }
     AppendAudit(txn, audit);
-    created = true;
+    out.created = true;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return created;
+  return out;
 }
 
 absl::StatusOr<UnregisterResult> ServerStore::Unregister(
@@ -268,16 +303,7 @@ absl::StatusOr<v1::Server> ServerStore::Get(const std::string& project_key,
                            "' in project '", project_key, "'"));
         }
         const int64_t id = ServerFromRow(found[0], server);
-        for (const pqxx::row& r : q.exec_prepared(kVersionsOf, id)) {
-          VersionFromRow(r, 0, *server.add_versions());
-        }
-        if (server.versions_size() > 0) {
-          for (const auto& v : server.versions()) {
-            if (v.version() == server.latest_version()) {
-              server.set_description(v.description());
-            }
-          }
-        }
+        ReadVersions(q, id, server);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;

@@ -35,6 +35,12 @@ struct NewServerVersion {
   std::string actor;
 };
 
+// What a registration left in the database.
+struct Registered {
+  bool created = false;  // false: an identical version was already there
+  v1::Server server;     // as committed, with all versions, newest first
+};
+
 struct UnregisterResult {
   std::string name;
   std::string display_name;
@@ -52,12 +58,13 @@ class ServerStore {
  public:
   explicit ServerStore(ConnectionPool& pool) : pool_(pool) {}
 
-  // Adds the version (and the server, if new) and `audit` in one transaction.
-  // Returns true when created, false when an identical version existed.
-  // ALREADY_EXISTS when the name belongs to another repository, or the
-  // version exists with a different artifact or metadata.
-  absl::StatusOr<bool> Register(const NewServerVersion& v,
-                                const AuditEvent& audit, absl::Time deadline);
+  // Adds the version (and the server, if new) and `audit` in one
+  // transaction, and returns the server as that transaction left it (no
+  // second read). ALREADY_EXISTS when the name belongs to another
+  // repository, or the version exists with a different artifact or metadata.
+  absl::StatusOr<Registered> Register(const NewServerVersion& v,
+                                      const AuditEvent& audit,
+                                      absl::Time deadline);
 
   // Removes the server named `name_or_display` in `project_key` with every
   // version and policy, and writes `audit` (server filled in), atomically.

@@ -22,6 +22,7 @@
 #include "mcpreg/plugin_abi.h"
 #include "pg_cluster.h"
 #include "repo/sample_packages.h"
+#include "repo/sha256.h"
 
 namespace {
 
@@ -38,7 +39,16 @@ struct Platform {
   std::vector<std::string> asked;            // "READ team-pypi", ...
   std::vector<std::string> paths_seen;
   bool access_service_down = false;
+  // The digest StatArtifact reports; "" = unknown (the plugin hashes).
+  std::string reported_sha256;
+  int whole_reads = 0;  // ReadArtifact calls from the start of a file
 };
+
+std::string Sha256Of(const std::string& bytes) {
+  mcpreg::storage::Sha256 sha;
+  sha.Update(bytes.data(), bytes.size());
+  return sha.HexDigest();
+}
 
 std::string Str(mcpreg_str s) { return std::string(s.data, s.size); }
 
@@ -97,7 +107,8 @@ int32_t StatArtifact(void* ctx, mcpreg_str repo, mcpreg_str path,
   if (it == p->files.end()) return MCPREG_STATUS_NOT_FOUND;
   stat->is_regular_file = 1;
   stat->size_bytes = it->second.size();
-  stat->sha256_hex[0] = '\0';  // unknown: the plugin reads and hashes
+  snprintf(stat->sha256_hex, sizeof(stat->sha256_hex), "%s",
+           p->reported_sha256.c_str());
   return MCPREG_STATUS_OK;
 }
 
@@ -109,6 +120,7 @@ int32_t ReadArtifact(void* ctx, mcpreg_str repo, mcpreg_str path,
   auto it = p->files.find(Str(repo) + "/" + Str(path));
   if (it == p->files.end()) return MCPREG_STATUS_NOT_FOUND;
   const std::string& data = it->second;
+  if (offset == 0) ++p->whole_reads;
   const size_t n =
       offset >= data.size() ? 0 : std::min(capacity, data.size() - offset);
   memcpy(buffer, data.data() + offset, n);
@@ -150,7 +162,8 @@ class HostCallbacksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
-    conninfo_ = cluster->CreateDatabase(absl::StrCat("cb", n++));
+    db_ = absl::StrCat("cb", n++);
+    conninfo_ = cluster->CreateDatabase(db_);
     platform_.files[std::string("team-pypi/") + kSdistPath] =
         mcpreg::storage::BuildSdist("mcp-server", "1.0.0", "From the platform");
     handle_ = dlopen(MCPREG_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
@@ -226,14 +239,18 @@ class HostCallbacksTest : public ::testing::Test {
     return out;
   }
 
-  static std::string Body(const std::string& repo, const std::string& path) {
+  static std::string Body(const std::string& repo, const std::string& path,
+                          const std::string& name = "") {
     return absl::StrCat(R"({"projectKey": "ai-research", "repoArtifactInfo":
         {"repoKey": ")",
                         repo, R"(", "repoPath": ")", path, R"("},
+        "name": ")",
+                        name, R"(",
         "mcpServerInfo": {"description": "d", "version": "1.0.0"}})");
   }
 
   Platform platform_;
+  std::string db_;
   std::string conninfo_;
   void* handle_ = nullptr;
   const mcpreg_plugin_api* api_ = nullptr;
@@ -288,6 +305,52 @@ TEST_F(HostCallbacksTest, ThePlatformsRefusalsComeBackAsStatuses) {
   Completion down;
   Register(Body("team-pypi", kSdistPath), "Bearer platform-token-alice", &down);
   EXPECT_EQ(down.code, MCPREG_STATUS_UNAVAILABLE) << down.message;
+}
+
+// A package already read is not read and unpacked again: its manifest is
+// kept by the digest the platform reports for it.
+TEST_F(HostCallbacksTest, APackageAlreadyReadIsNotReadAgain) {
+  {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    platform_.reported_sha256 =
+        Sha256Of(platform_.files[std::string("team-pypi/") + kSdistPath]);
+  }
+  Completion first;
+  Register(Body("team-pypi", kSdistPath), "Bearer platform-token-alice",
+           &first);
+  ASSERT_EQ(first.code, MCPREG_STATUS_OK) << first.message;
+  int reads_after_first;
+  {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    reads_after_first = platform_.whole_reads;
+  }
+  EXPECT_GE(reads_after_first, 1);
+  Completion second;  // the same package as another server
+  const std::string json =
+      Register(Body("team-pypi", kSdistPath, "second-server"),
+               "Bearer platform-token-alice", &second);
+  ASSERT_EQ(second.code, MCPREG_STATUS_OK) << second.message;
+  EXPECT_THAT(json, HasSubstr("pypi:team-pypi:second-server"));
+  std::lock_guard<std::mutex> lock(platform_.mu);
+  EXPECT_EQ(platform_.whole_reads, reads_after_first);
+}
+
+// Bytes that do not hash to the digest the platform reported (the package
+// was replaced between the two) are not registered under that digest.
+TEST_F(HostCallbacksTest, APackageThatChangedWhileReadIsRefused) {
+  {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    platform_.reported_sha256 = std::string(64, 'f');
+  }
+  Completion c;
+  Register(Body("team-pypi", kSdistPath), "Bearer platform-token-alice", &c);
+  EXPECT_EQ(c.code, MCPREG_STATUS_ABORTED) << c.message;
+  EXPECT_THAT(c.message, HasSubstr("changed while it was being registered"));
+  EXPECT_THAT(c.message, HasSubstr("repoArtifactInfo.repoPath"));
+  EXPECT_EQ(cluster->Psql(db_,
+                          "DO $$ BEGIN IF (SELECT count(*) FROM servers) > 0 "
+                          "THEN RAISE 'written'; END IF; END $$"),
+            0);
 }
 
 }  // namespace

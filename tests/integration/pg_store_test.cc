@@ -107,14 +107,14 @@ TEST_F(PgStoreTest, RefusesADatabaseNewerThanThePlugin) {
 TEST_F(PgStoreTest, RegisterIsIdempotentAndVersionsBecomeLatest) {
   auto first = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(*first);
+  EXPECT_TRUE(first->created);
   auto retry = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
   ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_FALSE(*retry);
+  EXPECT_FALSE(retry->created);
 
   auto second = servers_->Register(Version("1.1.0"), Audit("register"), Soon());
   ASSERT_TRUE(second.ok());
-  EXPECT_TRUE(*second);
+  EXPECT_TRUE(second->created);
   auto server = servers_->Get("ai-research", "mcp-server", Soon());
   ASSERT_TRUE(server.ok());
   EXPECT_EQ(server->latest_version(), "1.1.0");
@@ -128,6 +128,41 @@ TEST_F(PgStoreTest, RegisterIsIdempotentAndVersionsBecomeLatest) {
       servers_->Get("ai-research", "pypi:ai-pypi-local:mcp-server", Soon())
           .ok());
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action='register'"), 2);
+}
+
+// Register answers with the record it wrote instead of reading it again: what
+// it returns must be what a later read finds, for a new server, a new
+// version of an existing one, and an identical retry alike.
+TEST_F(PgStoreTest, RegisterReturnsTheServerAsCommitted) {
+  const auto expect_as_stored = [&](const absl::StatusOr<Registered>& r) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto stored = servers_->Get("ai-research", "mcp-server", Soon());
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(r->server.SerializeAsString(), stored->SerializeAsString())
+        << "returned:\n"
+        << r->server.DebugString() << "stored:\n"
+        << stored->DebugString();
+  };
+  auto first = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+  expect_as_stored(first);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->server.versions_size(), 1);
+  EXPECT_EQ(first->server.latest_version(), "1.0.0");
+
+  NewServerVersion newer = Version("1.1.0");
+  newer.description = "newer";
+  auto second = servers_->Register(newer, Audit("register"), Soon());
+  expect_as_stored(second);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->server.versions_size(), 2);
+  EXPECT_EQ(second->server.description(), "newer");
+  EXPECT_EQ(second->server.latest_version(), "1.1.0");
+
+  auto retry = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+  expect_as_stored(retry);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_FALSE(retry->created);
+  EXPECT_EQ(retry->server.latest_version(), "1.1.0");  // unchanged
 }
 
 TEST_F(PgStoreTest, SameVersionWithAnotherArtifactIsAlreadyExists) {
@@ -161,7 +196,7 @@ TEST_F(PgStoreTest, ConcurrentRegistrationsOfOneNameYieldOneRecord) {
       auto r = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
       if (!r.ok()) {
         ++failed;
-      } else if (*r) {
+      } else if (r->created) {
         ++created;
       } else {
         ++existed;
@@ -301,7 +336,7 @@ TEST_F(PgStoreTest, DatabaseRestartIsUnavailableThenHeals) {
   cluster().Start();
   auto after = servers_->Register(Version("2.0.0"), Audit("register"), Soon());
   ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_TRUE(*after);
+  EXPECT_TRUE(after->created);
   EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 2);
 }
 

@@ -4,6 +4,7 @@
 #include "handlers/call_scope.h"
 #include "handlers/repository_checks.h"
 #include "repo/package_manifest.h"
+#include "repo/sha256.h"
 #include "validation/register_validation.h"
 
 namespace mcpreg {
@@ -14,12 +15,18 @@ std::string FileName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// Reads the package's own manifest and checks it against the request and the
-// repository: the name when none was given, the version, the package type.
-absl::StatusOr<storage::PackageManifest> ReadManifest(
-    RegistryServices& services, const storage::RepositoryInfo& repo,
-    const v1::RegisterCustomServerRequest& request) {
-  const auto& artifact = request.repo_artifact_info();
+// The manifest of the artifact whose content has digest `sha256_hex`: from
+// the cache, or read and unpacked — and then cached only if the bytes read
+// are the ones hashed, so a package replaced in between is not registered
+// under the old one's digest.
+absl::StatusOr<storage::PackageManifest> ManifestOf(
+    RegistryServices& services, const v1::RepoArtifactInfo& artifact,
+    const std::string& sha256_hex) {
+  const std::string file_name = FileName(artifact.repo_path());
+  if (std::optional<storage::PackageManifest> cached =
+          services.manifests.Find(sha256_hex, file_name)) {
+    return *std::move(cached);
+  }
   absl::StatusOr<std::string> bytes = services.repositories->ReadArtifact(
       artifact.repo_key(), artifact.repo_path(), services.max_artifact_bytes);
   if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
@@ -28,13 +35,33 @@ absl::StatusOr<storage::PackageManifest> ReadManifest(
         services.max_artifact_bytes >> 20, " MiB this registry reads"));
   }
   if (!bytes.ok()) return bytes.status();
+  storage::Sha256 digest;
+  digest.Update(bytes->data(), bytes->size());
+  if (digest.HexDigest() != sha256_hex) {
+    return absl::AbortedError(
+        "repoArtifactInfo.repoPath: the package changed while it was being "
+        "registered; retry");
+  }
   absl::StatusOr<storage::PackageManifest> manifest =
-      storage::ReadPackageManifest(FileName(artifact.repo_path()), *bytes);
+      storage::ReadPackageManifest(file_name, *bytes);
   if (!manifest.ok()) {
     return absl::Status(manifest.status().code(),
                         absl::StrCat("repoArtifactInfo.repoPath: ",
                                      manifest.status().message()));
   }
+  services.manifests.Insert(sha256_hex, file_name, *manifest);
+  return manifest;
+}
+
+// Reads the package's own manifest and checks it against the request and the
+// repository: the name when none was given, the version, the package type.
+absl::StatusOr<storage::PackageManifest> ReadManifest(
+    RegistryServices& services, const storage::RepositoryInfo& repo,
+    const v1::RegisterCustomServerRequest& request,
+    const std::string& sha256_hex) {
+  absl::StatusOr<storage::PackageManifest> manifest =
+      ManifestOf(services, request.repo_artifact_info(), sha256_hex);
+  if (!manifest.ok()) return manifest.status();
   if (manifest->package_type != repo.package_type) {
     return absl::FailedPreconditionError(
         absl::StrCat("repoArtifactInfo.repoPath: is a ", manifest->package_type,
@@ -86,7 +113,7 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
     if (!readme.ok()) return readme.status();
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      ReadManifest(services, *repo, request);
+      ReadManifest(services, *repo, request, stat->sha256_hex);
   if (!manifest.ok()) return manifest.status();
 
   const std::string name =
@@ -120,17 +147,14 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
       absl::StrCat("{\"version\":\"", v.version, "\",\"sha256\":\"",
                    v.artifact_sha256, "\"}");
 
-  absl::StatusOr<bool> created =
+  absl::StatusOr<storage::pg::Registered> registered =
       services.servers->Register(v, audit, scope.deadline());
-  if (!created.ok()) return created.status();
-  absl::StatusOr<v1::Server> server =
-      services.servers->Get(project, name, scope.deadline());
-  if (!server.ok()) return server.status();
+  if (!registered.ok()) return registered.status();
 
   v1::RegisterCustomServerResponse response;
-  *response.mutable_server() = std::move(*server);
+  *response.mutable_server() = std::move(registered->server);
   response.set_version(v.version);
-  response.set_created(*created);
+  response.set_created(registered->created);
   return response;
 }
 
