@@ -125,11 +125,11 @@ void PrepareServerStatements(pqxx::connection& c) {
   // on the display name (which embeds it) at once, and a targeted ON
   // CONFLICT would raise the display-name violation as an error.
   c.prepare(kInsertServer, R"sql(
-    INSERT INTO servers (project_key, name, display_name, repo_key,
-                         package_type, latest_version, created_by)
+    INSERT INTO servers AS s (project_key, name, display_name, repo_key,
+                              package_type, latest_version, created_by)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT DO NOTHING
-    RETURNING id)sql");
+    RETURNING )sql" MCPREG_SERVER_COLUMNS);
   c.prepare(kLockServer, R"sql(
     SELECT id, repo_key, package_type FROM servers
     WHERE project_key = $1 AND name = $2 FOR UPDATE)sql");
@@ -235,13 +235,15 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
       return absl::OkStatus();
     }
     // The response is what these statements return, read before the audit
-    // row: that row takes the audit chain's lock, held until commit.
-    ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
-                  out.server);
+    // row: that row takes the audit chain's lock, held until commit. A new
+    // server was inserted with this version as its latest.
     if (new_server) {
+      ServerFromRow(inserted[0], out.server);
       VersionFromRow(added[0], 0, *out.server.add_versions());
       SetDescriptionFromLatest(out.server);
     } else {
+      ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
+                    out.server);
       ReadVersions(txn, server_id, out.server);
     }
     AppendAudit(txn, audit);
