@@ -78,10 +78,25 @@ class ForwardedCall {
     Finish(status, nullptr);
   }
 
-  void SetTimer(DeadlineTimer* timer, DeadlineTimer::Id id) {
+  // Ends the call at `deadline` if the plugin has not completed it by then.
+  // A call the plugin completed inside `call` (GetPluginInfo, health) needs
+  // no timer: nothing is scheduled and cancelled for it. Decided under the
+  // lock that OnComplete takes, so a completion racing this either comes
+  // first (no timer) or finds the timer to cancel.
+  void BoundByDeadline(DeadlineTimer* timer, absl::Time deadline,
+                       const std::shared_ptr<ForwardedCall>& self,
+                       const std::string& method) {
     absl::MutexLock lock(&mu_);
+    if (!plugin_running_ || reactor_ == nullptr) return;
+    std::weak_ptr<ForwardedCall> weak = self;
     timer_ = timer;
-    timer_id_ = id;
+    timer_id_ = timer->Schedule(deadline, [weak, method] {
+      if (auto call = weak.lock()) {
+        call->Abandon(grpc::Status(
+            grpc::StatusCode::DEADLINE_EXCEEDED,
+            absl::StrCat(method, " did not complete before its deadline")));
+      }
+    });
   }
   void CancelTimer() {
     DeadlineTimer* timer;
@@ -274,16 +289,8 @@ class ForwardingReactor : public grpc::ServerGenericBidiReactor {
     info.peer = {peer.data(), peer.size()};
     info.deadline_unix_nanos = absl::ToUnixNanos(deadline);
 
-    std::weak_ptr<ForwardedCall> weak = call_;
-    call_->SetTimer(timer_, timer_->Schedule(deadline, [weak, method] {
-      if (auto call = weak.lock()) {
-        call->Abandon(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                   absl::StrCat(method,
-                                                " did not complete before its "
-                                                "deadline")));
-      }
-    }));
     call_->Start(call_, info, request);
+    call_->BoundByDeadline(timer_, deadline, call_, method);
   }
 
   grpc::GenericCallbackServerContext* const context_;
