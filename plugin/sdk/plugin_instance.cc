@@ -110,6 +110,15 @@ void PluginInstance::AddRawMethod(
   }
 }
 
+void PluginInstance::AddSerializedMethod(
+    const google::protobuf::MethodDescriptor* method, RawHandler handler,
+    Dispatch dispatch) {
+  Method m;
+  m.handler = std::move(handler);
+  m.dispatch = dispatch;
+  AddRawMethod(method, std::move(m));
+}
+
 std::vector<std::string> PluginInstance::MethodNames() const {
   return method_names_;
 }

@@ -103,6 +103,13 @@ class PluginInstance {
                      handler,
                  Dispatch dispatch = Dispatch::kWorker);
 
+  // Registers a unary method whose handler takes and returns serialized
+  // messages: for an answer prepared once instead of built and serialized on
+  // every call. The handler checks that the request parses itself.
+  void AddSerializedMethod(const google::protobuf::MethodDescriptor* method,
+                           RawHandler handler,
+                           Dispatch dispatch = Dispatch::kWorker);
+
   // Registers a typed unary method whose handler starts on a worker and may
   // answer after it returns, from another thread (e.g. once a database write
   // it queued has committed): no worker is held while it waits. The context

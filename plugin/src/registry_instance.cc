@@ -64,11 +64,19 @@ void RegistryInstance::AddHandlers() {
                            ->file()
                            ->FindServiceByName("Health");
 
-  AddMethod<v1::GetPluginInfoRequest, v1::PluginInfo>(
-      registry->FindMethodByName("GetPluginInfo"),
-      [this](const sdk::CallContext& ctx,
-             const v1::GetPluginInfoRequest& request) {
-        return HandleGetPluginInfo(MethodNames(), ctx, request);
+  // The cheapest call, and the benchmark's measure of the ABI hop: it answers
+  // bytes serialized once, below, instead of building its method list anew.
+  const auto* plugin_info = registry->FindMethodByName("GetPluginInfo");
+  AddSerializedMethod(
+      plugin_info,
+      [this, plugin_info](const sdk::CallContext&, absl::string_view request)
+          -> absl::StatusOr<std::string> {
+        v1::GetPluginInfoRequest parsed;
+        if (!parsed.ParseFromArray(request.data(),
+                                   static_cast<int>(request.size()))) {
+          return sdk::InvalidRequest(plugin_info);
+        }
+        return plugin_info_;
       },
       sdk::Dispatch::kInline);  // reads nothing but this instance
 
@@ -86,6 +94,9 @@ void RegistryInstance::AddHandlers() {
         return HandleHealthCheck(services, ctx, request);
       },
       sdk::Dispatch::kInline);
+  // Last: the list names every method registered above. Calls come only
+  // after Create returns the instance, so none sees it unset.
+  plugin_info_ = BuildPluginInfo(MethodNames()).SerializeAsString();
 }
 
 namespace {

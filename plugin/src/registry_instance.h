@@ -30,6 +30,8 @@ class RegistryInstance : public sdk::PluginInstance {
   void AddAdminHandlers();
 
   config::v1::PluginConfig config_;
+  // GetPluginInfo's answer, serialized once every method is registered.
+  std::string plugin_info_;
   // Null without a database: only GetPluginInfo and health are served then.
   std::unique_ptr<RegistryServices> services_;
 };

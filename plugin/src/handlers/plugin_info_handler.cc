@@ -5,9 +5,7 @@
 
 namespace mcpreg {
 
-absl::StatusOr<v1::PluginInfo> HandleGetPluginInfo(
-    const std::vector<std::string>& methods, const sdk::CallContext&,
-    const v1::GetPluginInfoRequest&) {
+v1::PluginInfo BuildPluginInfo(const std::vector<std::string>& methods) {
   v1::PluginInfo info;
   info.set_name(kPluginName);
   info.set_version(kPluginVersion);

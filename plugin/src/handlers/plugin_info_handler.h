@@ -1,19 +1,17 @@
-// GetPluginInfo: who this plugin is. No credentials needed.
+// GetPluginInfo: who this plugin is. No credentials needed. The answer is
+// fixed for an instance's life, so it is built once (RegistryInstance).
 #ifndef MCPREG_PLUGIN_SRC_HANDLERS_PLUGIN_INFO_HANDLER_H_
 #define MCPREG_PLUGIN_SRC_HANDLERS_PLUGIN_INFO_HANDLER_H_
 
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "mcpreg/v1/registry.pb.h"
-#include "sdk/call_context.h"
 
 namespace mcpreg {
 
-absl::StatusOr<v1::PluginInfo> HandleGetPluginInfo(
-    const std::vector<std::string>& methods, const sdk::CallContext& ctx,
-    const v1::GetPluginInfoRequest& request);
+// `methods`: the fully-qualified methods the instance serves.
+v1::PluginInfo BuildPluginInfo(const std::vector<std::string>& methods);
 
 }  // namespace mcpreg
 
