@@ -172,15 +172,17 @@ absl::Status AuditBatcher::Write(
     AppendAuditRows(statement, rows);
     connection_used_ = absl::Now();
     return absl::OkStatus();
-  } catch (const pqxx::broken_connection&) {
+  } catch (const std::exception& e) {
+    // Broken, or the server said it is going away (a shutdown mid-write
+    // reports 57P01 before closing): either way the statement's fate is
+    // not known.
+    if (!IsConnectionLost(e)) return StatusFromException(e, kWhat);
     connection_->Discard();
     connection_.reset();  // the next batch reconnects
     return absl::UnavailableError(absl::StrCat(
         kWhat,
-        ": the connection to PostgreSQL broke during the write, so whether the "
-        "rows were committed is unknown; the calls are not answered"));
-  } catch (const std::exception& e) {
-    return StatusFromException(e, kWhat);
+        ": the connection to PostgreSQL was lost during the write, so whether "
+        "the rows were committed is unknown; the calls are not answered"));
   }
 }
 

@@ -14,10 +14,14 @@ bool IsQueryCanceled(const pqxx::sql_error& e) {
   return e.sqlstate() == "57014";
 }
 
-std::string FirstLine(const char* text) {
-  std::string s(text);
-  const size_t eol = s.find('\n');
-  return eol == std::string::npos ? s : s.substr(0, eol);
+// The server going away, reported as an error rather than a closed socket:
+// class 08 (connection exception) and 57P01-57P05 (shut down by an operator
+// or a crash, starting up, database dropped, idle session timeout). A
+// statement in flight when PostgreSQL stops gets 57P01; one sent after, a
+// broken connection. Both are the same outage to the caller.
+bool IsServerGone(const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
 }
 
 }  // namespace
@@ -32,7 +36,7 @@ absl::Status StatusFromException(const std::exception& e,
   }
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return absl::UnavailableError(
-        absl::StrCat(what, ": database unavailable (", FirstLine(e.what()),
+        absl::StrCat(what, ": database unavailable (", FirstLineOf(e.what()),
                      "); nothing was written, retry later"));
   }
   if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
@@ -43,14 +47,36 @@ absl::Status StatusFromException(const std::exception& e,
     return absl::AlreadyExistsError(absl::StrCat(what, ": already exists"));
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    if (IsServerGone(*sql)) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": database unavailable (", FirstLineOf(e.what()),
+          "); retry later, reading the record back first if the call "
+          "changes data"));
+    }
     if (IsQueryCanceled(*sql)) {
       return absl::DeadlineExceededError(
           absl::StrCat(what, ": the call's deadline passed in the database"));
     }
-    return absl::InternalError(absl::StrCat(
-        what, ": database error ", sql->sqlstate(), ": ", FirstLine(e.what())));
+    return absl::InternalError(absl::StrCat(what, ": database error ",
+                                            sql->sqlstate(), ": ",
+                                            FirstLineOf(e.what())));
   }
-  return absl::InternalError(absl::StrCat(what, ": ", FirstLine(e.what())));
+  return absl::InternalError(absl::StrCat(what, ": ", FirstLineOf(e.what())));
+}
+
+std::string FirstLineOf(const char* text) {
+  std::string s(text);
+  const size_t eol = s.find('\n');
+  return eol == std::string::npos ? s : s.substr(0, eol);
+}
+
+bool IsConnectionLost(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return true;
+  }
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  return sql != nullptr && IsServerGone(*sql);
 }
 
 bool IsRetryable(const std::exception& e) {

@@ -42,11 +42,17 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
     txn.commit();
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
-        dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
-      lease->Discard();
-    }
     *retry = IsRetryable(e);
+    if (IsConnectionLost(e)) {
+      lease->Discard();
+    } else if (!(*lease)->is_open()) {
+      // An error whose kind does not say so, on a connection that is gone
+      // now: the outage it is, not an internal error.
+      lease->Discard();
+      return absl::UnavailableError(absl::StrCat(
+          options.what, ": the connection to the database was lost (",
+          FirstLineOf(e.what()), "); retry later"));
+    }
     return StatusFromException(e, options.what);
   }
 }

@@ -63,7 +63,7 @@ TEST(FaultE2eTest, DatabaseCrashUnderLoadLosesNothingAcknowledged) {
   ASSERT_TRUE(server.ok()) << server.error();
   auto stub = v1::McpRegistry::NewStub(InsecureChannel(server.address()));
   std::mutex mu;
-  std::map<std::string, grpc::StatusCode> outcomes;
+  std::map<std::string, Outcome> outcomes;
   std::atomic<bool> stop{false};
   std::atomic<bool> restarted{false};
   std::atomic<int> ok_after_restart{0};
@@ -77,7 +77,7 @@ TEST(FaultE2eTest, DatabaseCrashUnderLoadLosesNothingAcknowledged) {
             Register(*stub, server.admin_token(), name, absl::Seconds(2));
         if (after && o.code == grpc::StatusCode::OK) ++ok_after_restart;
         std::lock_guard<std::mutex> lock(mu);
-        outcomes[name] = o.code;
+        outcomes[name] = o;
         if (o.code != grpc::StatusCode::OK) {
           absl::SleepFor(absl::Milliseconds(50));
         }
@@ -99,7 +99,8 @@ TEST(FaultE2eTest, DatabaseCrashUnderLoadLosesNothingAcknowledged) {
   EXPECT_GE(ok_after_restart.load(), 5) << "the registry did not recover";
 
   int acknowledged = 0, failed = 0;
-  for (const auto& [name, code] : outcomes) {
+  for (const auto& [name, outcome] : outcomes) {
+    const grpc::StatusCode code = outcome.code;
     if (code == grpc::StatusCode::OK) {
       ++acknowledged;
       // Every acknowledged registration survived the crash, with its audit.
@@ -113,7 +114,7 @@ TEST(FaultE2eTest, DatabaseCrashUnderLoadLosesNothingAcknowledged) {
       ++failed;
       EXPECT_THAT(code, AnyOf(grpc::StatusCode::UNAVAILABLE,
                               grpc::StatusCode::DEADLINE_EXCEEDED))
-          << name;
+          << name << ": " << outcome.message;
     }
   }
   EXPECT_GT(acknowledged, 0);

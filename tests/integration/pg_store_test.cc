@@ -17,6 +17,7 @@
 #include "pg_fixture.h"
 #include "server_store.h"
 #include "statements.h"
+#include "transaction.h"
 
 namespace mcpreg::storage::pg {
 namespace {
@@ -338,6 +339,36 @@ TEST_F(PgStoreTest, DatabaseRestartIsUnavailableThenHeals) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_TRUE(after->created);
   EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 2);
+}
+
+// A statement in flight when PostgreSQL shuts down is told so with an error
+// (57P01) before the socket closes; it is the same outage as a closed
+// connection and must read as one — UNAVAILABLE, not INTERNAL — and the
+// connection must not be pooled again.
+TEST_F(PgStoreTest, AStatementCutOffByAShutdownIsUnavailable) {
+  TransactionOptions options;
+  options.deadline = absl::Now() + absl::Seconds(60);
+  options.what = "sleeping";
+  options.max_attempts = 1;
+  absl::Status status;
+  std::thread sleeper([&] {
+    status = RunTransaction(*pool_, options, [](pqxx::work& txn) {
+      txn.exec("SELECT pg_sleep(30)");
+      return absl::OkStatus();
+    });
+  });
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (Count("SELECT count(*) FROM pg_stat_activity "
+               "WHERE query = 'SELECT pg_sleep(30)'") == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  cluster().Stop("fast");
+  sleeper.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  cluster().Start();
+  auto after = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
+  EXPECT_TRUE(after.ok()) << after.status();
 }
 
 }  // namespace
