@@ -38,7 +38,11 @@
 #include "registry_server.h"
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
-ABSL_FLAG(int, seconds, 5, "how long each workload runs");
+ABSL_FLAG(int, seconds, 6, "how long each workload runs in all");
+ABSL_FLAG(int, rounds, 3,
+          "workloads take turns in this many rounds of seconds/rounds each, "
+          "so that the machine's speed drifting during a run weighs on every "
+          "workload alike");
 ABSL_FLAG(bool, durable, true,
           "PostgreSQL with fsync on, as in service (--nodurable: the test "
           "clusters' fsync=off, which makes commits nearly free)");
@@ -66,6 +70,19 @@ struct Result {
     return micros[i] / 1000.0;
   }
 };
+
+// Adds one round's figures to a workload's total.
+void Merge(const Result& round, Result& total) {
+  total.name = round.name;
+  total.calls += round.calls;
+  total.errors += round.errors;
+  if (total.first_error.empty()) total.first_error = round.first_error;
+  total.seconds += round.seconds;
+  total.micros.insert(total.micros.end(), round.micros.begin(),
+                      round.micros.end());
+  std::sort(total.micros.begin(), total.micros.end());
+  total.cpu = total.cpu + round.cpu;
+}
 
 // Runs `call` from `concurrency` threads for `duration`.
 Result Run(const std::string& name, int concurrency, absl::Duration duration,
@@ -287,9 +304,25 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   return ctx;
 }
 
+// One channel per client thread, as separate agents would have, each
+// connected (one GetPluginInfo) before it is measured.
+std::vector<std::unique_ptr<v1::McpRegistry::Stub>> ConnectedStubs(
+    const std::string& address, int count) {
+  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs;
+  for (int t = 0; t < count; ++t) {
+    grpc::ChannelArguments args;
+    args.SetInt("mcpreg.bench.channel", t);  // distinct, not shared
+    stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args)));
+    v1::PluginInfo info;
+    stubs.back()->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(),
+                                &info);
+  }
+  return stubs;
+}
+
 int Main() {
   const int c = absl::GetFlag(FLAGS_concurrency);
-  const absl::Duration d = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   EchoProcess echo;  // forked before any gRPC use
 
   std::cout << "starting a private PostgreSQL (fsync "
@@ -301,25 +334,13 @@ int Main() {
     std::cerr << server.error() << "\n";
     return 1;
   }
-  // One channel per client thread, as separate agents would have.
-  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs;
-  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> echo_stubs;
-  for (int t = 0; t < c; ++t) {
-    grpc::ChannelArguments args;
-    args.SetInt("mcpreg.bench.channel", t);  // distinct, not shared
-    stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
-        server.address(), grpc::InsecureChannelCredentials(), args)));
-  }
+  std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs =
+      ConnectedStubs(server.address(), c);
+  std::string echo_address;
   {
     v1::PluginInfo info;
     stubs[0]->GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &info);
-    const std::string echo_address = echo.Start(info.SerializeAsString());
-    for (int t = 0; t < c; ++t) {
-      grpc::ChannelArguments args;
-      args.SetInt("mcpreg.bench.channel", t);
-      echo_stubs.push_back(v1::McpRegistry::NewStub(grpc::CreateCustomChannel(
-          echo_address, grpc::InsecureChannelCredentials(), args)));
-    }
+    echo_address = echo.Start(info.SerializeAsString());
   }
   const std::string token = server.admin_token();
 
@@ -368,83 +389,124 @@ int Main() {
     return 1;
   }
 
-  std::cout << "closed loop, " << c << " in flight, " << absl::FormatDuration(d)
-            << " each\n\n";
-  // The same client call, the same request and the same response bytes for
-  // both: only the server differs.
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
+  const int round_seconds =
+      std::max(1, (absl::GetFlag(FLAGS_seconds) + rounds - 1) / rounds);
+  const absl::Duration slice = absl::Seconds(round_seconds);
+  std::cout << "closed loop, " << c << " in flight, " << rounds
+            << " interleaved rounds of " << round_seconds
+            << "s per workload\n\n";
+  // Every workload runs in turn in each round, on channels of its own made
+  // for its turn: connected but idle, another workload's channels cost the
+  // client's poller on every call (~15% here). The same client call, request
+  // and response bytes reach the host and the bare echo: only the server
+  // differs.
   const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
   const auto wanted = [&](absl::string_view name) {
     return only.empty() || absl::c_linear_search(only, name);
-  };
-  const auto plugin_info = [&](v1::McpRegistry::Stub& stub) {
-    v1::PluginInfo out;
-    return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out);
   };
   const pid_t postmaster = server.cluster().ServerPid();
   const auto host_cpu = [&] {
     return ReadCpu(server.host().pid(), postmaster);
   };
   const auto echo_cpu = [&] { return ReadCpu(echo.pid(), postmaster); };
-  Result echo_r, info_r, check_r, get_r, reg_r;
-  if (wanted("info")) {
-    info_r = Run("GetPluginInfo (host + plugin)", c, d, host_cpu,
-                 [&](int t, int64_t) { return plugin_info(*stubs[t]); });
-    Print(info_r);
+  using Call = std::function<grpc::Status(v1::McpRegistry::Stub&, int thread,
+                                          int64_t i, int round)>;
+  struct Workload {
+    std::string key;  // as --only names it
+    std::string label;
+    bool on_echo = false;
+    Call call;  // unset for pgbench
+    Result total;
+    double pgbench_calls = 0;  // pgbench: transactions over all rounds
+  };
+  std::vector<Workload> workloads;
+  const auto add = [&](std::string key, std::string label, bool on_echo,
+                       Call call) {
+    Workload w;
+    w.key = std::move(key);
+    w.label = std::move(label);
+    w.on_echo = on_echo;
+    w.call = std::move(call);
+    workloads.push_back(std::move(w));
+  };
+  const auto plugin_info = [](v1::McpRegistry::Stub& stub, int, int64_t, int) {
+    v1::PluginInfo out;
+    return stub.GetPluginInfo(Ctx("").get(), v1::GetPluginInfoRequest(), &out);
+  };
+  add("info", "GetPluginInfo (host + plugin)", false, plugin_info);
+  add("check", "CheckToolCall (durable audit)", false,
+      [&](v1::McpRegistry::Stub& stub, int, int64_t i, int) {
+        v1::CheckToolCallRequest r;
+        r.set_server("mcp-server");
+        r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
+                         : "write_file");
+        v1::CheckToolCallResponse out;
+        return stub.CheckToolCall(Ctx(token).get(), r, &out);
+      });
+  add("get", "GetServer", false,
+      [&](v1::McpRegistry::Stub& stub, int, int64_t, int) {
+        v1::GetServerRequest r;
+        r.set_name("mcp-server");
+        v1::Server out;
+        return stub.GetServer(Ctx(token).get(), r, &out);
+      });
+  add("register", "RegisterCustomServer", false,
+      [&](v1::McpRegistry::Stub& stub, int t, int64_t i, int round) {
+        v1::RegisterCustomServerRequest r = reg;
+        r.set_name(absl::StrCat("bench-", round, "-", t, "-", i));
+        v1::RegisterCustomServerResponse out;
+        return stub.RegisterCustomServer(Ctx(token).get(), r, &out);
+      });
+  add("pgbench", "pgbench (the register path's SQL)", false, nullptr);
+  add("echo", "bare gRPC echo (no plugin)", true, plugin_info);
+  stubs.clear();
+
+  for (int round = 0; round < rounds; ++round) {
+    for (Workload& w : workloads) {
+      if (!wanted(w.key)) continue;
+      if (!w.call) {  // pgbench, with the client's CPU its own
+        const CpuSeconds before = host_cpu();
+        const double tps = Pgbench(server, c, round_seconds);
+        w.total.cpu = w.total.cpu + (host_cpu() - before);
+        w.total.seconds += round_seconds;
+        w.pgbench_calls += tps * round_seconds;
+        continue;
+      }
+      std::vector<std::unique_ptr<v1::McpRegistry::Stub>> channels =
+          ConnectedStubs(w.on_echo ? echo_address : server.address(), c);
+      const std::function<CpuSeconds()> cpu = host_cpu;
+      Merge(Run(w.label, c, slice,
+                w.on_echo ? std::function<CpuSeconds()>(echo_cpu) : cpu,
+                [&](int t, int64_t i) {
+                  return w.call(*channels[t], t, i, round);
+                }),
+            w.total);
+    }
   }
-  if (wanted("check")) {
-    check_r = Run("CheckToolCall (durable audit)", c, d, host_cpu,
-                  [&](int t, int64_t i) {
-                    v1::CheckToolCallRequest r;
-                    r.set_server("mcp-server");
-                    r.set_tool(i % 2 ? absl::StrCat("read_", i % 50, "_docs")
-                                     : "write_file");
-                    v1::CheckToolCallResponse out;
-                    return stubs[t]->CheckToolCall(Ctx(token).get(), r, &out);
-                  });
-    Print(check_r);
+  double info_tps = 0, echo_tps = 0, check_tps = 0, reg_tps = 0, pg_tps = 0;
+  for (const Workload& w : workloads) {
+    if (!wanted(w.key)) continue;
+    if (!w.call) {
+      pg_tps = w.pgbench_calls / std::max(1.0, w.total.seconds);
+      std::cout << absl::StrFormat("%-34s %10.0f/s\n", w.label, pg_tps);
+      // The client here is pgbench (a waited-for child).
+      PrintCpu(w.total.cpu, w.pgbench_calls, "host");
+      continue;
+    }
+    Print(w.total, w.on_echo ? "echo" : "host");
+    if (w.key == "info") info_tps = w.total.throughput();
+    if (w.key == "echo") echo_tps = w.total.throughput();
+    if (w.key == "check") check_tps = w.total.throughput();
+    if (w.key == "register") reg_tps = w.total.throughput();
   }
-  if (wanted("get")) {
-    get_r = Run("GetServer", c, d, host_cpu, [&](int t, int64_t) {
-      v1::GetServerRequest r;
-      r.set_name("mcp-server");
-      v1::Server out;
-      return stubs[t]->GetServer(Ctx(token).get(), r, &out);
-    });
-    Print(get_r);
-  }
-  if (wanted("register")) {
-    reg_r = Run("RegisterCustomServer", c, d, host_cpu, [&](int t, int64_t i) {
-      v1::RegisterCustomServerRequest r = reg;
-      r.set_name(absl::StrCat("bench-", t, "-", i));
-      v1::RegisterCustomServerResponse out;
-      return stubs[t]->RegisterCustomServer(Ctx(token).get(), r, &out);
-    });
-    Print(reg_r);
-  }
-  if (info_r.errors + check_r.errors + get_r.errors + reg_r.errors > 0) {
+  int64_t errors = 0;
+  for (const Workload& w : workloads) errors += w.total.errors;
+  if (errors > 0) {
     // Calls failing at once mean the host stopped answering: say why.
     const std::string log = server.host().Stderr();
     std::cout << "mcpreg-host's stderr ends:\n"
               << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
-  }
-  double pg_tps = 0;
-  if (wanted("pgbench")) {
-    const CpuSeconds before = host_cpu();
-    pg_tps = Pgbench(server, c, absl::GetFlag(FLAGS_seconds));
-    std::cout << absl::StrFormat("%-34s %10.0f/s\n",
-                                 "pgbench (the register path's SQL)", pg_tps);
-    // The client here is pgbench (a waited-for child).
-    PrintCpu(host_cpu() - before, pg_tps * absl::GetFlag(FLAGS_seconds),
-             "host");
-  }
-  // Last, with the registry's channels closed: connected but idle, a
-  // workload's channels cost the client's poller on every later call (~15%
-  // per call here), so each side of the ratio runs with only its own.
-  stubs.clear();
-  if (wanted("echo")) {
-    echo_r = Run("bare gRPC echo (no plugin)", c, d, echo_cpu,
-                 [&](int t, int64_t) { return plugin_info(*echo_stubs[t]); });
-    Print(echo_r, "echo");
   }
 
   // A ratio is printed only when both of its workloads ran (see --only).
@@ -455,12 +517,10 @@ int Main() {
     std::cout << absl::StrFormat("  %-32s %.2f  (target %s)\n", label, a / b,
                                  target);
   };
-  ratio("GetPluginInfo / bare echo", info_r.throughput(), echo_r.throughput(),
+  ratio("GetPluginInfo / bare echo", info_tps, echo_tps,
         ">= 0.95: the ABI hop costs <= 5%");
-  ratio("CheckToolCall / GetPluginInfo", check_r.throughput(),
-        info_r.throughput(), ">= 0.70");
-  ratio("RegisterCustomServer / pgbench", reg_r.throughput(), pg_tps,
-        ">= 0.80");
+  ratio("CheckToolCall / GetPluginInfo", check_tps, info_tps, ">= 0.70");
+  ratio("RegisterCustomServer / pgbench", reg_tps, pg_tps, ">= 0.80");
   return 0;
 }
 

@@ -19,6 +19,9 @@ struct CpuSeconds {
   CpuSeconds operator-(const CpuSeconds& o) const {
     return {client - o.client, server - o.server, postgres - o.postgres};
   }
+  CpuSeconds operator+(const CpuSeconds& o) const {
+    return {client + o.client, server + o.server, postgres + o.postgres};
+  }
 };
 
 // Cumulative CPU (user + system) so far. `server` or `postmaster` may be -1
