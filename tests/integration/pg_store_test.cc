@@ -15,6 +15,7 @@
 #include "migrations.h"
 #include "pg_cluster.h"
 #include "pg_fixture.h"
+#include "pg_status.h"
 #include "server_store.h"
 #include "statements.h"
 #include "transaction.h"
@@ -339,6 +340,27 @@ TEST_F(PgStoreTest, DatabaseRestartIsUnavailableThenHeals) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_TRUE(after->created);
   EXPECT_EQ(Count("SELECT count(*) FROM server_versions"), 2);
+}
+
+// What the server says when it goes away — admin or crash shutdown, still
+// starting up, a connection exception — reads as the outage it is, whether
+// libpq reports it as an error or as a closed socket.
+TEST(PgStatusTest, TheServerGoingAwayIsUnavailableAndItsConnectionLost) {
+  for (const char* state : {"57P01", "57P02", "57P03", "08006"}) {
+    const pqxx::sql_error e("FATAL:  terminating connection\nDETAIL: x",
+                            "SELECT 1", state);
+    const absl::Status status = StatusFromException(e, "reading");
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << state;
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("reading: database unavailable (FATAL:  terminating "
+                          "connection)"));
+    EXPECT_TRUE(IsConnectionLost(e)) << state;
+  }
+  const pqxx::sql_error other("ERROR:  division by zero", "SELECT 1/0",
+                              "22012");
+  EXPECT_EQ(StatusFromException(other, "reading").code(),
+            absl::StatusCode::kInternal);
+  EXPECT_FALSE(IsConnectionLost(other));
 }
 
 // A statement in flight when PostgreSQL shuts down is told so with an error
