@@ -203,20 +203,21 @@ void PluginInstance::AddMethod(
     std::function<absl::StatusOr<Response>(const CallContext&, const Request&)>
         handler,
     Dispatch dispatch) {
-  Method m;
-  m.dispatch = dispatch;
-  m.handler = [handler = std::move(handler), method](
-                  const CallContext& ctx,
-                  absl::string_view bytes) -> absl::StatusOr<std::string> {
-    Request request;
-    if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return InvalidRequest(method);
-    }
-    absl::StatusOr<Response> response = handler(ctx, request);
-    if (!response.ok()) return response.status();
-    return response->SerializeAsString();
-  };
-  AddRawMethod(method, std::move(m));
+  AddSerializedMethod(
+      method,
+      [handler = std::move(handler), method](
+          const CallContext& ctx,
+          absl::string_view bytes) -> absl::StatusOr<std::string> {
+        Request request;
+        if (!request.ParseFromArray(bytes.data(),
+                                    static_cast<int>(bytes.size()))) {
+          return InvalidRequest(method);
+        }
+        absl::StatusOr<Response> response = handler(ctx, request);
+        if (!response.ok()) return response.status();
+        return response->SerializeAsString();
+      },
+      dispatch);
 }
 
 template <typename Request, typename Response>

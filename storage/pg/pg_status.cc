@@ -10,6 +10,13 @@ namespace mcpreg::storage::pg {
 namespace {
 
 // SQLSTATE 57014: the statement_timeout we set from the call's deadline.
+// The first line of a libpq message (the rest is context and hints).
+std::string FirstLineOf(const char* text) {
+  std::string s(text);
+  const size_t eol = s.find('\n');
+  return eol == std::string::npos ? s : s.substr(0, eol);
+}
+
 bool IsQueryCanceled(const pqxx::sql_error& e) {
   return e.sqlstate() == "57014";
 }
@@ -62,12 +69,6 @@ absl::Status StatusFromException(const std::exception& e,
                                             FirstLineOf(e.what())));
   }
   return absl::InternalError(absl::StrCat(what, ": ", FirstLineOf(e.what())));
-}
-
-std::string FirstLineOf(const char* text) {
-  std::string s(text);
-  const size_t eol = s.find('\n');
-  return eol == std::string::npos ? s : s.substr(0, eol);
 }
 
 bool IsConnectionLost(const std::exception& e) {

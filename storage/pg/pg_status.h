@@ -6,7 +6,6 @@
 #define MCPREG_STORAGE_PG_PG_STATUS_H_
 
 #include <exception>
-#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -16,9 +15,6 @@ namespace mcpreg::storage::pg {
 // `what` says what was being done ("registering mcp-server").
 absl::Status StatusFromException(const std::exception& e,
                                  absl::string_view what);
-
-// The first line of a libpq message (the rest is context and hints).
-std::string FirstLineOf(const char* text);
 
 // True when the connection cannot be used again: it broke, or the server
 // said it is going away (shutdown, crash, restart). Such a lease is

@@ -47,11 +47,11 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
       lease->Discard();
     } else if (!(*lease)->is_open()) {
       // An error whose kind does not say so, on a connection that is gone
-      // now: the outage it is, not an internal error.
+      // now (never during COMMIT: that is in_doubt_error): the broken
+      // connection it is, not an internal error.
       lease->Discard();
-      return absl::UnavailableError(absl::StrCat(
-          options.what, ": the connection to the database was lost (",
-          FirstLineOf(e.what()), "); retry later"));
+      return StatusFromException(pqxx::broken_connection(e.what()),
+                                 options.what);
     }
     return StatusFromException(e, options.what);
   }
