@@ -4,6 +4,7 @@
 #ifndef MCPREG_AUTHZ_AUTHORIZER_H_
 #define MCPREG_AUTHZ_AUTHORIZER_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,21 @@ class Authorizer {
                                const Metadata& metadata, Permission permission,
                                const std::string& resource,
                                absl::Time deadline) = 0;
+
+  // The same answers from what the backend has cached, for a caller that
+  // must not block (a handler on the host's I/O thread): the principal, or
+  // true for a permission held. nullopt and false mean "not known without
+  // asking", never a refusal: the caller then asks the blocking way, which
+  // also gives refusals their wording and their audit row.
+  virtual std::optional<Principal> CachedPrincipal(
+      const Metadata& /*metadata*/) {
+    return std::nullopt;
+  }
+  virtual bool CachedHolds(const Principal& /*principal*/,
+                           Permission /*permission*/,
+                           const std::string& /*resource*/) {
+    return false;
+  }
 };
 
 // The message every backend uses for a refusal, so users see one wording:

@@ -22,8 +22,16 @@ class PgAuthorizer : public Authorizer {
   absl::Status Require(const Principal& principal, const Metadata& metadata,
                        Permission permission, const std::string& resource,
                        absl::Time deadline) override;
+  std::optional<Principal> CachedPrincipal(const Metadata& metadata) override;
+  bool CachedHolds(const Principal& principal, Permission permission,
+                   const std::string& resource) override;
 
  private:
+  // The principal of the token whose hash is `token_sha256`, if cached and
+  // not expired.
+  std::optional<Principal> FindCachedToken(
+      const std::string& token_sha256) const;
+
   storage::pg::AccessStore& store_;
   AccessCache* const cache_;
 };

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -156,21 +157,51 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
     if (shutting_down_) return MCPREG_STATUS_UNAVAILABLE;
     in_flight_[call_ctx] = ctx;
   }
-  std::string bytes(reinterpret_cast<const char*>(request.data),
-                    request.data == nullptr ? 0 : request.size);
-  bool queued = pool_.TrySubmit(
-      [this, &m, ctx, bytes = std::move(bytes), complete, call_ctx] {
-        if (m.async_handler) {
-          RunAsync(m.async_handler, ctx, bytes, complete, call_ctx);
-        } else {
-          Run(m.handler, ctx, bytes, complete, call_ctx);
-        }
-      });
+  const absl::string_view view(reinterpret_cast<const char*>(request.data),
+                               request.data == nullptr ? 0 : request.size);
+  // Started here only for a fast path: otherwise the worker starts it, so a
+  // call refused below has no reply that would complete it as well.
+  std::optional<RawReply> reply;
+  if (m.fast_path) {
+    reply = StartReply(*ctx, complete, call_ctx);
+    bool taken = false;
+    const absl::Status thrown =
+        Guard(*ctx, [&] { taken = m.fast_path(*ctx, view, *reply); });
+    if (!thrown.ok()) {
+      (*reply)(thrown);
+      return MCPREG_STATUS_OK;
+    }
+    if (taken) return MCPREG_STATUS_OK;
+  }
+  bool queued = pool_.TrySubmit([this, &m, ctx, bytes = std::string(view),
+                                 complete, call_ctx, reply]() mutable {
+    if (!m.async_handler) {
+      Run(m.handler, ctx, bytes, complete, call_ctx);
+      return;
+    }
+    if (!reply.has_value()) reply = StartReply(*ctx, complete, call_ctx);
+    RunAsync(m.async_handler, *ctx, bytes, *reply);
+  });
   if (!queued) {
+    if (reply.has_value()) {  // already started: it must answer
+      (*reply)(
+          absl::ResourceExhaustedError("the plugin's queue of calls is full"));
+      return MCPREG_STATUS_OK;
+    }
     Forget(call_ctx);
     return MCPREG_STATUS_RESOURCE_EXHAUSTED;
   }
   return MCPREG_STATUS_OK;
+}
+
+RawReply PluginInstance::StartReply(const CallContext& ctx,
+                                    mcpreg_completion_fn complete,
+                                    void* call_ctx) {
+  auto call =
+      std::make_shared<RawReply::Call>(this, complete, call_ctx, ctx.method());
+  absl::MutexLock lock(&mu_);
+  ++async_pending_;
+  return RawReply(std::move(call));
 }
 
 int32_t PluginInstance::CallInline(const RawHandler& handler,
@@ -214,25 +245,16 @@ void PluginInstance::Run(const RawHandler& handler,
 }
 
 void PluginInstance::RunAsync(const RawAsyncHandler& handler,
-                              std::shared_ptr<CallContext> ctx,
+                              const CallContext& ctx,
                               const std::string& request,
-                              mcpreg_completion_fn complete, void* call_ctx) {
-  auto call =
-      std::make_shared<RawReply::Call>(this, complete, call_ctx, ctx->method());
-  {
-    absl::MutexLock lock(&mu_);
-    ++async_pending_;
-  }
-  // From here the call completes exactly once: through the reply, or, if
-  // every copy of it is dropped unanswered, INTERNAL.
-  RawReply reply(std::move(call));
-  if (ctx->cancelled()) {
+                              const RawReply& reply) {
+  if (ctx.cancelled()) {
     reply(absl::CancelledError("call cancelled before it started"));
     return;
   }
   // A handler that threw may have handed its reply on and be answered later
   // too; the first answer wins.
-  absl::Status thrown = Guard(*ctx, [&] { handler(*ctx, request, reply); });
+  absl::Status thrown = Guard(ctx, [&] { handler(ctx, request, reply); });
   if (!thrown.ok()) reply(thrown);
 }
 

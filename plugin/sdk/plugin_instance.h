@@ -70,6 +70,13 @@ class Reply {
 using RawAsyncHandler = std::function<void(
     const CallContext&, absl::string_view request, RawReply reply)>;
 
+// Tries to answer on the host's thread, inside `call`: must not block.
+// Returns true when it took the call (answering now or later through
+// `reply`, copied as needed), or false, having not answered, to have the
+// method's handler run on a worker instead.
+using RawFastPath = std::function<bool(
+    const CallContext&, absl::string_view request, const RawReply& reply)>;
+
 // Where a method's handler runs.
 enum class Dispatch {
   // On a worker thread, so the handler may block (database, storage). The
@@ -114,11 +121,18 @@ class PluginInstance {
   // answer after it returns, from another thread (e.g. once a database write
   // it queued has committed): no worker is held while it waits. The context
   // is valid only until the handler returns; copy what the answer needs.
+  //
+  // With a `fast_path`, that runs first, on the host's thread inside `call`
+  // (see RawFastPath): for calls that can mostly be decided from memory, and
+  // so need no thread hand-off, but sometimes must wait for a database.
   template <typename Request, typename Response>
   void AddAsyncMethod(
       const google::protobuf::MethodDescriptor* method,
       std::function<void(const CallContext&, const Request&, Reply<Response>)>
-          handler);
+          handler,
+      std::function<bool(const CallContext&, const Request&,
+                         const Reply<Response>&)>
+          fast_path = nullptr);
 
   // The ABI entry points (abi_glue.cc forwards to these).
   int32_t Describe(mcpreg_description* out) const;
@@ -139,10 +153,12 @@ class PluginInstance {
  private:
   friend struct RawReply::Call;  // answers through FinishAsync
 
-  // Exactly one of handler and async_handler is set.
+  // Exactly one of handler and async_handler is set; fast_path only with
+  // async_handler.
   struct Method {
     RawHandler handler;
     RawAsyncHandler async_handler;
+    RawFastPath fast_path;
     Dispatch dispatch = Dispatch::kWorker;
   };
 
@@ -154,10 +170,12 @@ class PluginInstance {
   void Run(const RawHandler& handler, std::shared_ptr<CallContext> ctx,
            const std::string& request, mcpreg_completion_fn complete,
            void* call_ctx);
-  void RunAsync(const RawAsyncHandler& handler,
-                std::shared_ptr<CallContext> ctx, const std::string& request,
-                mcpreg_completion_fn complete, void* call_ctx)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // From its return the call completes exactly once: through the reply, or,
+  // if every copy of it is dropped unanswered, INTERNAL.
+  RawReply StartReply(const CallContext& ctx, mcpreg_completion_fn complete,
+                      void* call_ctx) ABSL_LOCKS_EXCLUDED(mu_);
+  void RunAsync(const RawAsyncHandler& handler, const CallContext& ctx,
+                const std::string& request, const RawReply& reply);
   // Runs `body`; an exception from it is logged and becomes INTERNAL.
   absl::Status Guard(const CallContext& ctx, const std::function<void()>& body);
   // The handler's result, with an exception made INTERNAL.
@@ -224,7 +242,10 @@ template <typename Request, typename Response>
 void PluginInstance::AddAsyncMethod(
     const google::protobuf::MethodDescriptor* method,
     std::function<void(const CallContext&, const Request&, Reply<Response>)>
-        handler) {
+        handler,
+    std::function<bool(const CallContext&, const Request&,
+                       const Reply<Response>&)>
+        fast_path) {
   Method m;
   m.async_handler = [handler = std::move(handler), method](
                         const CallContext& ctx, absl::string_view bytes,
@@ -236,6 +257,17 @@ void PluginInstance::AddAsyncMethod(
     }
     handler(ctx, request, Reply<Response>(std::move(reply)));
   };
+  if (fast_path) {
+    m.fast_path = [fast_path = std::move(fast_path)](const CallContext& ctx,
+                                                     absl::string_view bytes,
+                                                     const RawReply& reply) {
+      Request request;
+      // An invalid request is answered by the handler, on a worker.
+      return request.ParseFromArray(bytes.data(),
+                                    static_cast<int>(bytes.size())) &&
+             fast_path(ctx, request, Reply<Response>(reply));
+    };
+  }
   AddRawMethod(method, std::move(m));
 }
 

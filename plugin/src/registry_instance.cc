@@ -128,6 +128,19 @@ BindAsync(RegistryServices* services,
       };
 }
 
+template <typename Request, typename Response>
+std::function<bool(const sdk::CallContext&, const Request&,
+                   const sdk::Reply<Response>&)>
+BindFastPath(RegistryServices* services,
+             bool (*fast_path)(RegistryServices&, const sdk::CallContext&,
+                               const Request&, const sdk::Reply<Response>&)) {
+  return
+      [services, fast_path](const sdk::CallContext& ctx, const Request& request,
+                            const sdk::Reply<Response>& reply) {
+        return fast_path(*services, ctx, request, reply);
+      };
+}
+
 }  // namespace
 
 void RegistryInstance::AddRegistryHandlers() {
@@ -147,9 +160,11 @@ void RegistryInstance::AddRegistryHandlers() {
   AddMethod(registry->FindMethodByName("GetToolPolicy"),
             Bind(s, &HandleGetToolPolicy));
   AddAsyncMethod(registry->FindMethodByName("CheckToolCall"),
-                 BindAsync(s, &HandleCheckToolCall));
+                 BindAsync(s, &HandleCheckToolCall),
+                 BindFastPath(s, &AnswerCheckToolCallFromCaches));
   AddAsyncMethod(registry->FindMethodByName("FilterTools"),
-                 BindAsync(s, &HandleFilterTools));
+                 BindAsync(s, &HandleFilterTools),
+                 BindFastPath(s, &AnswerFilterToolsFromCaches));
   AddMethod(registry->FindMethodByName("ListAuditEvents"),
             Bind(s, &HandleListAuditEvents));
   AddMethod(registry->FindMethodByName("VerifyAuditLog"),

@@ -163,6 +163,82 @@ TEST(FaultE2eTest, ExhaustedPoolTimesOutCallersAndGetsItsConnectionsBack) {
             grpc::StatusCode::OK);
 }
 
+grpc::Status Check(v1::McpRegistry::Stub& stub, const std::string& token,
+                   const std::string& server, absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  v1::CheckToolCallRequest r;
+  r.set_project_key("ai-research");
+  r.set_server(server);
+  r.set_tool("read_file");
+  v1::CheckToolCallResponse out;
+  return stub.CheckToolCall(&ctx, r, &out);
+}
+
+// A check whose caller, grant and policy are cached is decided on the host's
+// thread: it does not queue behind calls that wait for the database.
+TEST(FaultE2eTest, ACachedCheckIsAnsweredWhileTheOnlyWorkerIsBusy) {
+  RegistryServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  const std::string config = WriteTempFile(
+      ".json",
+      absl::StrCat(R"({"pluginConfig": {"workerThreads": 1, "database": )",
+                   R"({"conninfo": ")", server.conninfo(),
+                   R"("}, "storageRoot": ")", server.home(), R"(/storage"}})"));
+  HostProcess one_worker(HostBinary(),
+                         {"--plugin", PluginPath(), "--config", config,
+                          "--grpc_listen", "127.0.0.1:0"});
+  auto address = one_worker.WaitForAddress(absl::Seconds(60));
+  ASSERT_TRUE(address.has_value()) << one_worker.Stderr();
+  auto stub = v1::McpRegistry::NewStub(InsecureChannel(*address));
+  const std::string& token = server.admin_token();
+  ASSERT_EQ(Register(*stub, token, "contended", absl::Seconds(10)).code,
+            grpc::StatusCode::OK);
+  // The first checks load the caches (on the worker).
+  for (int i = 0; i < 3; ++i) {
+    grpc::Status warm = Check(*stub, token, "contended", absl::Seconds(10));
+    ASSERT_TRUE(warm.ok()) << warm.error_message();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  // A registration of the same name waits for the row the test holds, and
+  // with it the host's only worker.
+  pqxx::connection holder(server.conninfo());
+  pqxx::work lock(holder);
+  lock.exec("SELECT id FROM servers WHERE name = 'contended' FOR UPDATE");
+  Outcome blocked;
+  std::thread registering([&] {
+    blocked = Register(*stub, token, "contended", absl::Seconds(20));
+  });
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until && Count(server.conninfo(),
+                                      "SELECT count(*) FROM pg_stat_activity "
+                                      "WHERE wait_event_type = 'Lock'") == 0) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+
+  grpc::Status cached = Check(*stub, token, "contended", absl::Seconds(5));
+  EXPECT_TRUE(cached.ok()) << cached.error_code() << " "
+                           << cached.error_message();
+  // Anything needing a worker waits meanwhile.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  v1::GetServerRequest get;
+  get.set_project_key("ai-research");
+  get.set_name("contended");
+  v1::Server got;
+  EXPECT_EQ(stub->GetServer(&ctx, get, &got).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  lock.commit();
+  registering.join();
+  EXPECT_EQ(blocked.code, grpc::StatusCode::OK) << blocked.message;
+  one_worker.Signal(SIGTERM);
+  EXPECT_EQ(one_worker.Wait(absl::Seconds(20)).exit_code, 0);
+}
+
 TEST(FaultE2eTest, TwoHostsRacingTheSameRegistrationsYieldOneRecordEach) {
   RegistryServer server;
   ASSERT_TRUE(server.ok()) << server.error();

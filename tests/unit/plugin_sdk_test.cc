@@ -28,7 +28,8 @@ using AsyncHandler =
 
 const google::protobuf::ServiceDescriptor* TestService() {
   static const auto* service = mcpreg::testing::BuildEmptyService(
-      "sdktest.v1", "Dispatch", {"Inline", "Worker", "InlineThrows", "Async"});
+      "sdktest.v1", "Dispatch",
+      {"Inline", "Worker", "InlineThrows", "Async", "Fast"});
   return service;
 }
 
@@ -352,6 +353,146 @@ TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
   Reply<Empty> reply = fixture.TakeKept();
   BackgroundDestroy destroy(instance);
   // Destruction cannot finish while a call is open.
+  EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_FALSE(destroy.destroyed());
+  reply(Empty());
+  destroy.Join();
+  EXPECT_TRUE(destroy.destroyed());
+  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
+  EXPECT_EQ(c.times.load(), 1);
+}
+
+// An asynchronous method with a fast path. The fast path declines or takes
+// the call as the test says; whichever takes it keeps the reply.
+class FastPathFixture {
+ public:
+  enum class Fast { kDecline, kTake, kThrow };
+
+  FastPathFixture(PluginInstance& instance, Fast fast) : fast_(fast) {
+    instance.AddAsyncMethod<Empty, Empty>(
+        Method("Fast"),
+        [this](const CallContext&, const Empty&, Reply<Empty> reply) {
+          Keep(std::move(reply), worker_thread_);
+        },
+        [this](const CallContext&, const Empty&, const Reply<Empty>& reply) {
+          if (fast_ == Fast::kThrow) throw std::runtime_error("fast path");
+          if (fast_ == Fast::kDecline) return false;
+          Keep(reply, fast_thread_);
+          return true;
+        });
+  }
+  Reply<Empty> TakeKept() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::vector<Reply<Empty>>* kept) { return !kept->empty(); },
+        &kept_));
+    Reply<Empty> r = std::move(kept_.back());
+    kept_.pop_back();
+    return r;
+  }
+  std::thread::id fast_thread() {
+    absl::MutexLock lock(&mu_);
+    return fast_thread_;
+  }
+  std::thread::id worker_thread() {
+    absl::MutexLock lock(&mu_);
+    return worker_thread_;
+  }
+
+ private:
+  void Keep(Reply<Empty> reply, std::thread::id& ran_on) {
+    absl::MutexLock lock(&mu_);
+    ran_on = std::this_thread::get_id();
+    kept_.push_back(std::move(reply));
+  }
+
+  const Fast fast_;
+  absl::Mutex mu_;
+  std::vector<Reply<Empty>> kept_ ABSL_GUARDED_BY(mu_);
+  std::thread::id fast_thread_ ABSL_GUARDED_BY(mu_);
+  std::thread::id worker_thread_ ABSL_GUARDED_BY(mu_);
+};
+
+constexpr char kFast[] = "/sdktest.v1.Dispatch/Fast";
+
+TEST(PluginSdkTest, FastPathThatTakesTheCallRunsOnTheCallersThreadOnly) {
+  TestInstance instance(1, 4);
+  FastPathFixture fixture(instance, FastPathFixture::Fast::kTake);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kFast, &c), MCPREG_STATUS_OK);
+  // Taken inside `call`, on this thread, and still open: no worker ran.
+  EXPECT_EQ(fixture.fast_thread(), std::this_thread::get_id());
+  Reply<Empty> reply = fixture.TakeKept();
+  EXPECT_FALSE(c.done.HasBeenNotified());
+  reply(Empty());
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
+  EXPECT_EQ(c.times.load(), 1);
+  EXPECT_EQ(fixture.worker_thread(), std::thread::id());
+}
+
+TEST(PluginSdkTest, FastPathThatDeclinesHandsTheCallToAWorker) {
+  TestInstance instance(1, 4);
+  FastPathFixture fixture(instance, FastPathFixture::Fast::kDecline);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kFast, &c), MCPREG_STATUS_OK);
+  Reply<Empty> reply = fixture.TakeKept();
+  EXPECT_NE(fixture.worker_thread(), std::thread::id());
+  EXPECT_NE(fixture.worker_thread(), std::this_thread::get_id());
+  // Declining did not answer the call.
+  EXPECT_FALSE(c.done.HasBeenNotified());
+  reply(absl::NotFoundError("answered by the worker's handler"));
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_NOT_FOUND);
+  EXPECT_EQ(c.times.load(), 1);
+}
+
+TEST(PluginSdkTest, FastPathThatThrowsCompletesInternalOnce) {
+  TestInstance instance(1, 4);
+  FastPathFixture fixture(instance, FastPathFixture::Fast::kThrow);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kFast, &c), MCPREG_STATUS_OK);
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_INTERNAL);
+  EXPECT_EQ(c.times.load(), 1);
+  EXPECT_EQ(fixture.worker_thread(), std::thread::id());
+}
+
+TEST(PluginSdkTest, FastPathDeclinedPastTheQueueBoundCompletesExhausted) {
+  TestInstance instance(1, 1);
+  FastPathFixture fixture(instance, FastPathFixture::Fast::kDecline);
+  absl::Notification entered, release;
+  instance.AddMethod<Empty, Empty>(
+      Method("Worker"),
+      Handler([&](const CallContext&, const Empty&) -> absl::StatusOr<Empty> {
+        if (!entered.HasBeenNotified()) entered.Notify();  // one worker
+        release.WaitForNotification();
+        return Empty();
+      }));
+  Completion busy, waiting, refused;
+  ASSERT_EQ(StartCall(instance, "/sdktest.v1.Dispatch/Worker", &busy),
+            MCPREG_STATUS_OK);
+  entered.WaitForNotification();  // the only worker is taken
+  ASSERT_EQ(StartCall(instance, "/sdktest.v1.Dispatch/Worker", &waiting),
+            MCPREG_STATUS_OK);  // and the one queue slot
+  // The fast path started the call, so it is answered, not refused by
+  // `call`'s return code: exactly one completion either way.
+  ASSERT_EQ(StartCall(instance, kFast, &refused), MCPREG_STATUS_OK);
+  refused.done.WaitForNotification();
+  EXPECT_EQ(refused.code, MCPREG_STATUS_RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.times.load(), 1);
+  release.Notify();
+  busy.done.WaitForNotification();
+  waiting.done.WaitForNotification();
+}
+
+TEST(PluginSdkTest, ShutdownWaitsForACallTheFastPathKept) {
+  auto instance = std::make_unique<TestInstance>(1, 4);
+  FastPathFixture fixture(*instance, FastPathFixture::Fast::kTake);
+  Completion c;
+  ASSERT_EQ(StartCall(*instance, kFast, &c), MCPREG_STATUS_OK);
+  Reply<Empty> reply = fixture.TakeKept();
+  BackgroundDestroy destroy(instance);
   EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
   EXPECT_FALSE(destroy.destroyed());
   reply(Empty());

@@ -30,20 +30,39 @@ absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(
   return policy::CompiledPolicy::Compile(mode, entries, field_prefix);
 }
 
+namespace {
+
+std::string EntryKey(const std::string& project_key,
+                     const std::string& server) {
+  return absl::StrCat(project_key, "\n", server);
+}
+
+}  // namespace
+
+std::shared_ptr<const CachedServerPolicy> PolicyCache::FindLocked(
+    const std::string& key) {
+  if (!usable_) return nullptr;
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  ++hits_;
+  return it->second;
+}
+
+std::shared_ptr<const CachedServerPolicy> PolicyCache::Find(
+    const std::string& project_key, const std::string& server) {
+  const std::string key = EntryKey(project_key, server);
+  absl::MutexLock lock(&mu_);
+  return FindLocked(key);
+}
+
 absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> PolicyCache::Get(
     const std::string& project_key, const std::string& server,
     absl::Time deadline) {
-  const std::string key = absl::StrCat(project_key, "\n", server);
+  const std::string key = EntryKey(project_key, server);
   uint64_t generation;
   {
     absl::MutexLock lock(&mu_);
-    if (usable_) {
-      auto it = entries_.find(key);
-      if (it != entries_.end()) {
-        ++hits_;
-        return it->second;
-      }
-    }
+    if (auto found = FindLocked(key)) return found;
     generation = generation_;
     ++loads_;
   }

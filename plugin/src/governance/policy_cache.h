@@ -40,6 +40,9 @@ class PolicyCache {
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> Get(
       const std::string& project_key, const std::string& server,
       absl::Time deadline);
+  // From the cache only, without blocking; null when not cached.
+  std::shared_ptr<const CachedServerPolicy> Find(const std::string& project_key,
+                                                 const std::string& server);
 
   // A notification for `server_id` (as text) arrived, or this replica changed
   // the policy itself.
@@ -52,6 +55,9 @@ class PolicyCache {
   int64_t loads() const;
 
  private:
+  std::shared_ptr<const CachedServerPolicy> FindLocked(const std::string& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   storage::pg::PolicyStore& store_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const CachedServerPolicy>>

@@ -14,6 +14,8 @@ namespace mcpreg {
 namespace {
 
 constexpr int kMaxFilterTools = 1000;
+constexpr char kCheckAction[] = "tool.check";
+constexpr char kFilterAction[] = "tool.filter";
 
 absl::Status CheckToolName(const std::string& tool, absl::string_view field) {
   if (tool.empty()) {
@@ -37,20 +39,15 @@ policy::Decision Decide(const CachedServerPolicy& server,
                                     : server.compiled->Check(tool);
 }
 
-// Answers a refusal at once. Otherwise appends `audit` and answers the
-// response once it has committed — or, if it could not be, or only after
-// the call's deadline, the reason, prefixed with `what` ("the check").
+// Appends `audit` and answers `response` once it has committed — or, if it
+// could not be, or only after the call's deadline, the reason, prefixed with
+// `what` ("the check").
 template <typename Response>
 void AnswerOnceAudited(RegistryServices& services, const CallScope& scope,
-                       absl::StatusOr<Response> decided,
-                       const storage::pg::AuditEvent& audit,
+                       Response response, const storage::pg::AuditEvent& audit,
                        absl::string_view what, sdk::Reply<Response> reply) {
-  if (!decided.ok()) {
-    reply(decided.status());
-    return;
-  }
   services.audit_batcher->AppendAsync(
-      audit, [what = std::string(what), response = *std::move(decided),
+      audit, [what = std::string(what), response = std::move(response),
               deadline = scope.deadline(), reply](const absl::Status& written) {
         if (written.ok() && absl::Now() > deadline) {
           // The host has most likely answered already; one that does not
@@ -70,20 +67,17 @@ void AnswerOnceAudited(RegistryServices& services, const CallScope& scope,
       });
 }
 
-absl::StatusOr<v1::CheckToolCallResponse> DecideCheck(
-    RegistryServices& services, CallScope& scope,
-    const v1::CheckToolCallRequest& request, storage::pg::AuditEvent& audit) {
-  if (absl::Status s = CheckToolName(request.tool(), "tool"); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, request.project_key(), request.server(), "projectKey",
-      "server", authz::Permission::kRead);
-  if (!access.ok()) return access.status();
-  const CachedServerPolicy& server = *access->server;
-  const policy::Decision decision = Decide(server, request.tool());
+absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
+  return CheckToolName(request.tool(), "tool");
+}
 
-  audit = scope.Audit(access->principal, access->project_key,
+v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
+                                      const ServerAccess& access,
+                                      const v1::CheckToolCallRequest& request,
+                                      storage::pg::AuditEvent& audit) {
+  const CachedServerPolicy& server = *access.server;
+  const policy::Decision decision = Decide(server, request.tool());
+  audit = scope.Audit(access.principal, access.project_key,
                       server.server.display_name);
   audit.tool = request.tool();
   audit.decision = decision.allowed ? "ALLOW" : "DENY";
@@ -101,9 +95,7 @@ absl::StatusOr<v1::CheckToolCallResponse> DecideCheck(
   return response;
 }
 
-absl::StatusOr<v1::FilterToolsResponse> DecideFilter(
-    RegistryServices& services, CallScope& scope,
-    const v1::FilterToolsRequest& request, storage::pg::AuditEvent& audit) {
+absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
   if (request.tools_size() > kMaxFilterTools) {
     return absl::InvalidArgumentError(
         absl::StrCat("tools: at most ", kMaxFilterTools));
@@ -115,24 +107,77 @@ absl::StatusOr<v1::FilterToolsResponse> DecideFilter(
       return s;
     }
   }
-  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, request.project_key(), request.server(), "projectKey",
-      "server", authz::Permission::kRead);
-  if (!access.ok()) return access.status();
+  return absl::OkStatus();
+}
+
+v1::FilterToolsResponse DecideFilter(const CallScope& scope,
+                                     const ServerAccess& access,
+                                     const v1::FilterToolsRequest& request,
+                                     storage::pg::AuditEvent& audit) {
   v1::FilterToolsResponse response;
   for (const std::string& tool : request.tools()) {
     // The same decision CheckToolCall would give, tool by tool.
-    if (Decide(*access->server, tool).allowed) {
+    if (Decide(*access.server, tool).allowed) {
       response.add_allowed_tools(tool);
     } else {
       response.add_denied_tools(tool);
     }
   }
-  audit = scope.Audit(access->principal, access->project_key,
-                      access->server->server.display_name);
+  audit = scope.Audit(access.principal, access.project_key,
+                      access.server->server.display_name);
   audit.reason = absl::StrCat(response.allowed_tools_size(), " of ",
                               request.tools_size(), " tools allowed");
   return response;
+}
+
+// A per-server decision and its audit row. Everything but the audit write
+// may block (loading the caller, the grant or the policy); refusals are
+// audited by CallScope.
+template <typename Request, typename Response, typename Validate,
+          typename DecideFn>
+void DecideAndAnswer(RegistryServices& services, const sdk::CallContext& ctx,
+                     absl::string_view action, absl::string_view what,
+                     const Request& request, Validate validate, DecideFn decide,
+                     sdk::Reply<Response> reply) {
+  CallScope scope(services, ctx, std::string(action));
+  if (absl::Status s = validate(request); !s.ok()) {
+    reply(s);
+    return;
+  }
+  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
+      services, scope, request.project_key(), request.server(), "projectKey",
+      "server", authz::Permission::kRead);
+  if (!access.ok()) {
+    reply(access.status());
+    return;
+  }
+  storage::pg::AuditEvent audit;
+  Response response = decide(scope, *access, request, audit);
+  AnswerOnceAudited<Response>(services, scope, std::move(response), audit, what,
+                              std::move(reply));
+}
+
+// The same from the caches alone, on the host's thread: false, having not
+// answered, when the request is invalid or anything needed is not cached.
+template <typename Request, typename Response, typename Validate,
+          typename DecideFn>
+bool DecideAndAnswerFromCaches(RegistryServices& services,
+                               const sdk::CallContext& ctx,
+                               absl::string_view action, absl::string_view what,
+                               const Request& request, Validate validate,
+                               DecideFn decide,
+                               const sdk::Reply<Response>& reply) {
+  if (!validate(request).ok()) return false;
+  CallScope scope(services, ctx, std::string(action));
+  std::optional<ServerAccess> access =
+      OpenServerFromCaches(services, scope, request.project_key(),
+                           request.server(), authz::Permission::kRead);
+  if (!access.has_value()) return false;
+  storage::pg::AuditEvent audit;
+  Response response = decide(scope, *access, request, audit);
+  AnswerOnceAudited<Response>(services, scope, std::move(response), audit, what,
+                              reply);
+  return true;
 }
 
 }  // namespace
@@ -141,21 +186,33 @@ void HandleCheckToolCall(RegistryServices& services,
                          const sdk::CallContext& ctx,
                          const v1::CheckToolCallRequest& request,
                          sdk::Reply<v1::CheckToolCallResponse> reply) {
-  CallScope scope(services, ctx, "tool.check");
-  storage::pg::AuditEvent audit;
-  auto decided = DecideCheck(services, scope, request, audit);
-  AnswerOnceAudited(services, scope, std::move(decided), audit, "the check",
-                    std::move(reply));
+  DecideAndAnswer(services, ctx, kCheckAction, "the check", request,
+                  &ValidateCheck, &DecideCheck, std::move(reply));
+}
+
+bool AnswerCheckToolCallFromCaches(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::CheckToolCallRequest& request,
+    const sdk::Reply<v1::CheckToolCallResponse>& reply) {
+  return DecideAndAnswerFromCaches(services, ctx, kCheckAction, "the check",
+                                   request, &ValidateCheck, &DecideCheck,
+                                   reply);
 }
 
 void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
                        const v1::FilterToolsRequest& request,
                        sdk::Reply<v1::FilterToolsResponse> reply) {
-  CallScope scope(services, ctx, "tool.filter");
-  storage::pg::AuditEvent audit;
-  auto decided = DecideFilter(services, scope, request, audit);
-  AnswerOnceAudited(services, scope, std::move(decided), audit, "the filter",
-                    std::move(reply));
+  DecideAndAnswer(services, ctx, kFilterAction, "the filter", request,
+                  &ValidateFilter, &DecideFilter, std::move(reply));
+}
+
+bool AnswerFilterToolsFromCaches(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::FilterToolsRequest& request,
+    const sdk::Reply<v1::FilterToolsResponse>& reply) {
+  return DecideAndAnswerFromCaches(services, ctx, kFilterAction, "the filter",
+                                   request, &ValidateFilter, &DecideFilter,
+                                   reply);
 }
 
 }  // namespace mcpreg

@@ -25,6 +25,17 @@ void HandleCheckToolCall(RegistryServices& services,
 void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
                        const v1::FilterToolsRequest& request,
                        sdk::Reply<v1::FilterToolsResponse> reply);
+// Their fast paths, on the host's thread: they take the call (true) only
+// when the caller, the grant and the server's policy are all cached, so
+// nothing blocks but the hand-over of the audit row.
+bool AnswerCheckToolCallFromCaches(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::CheckToolCallRequest& request,
+    const sdk::Reply<v1::CheckToolCallResponse>& reply);
+bool AnswerFilterToolsFromCaches(
+    RegistryServices& services, const sdk::CallContext& ctx,
+    const v1::FilterToolsRequest& request,
+    const sdk::Reply<v1::FilterToolsResponse>& reply);
 absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
     RegistryServices& services, const sdk::CallContext& ctx,
     const v1::ListAuditEventsRequest& request);

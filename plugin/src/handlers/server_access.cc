@@ -5,14 +5,13 @@
 
 namespace mcpreg {
 
-absl::StatusOr<ServerAccess> OpenServerForCaller(
-    RegistryServices& services, CallScope& scope,
-    const std::string& request_project, const std::string& server,
-    absl::string_view project_field, absl::string_view server_field,
-    authz::Permission permission) {
-  ServerAccess access;
-  access.project_key = scope.ProjectKey(request_project);
-  if (absl::Status s = ValidateProjectKey(access.project_key, project_field);
+namespace {
+
+absl::Status ValidateServerRef(const std::string& project_key,
+                               const std::string& server,
+                               absl::string_view project_field,
+                               absl::string_view server_field) {
+  if (absl::Status s = ValidateProjectKey(project_key, project_field);
       !s.ok()) {
     return s;
   }
@@ -28,6 +27,55 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
     return absl::InvalidArgumentError(
         absl::StrCat(server_field, ": must not contain control characters"));
   }
+  return absl::OkStatus();
+}
+
+// ALLOW is on the project; READ is on the server's repository.
+const std::string& ResourceOf(const ServerAccess& access,
+                              authz::Permission permission) {
+  return permission == authz::Permission::kAllow
+             ? access.project_key
+             : access.server->server.repo_key;
+}
+
+}  // namespace
+
+std::optional<ServerAccess> OpenServerFromCaches(
+    RegistryServices& services, const CallScope& scope,
+    const std::string& request_project, const std::string& server,
+    authz::Permission permission) {
+  ServerAccess access;
+  access.project_key = scope.ProjectKey(request_project);
+  // Field names do not matter: an invalid request goes the blocking way,
+  // which words the error.
+  if (!ValidateServerRef(access.project_key, server, "", "").ok()) {
+    return std::nullopt;
+  }
+  std::optional<authz::Principal> principal =
+      services.authorizer->CachedPrincipal(scope.metadata());
+  if (!principal.has_value()) return std::nullopt;
+  access.principal = *std::move(principal);
+  access.server = services.policy_cache->Find(access.project_key, server);
+  if (access.server == nullptr ||
+      !services.authorizer->CachedHolds(access.principal, permission,
+                                        ResourceOf(access, permission))) {
+    return std::nullopt;
+  }
+  return access;
+}
+
+absl::StatusOr<ServerAccess> OpenServerForCaller(
+    RegistryServices& services, CallScope& scope,
+    const std::string& request_project, const std::string& server,
+    absl::string_view project_field, absl::string_view server_field,
+    authz::Permission permission) {
+  ServerAccess access;
+  access.project_key = scope.ProjectKey(request_project);
+  if (absl::Status s = ValidateServerRef(access.project_key, server,
+                                         project_field, server_field);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<authz::Principal> principal =
       scope.Authenticate(access.project_key, server);
   if (!principal.ok()) return principal.status();
@@ -36,12 +84,9 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
       services.policy_cache->Get(access.project_key, server, scope.deadline());
   if (!found.ok()) return found.status();
   access.server = *found;
-  const storage::pg::ServerPolicy& s = access.server->server;
-  // ALLOW is on the project; READ is on the server's repository.
-  const std::string& resource =
-      permission == authz::Permission::kAllow ? access.project_key : s.repo_key;
-  if (absl::Status st = scope.Require(access.principal, permission, resource,
-                                      access.project_key, s.display_name);
+  if (absl::Status st = scope.Require(
+          access.principal, permission, ResourceOf(access, permission),
+          access.project_key, access.server->server.display_name);
       !st.ok()) {
     return st;
   }

@@ -5,6 +5,7 @@
 #define MCPREG_PLUGIN_SRC_HANDLERS_SERVER_ACCESS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -34,6 +35,16 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
     RegistryServices& services, CallScope& scope,
     const std::string& request_project, const std::string& server,
     absl::string_view project_field, absl::string_view server_field,
+    authz::Permission permission);
+
+// The same access from the caches alone, without blocking, for a handler on
+// the host's I/O thread: nullopt unless the request is valid and the caller,
+// the server and the caller's permission are all cached — anything else
+// (including every refusal, which is audited with a write) is for
+// OpenServerForCaller on a worker.
+std::optional<ServerAccess> OpenServerFromCaches(
+    RegistryServices& services, const CallScope& scope,
+    const std::string& request_project, const std::string& server,
     authz::Permission permission);
 
 }  // namespace mcpreg
