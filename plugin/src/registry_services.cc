@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   storage::pg::PoolOptions pool;
   pool.conninfo = db.conninfo();
   pool.max_connections = db.max_connections() == 0 ? 16 : db.max_connections();
+  pool.statement_timeout = kLongestCall;
   pool.on_connect = &storage::pg::PrepareAll;
   s->pool = std::make_unique<storage::pg::ConnectionPool>(pool);
   absl::StatusOr<int> version = storage::pg::Migrate(*s->pool, deadline);

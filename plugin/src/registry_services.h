@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "access_cache.h"
 #include "access_store.h"
 #include "audit_batcher.h"
@@ -22,6 +23,10 @@
 #include "server_store.h"
 
 namespace mcpreg {
+
+// The longest any call may work: its deadline when the host gives none or a
+// later one, and the bound on every database statement.
+inline constexpr absl::Duration kLongestCall = absl::Seconds(30);
 
 struct RegistryServices {
   explicit RegistryServices(const mcpreg_host_api* host) : log(host) {}

@@ -126,7 +126,7 @@ absl::StatusOr<int64_t> AccessStore::CreateToken(
     const AuditEvent& audit, absl::Time deadline) {
   int64_t id = 0;
   absl::Status s = RunTransaction(
-      pool_, Options(deadline, "creating a token"), [&](pqxx::work& txn) {
+      pool_, Options(deadline, "creating a token"), [&](Transaction& txn) {
         txn.exec_prepared(kEnsurePrincipal, principal);
         // 0 stands for "never expires" (NULLIF turns it into NULL).
         const int64_t micros = expires_at ? absl::ToUnixMicros(*expires_at) : 0;
@@ -143,7 +143,7 @@ absl::StatusOr<int64_t> AccessStore::CreateToken(
 absl::Status AccessStore::RevokeToken(int64_t id, const AuditEvent& audit,
                                       absl::Time deadline) {
   return RunTransaction(
-      pool_, Options(deadline, "revoking a token"), [&](pqxx::work& txn) {
+      pool_, Options(deadline, "revoking a token"), [&](Transaction& txn) {
         if (txn.exec_prepared(kRevokeToken, id).empty()) {
           return absl::NotFoundError(absl::StrCat("no token with id ", id));
         }
@@ -173,7 +173,7 @@ absl::Status AccessStore::Grant(const std::string& principal,
                                 const std::string& resource,
                                 const AuditEvent& audit, absl::Time deadline) {
   return RunTransaction(pool_, Options(deadline, "granting a permission"),
-                        [&](pqxx::work& txn) {
+                        [&](Transaction& txn) {
                           txn.exec_prepared(kEnsurePrincipal, principal);
                           txn.exec_prepared(kInsertGrant, principal, permission,
                                             resource, audit.actor);
@@ -188,7 +188,7 @@ absl::Status AccessStore::Revoke(const std::string& principal,
                                  const std::string& resource,
                                  const AuditEvent& audit, absl::Time deadline) {
   return RunTransaction(
-      pool_, Options(deadline, "revoking a permission"), [&](pqxx::work& txn) {
+      pool_, Options(deadline, "revoking a permission"), [&](Transaction& txn) {
         if (txn.exec_prepared(kDeleteGrant, principal, permission, resource)
                 .empty()) {
           return absl::NotFoundError(absl::StrCat("principal '", principal,
@@ -225,7 +225,7 @@ absl::Status AccessStore::BootstrapAdmin(const std::string& principal,
                                          absl::Time deadline) {
   return RunTransaction(
       pool_, Options(deadline, "bootstrapping the first administrator"),
-      [&](pqxx::work& txn) {
+      [&](Transaction& txn) {
         txn.exec_prepared(kEnsurePrincipal, principal);
         txn.exec_prepared(kInsertGrant, principal, std::string("ADMIN"),
                           std::string(), audit.actor);

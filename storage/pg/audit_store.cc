@@ -105,7 +105,7 @@ absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
   TransactionOptions options;
   options.deadline = deadline;
   options.what = "writing the audit log";
-  return RunTransaction(pool, options, [&](pqxx::work& txn) {
+  return RunTransaction(pool, options, [&](Transaction& txn) {
     AppendAudit(txn, event);
     return absl::OkStatus();
   });
@@ -165,7 +165,7 @@ absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
   // A transaction, not autocommitted reads, for its statement_timeout (the
   // caller's deadline bounds a scan of a long log). READ COMMITTED still
   // gives each statement its own snapshot, as the loop below relies on.
-  absl::Status status = RunTransaction(pool, options, [&](pqxx::work& q) {
+  absl::Status status = RunTransaction(pool, options, [&](Transaction& q) {
     verdict = ChainVerdict();
     int64_t last_id = 0;
     std::string last_hash;

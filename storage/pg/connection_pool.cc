@@ -25,6 +25,11 @@ ConnectionPool::~ConnectionPool() = default;
 absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
   try {
     auto c = std::make_unique<pqxx::connection>(options_.conninfo);
+    if (options_.statement_timeout > absl::ZeroDuration()) {
+      pqxx::nontransaction(*c).exec(
+          absl::StrCat("SET statement_timeout = ",
+                       absl::ToInt64Milliseconds(options_.statement_timeout)));
+    }
     if (options_.on_connect) options_.on_connect(*c);
     return c;
   } catch (const std::exception& e) {

@@ -21,6 +21,10 @@ namespace mcpreg::storage::pg {
 struct PoolOptions {
   std::string conninfo;  // libpq connection string or URI
   size_t max_connections = 16;
+  // Every statement on the pool's connections is cancelled after this long
+  // (the session's statement_timeout), unless its transaction sets a shorter
+  // bound; zero leaves the server's setting alone.
+  absl::Duration statement_timeout = absl::ZeroDuration();
   // Runs on every new connection (session settings, prepared statements).
   std::function<void(pqxx::connection&)> on_connect;
 };
@@ -65,6 +69,10 @@ class ConnectionPool {
     size_t waiting = 0;  // callers blocked in Borrow
   };
   Stats stats();
+
+  absl::Duration statement_timeout() const {
+    return options_.statement_timeout;
+  }
 
  private:
   void Return(std::unique_ptr<pqxx::connection> c, bool discard);

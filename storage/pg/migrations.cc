@@ -59,23 +59,18 @@ absl::StatusOr<int> Migrate(ConnectionPool& pool, absl::Time deadline) {
   absl::StatusOr<ConnectionPool::Lease> lease = pool.Borrow(deadline);
   if (!lease.ok()) return lease.status();
   pqxx::connection& c = **lease;
+  // Migrations, and the wait for another replica's, may take longer than
+  // the pool's statement_timeout allows a call; the connection is closed
+  // afterwards, so the setting stays its own.
+  lease->Discard();
   try {
-    // Session-level lock: held across the per-migration transactions.
+    pqxx::nontransaction(c).exec("SET statement_timeout = 0");
+    // Session-level lock: held across the per-migration transactions, and
+    // released as the connection closes.
     pqxx::nontransaction(c).exec_params("SELECT pg_advisory_lock($1)",
                                         kMigrationLockKey);
-    absl::StatusOr<int> version;
-    try {
-      version = MigrateLocked(c);
-    } catch (...) {
-      pqxx::nontransaction(c).exec_params("SELECT pg_advisory_unlock($1)",
-                                          kMigrationLockKey);
-      throw;
-    }
-    pqxx::nontransaction(c).exec_params("SELECT pg_advisory_unlock($1)",
-                                        kMigrationLockKey);
-    return version;
+    return MigrateLocked(c);
   } catch (const std::exception& e) {
-    lease->Discard();  // releases any lock still held with the session
     return StatusFromException(e, "applying database migrations");
   }
 }

@@ -57,7 +57,7 @@ void PreparePolicyStatements(pqxx::connection& c) {
   c.prepare(kLockServer, "SELECT 1 FROM servers WHERE id = $1 FOR SHARE");
 }
 
-void NotifyAccessChanged(pqxx::transaction_base& txn) {
+void NotifyAccessChanged(Transaction& txn) {
   txn.exec_prepared(kNotify, std::string(kAccessChannel), std::string());
 }
 
@@ -118,7 +118,7 @@ absl::Status PolicyStore::Set(int64_t server_id, const v1::ToolPolicy& policy,
   options.what = absl::StrCat("setting the tool policy of ", audit.server);
   const std::string entries = EntriesJson(policy);
   const std::string mode = v1::ToolPolicy::Mode_Name(policy.mode());
-  absl::Status status = RunTransaction(pool_, options, [&](pqxx::work& txn) {
+  absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
     // Holds off a concurrent unregister until this commits.
     if (txn.exec_prepared(kLockServer, server_id).empty()) {
       return absl::NotFoundError(absl::StrCat("server: ", audit.server,

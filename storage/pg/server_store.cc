@@ -187,7 +187,7 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
   options.deadline = deadline;
   options.what = absl::StrCat("registering ", v.display_name);
   Registered out;
-  absl::Status status = RunTransaction(pool_, options, [&](pqxx::work& txn) {
+  absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
     out = Registered();
     int64_t server_id;
     pqxx::result inserted =
@@ -197,8 +197,9 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
     if (new_server) {
       server_id = inserted[0][0].as<int64_t>();
     } else {
-      // Someone registered this name first (perhaps a moment ago, on another
-      // replica): lock their row and add to it if it is the same package.
+      // Someone registered this name first (perhaps a moment ago, on
+      // another replica): lock their row and add to it if it is the same
+      // package.
       pqxx::result existing =
           txn.exec_prepared(kLockServer, v.project_key, v.name);
       if (existing.empty()) {
@@ -222,11 +223,12 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
           kCompareVersion, server_id, v.version, v.repo_path, v.readme_path,
           v.artifact_sha256, v.description, env_json, args_json);
       if (same.empty() || !same[0][0].as<bool>()) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "version ", v.version, " of ", v.display_name,
-            " is already registered with a different artifact or metadata (",
-            same.empty() ? "?" : same[0][1].as<std::string>(),
-            "); publish a new version instead"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("version ", v.version, " of ", v.display_name,
+                         " is already registered with a different artifact "
+                         "or metadata (",
+                         same.empty() ? "?" : same[0][1].as<std::string>(),
+                         "); publish a new version instead"));
       }
       // An identical retry: nothing to write, the record as it stands.
       ServerFromRow(txn.exec_prepared(kServerById, server_id).at(0),
@@ -261,7 +263,7 @@ absl::StatusOr<UnregisterResult> ServerStore::Unregister(
   options.deadline = deadline;
   options.what = absl::StrCat("unregistering ", name_or_display);
   UnregisterResult result;
-  absl::Status status = RunTransaction(pool_, options, [&](pqxx::work& txn) {
+  absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
     pqxx::result found =
         txn.exec_prepared(kFindServer, project_key, name_or_display);
     if (found.empty()) {

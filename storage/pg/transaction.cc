@@ -11,13 +11,45 @@
 namespace mcpreg::storage::pg {
 namespace {
 
-// statement_timeout for the rest of this transaction: the time left to the
-// call's deadline, so the database stops working for a caller who is gone.
-std::string StatementTimeoutSql(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return "";
-  const int64_t ms =
-      std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()));
-  return absl::StrCat("SET LOCAL statement_timeout = ", ms);
+// The command that opens a transaction: BEGIN, and with a deadline sooner
+// than the session's own bound, a statement_timeout for the rest of the
+// transaction (the time left), so the database stops working for a caller
+// who is gone. One round trip either way.
+std::string BeginSql(absl::Time deadline, absl::Duration session_timeout) {
+  if (deadline == absl::InfiniteFuture()) return "BEGIN";
+  const absl::Duration left = deadline - absl::Now();
+  if (session_timeout > absl::ZeroDuration() && left >= session_timeout) {
+    return "BEGIN";  // the session's own bound comes first
+  }
+  return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
+                      std::max<int64_t>(1, absl::ToInt64Milliseconds(left)));
+}
+
+// pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
+// separate SET LOCAL would cost every write transaction a round trip.
+class BoundedWork : public pqxx::internal::basic_transaction {
+ public:
+  BoundedWork(pqxx::connection_base& c, std::string begin_sql)
+      : pqxx::internal::namedclass("BoundedWork"),
+        basic_transaction(c, "READ COMMITTED", pqxx::read_write),
+        begin_sql_(std::move(begin_sql)) {
+    Begin();
+  }
+  ~BoundedWork() noexcept override { End(); }
+
+ private:
+  void do_begin() override { direct_exec(begin_sql_.c_str()); }
+
+  const std::string begin_sql_;
+};
+
+// Runs `work` in `txn` and commits it if the work succeeded.
+template <typename Txn, typename Work>
+absl::Status RunIn(Txn& txn, const Work& work) {
+  absl::Status status = work(txn);
+  if (!status.ok()) return status;  // the destructor rolls back
+  txn.commit();
+  return absl::OkStatus();
 }
 
 template <typename Txn>
@@ -32,15 +64,14 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
         absl::StrCat(options.what, ": ", lease.status().message()));
   }
   try {
-    Txn txn(**lease);
-    if (std::string sql = StatementTimeoutSql(options.deadline);
-        !sql.empty() && std::is_same_v<Txn, pqxx::work>) {
-      txn.exec(sql);
+    if constexpr (std::is_same_v<Txn, pqxx::nontransaction>) {
+      pqxx::nontransaction txn(**lease);
+      return RunIn(txn, work);
+    } else {
+      BoundedWork txn(**lease,
+                      BeginSql(options.deadline, pool.statement_timeout()));
+      return RunIn(txn, work);
     }
-    absl::Status status = work(txn);
-    if (!status.ok()) return status;  // the destructor rolls back
-    txn.commit();
-    return absl::OkStatus();
   } catch (const std::exception& e) {
     *retry = IsRetryable(e);
     if (IsConnectionLost(e)) {
@@ -76,8 +107,8 @@ absl::Status Run(ConnectionPool& pool, const TransactionOptions& options,
 
 absl::Status RunTransaction(
     ConnectionPool& pool, const TransactionOptions& options,
-    const std::function<absl::Status(pqxx::work&)>& work) {
-  return Run<pqxx::work>(pool, options, work);
+    const std::function<absl::Status(Transaction&)>& work) {
+  return Run<Transaction>(pool, options, work);
 }
 
 absl::Status RunReadOnly(

@@ -15,6 +15,9 @@
 
 namespace mcpreg::storage::pg {
 
+// What RunTransaction's work runs its statements in.
+using Transaction = pqxx::transaction_base;
+
 struct TransactionOptions {
   absl::Time deadline = absl::InfiniteFuture();
   int max_attempts = 4;
@@ -24,11 +27,14 @@ struct TransactionOptions {
 
 // `work` returns a Status; a non-OK status rolls the transaction back and is
 // returned as is. Exceptions from libpqxx become statuses (pg_status.h).
+// The transaction is READ COMMITTED; its statements are bounded by the time
+// left to the deadline (or by the pool's statement_timeout, if sooner).
 absl::Status RunTransaction(
     ConnectionPool& pool, const TransactionOptions& options,
-    const std::function<absl::Status(pqxx::work&)>& work);
+    const std::function<absl::Status(Transaction&)>& work);
 
-// Read-only work outside an explicit transaction (one statement at a time).
+// Read-only work outside an explicit transaction (one statement at a time),
+// each statement bounded by the pool's statement_timeout.
 absl::Status RunReadOnly(
     ConnectionPool& pool, const TransactionOptions& options,
     const std::function<absl::Status(pqxx::nontransaction&)>& work);

@@ -374,7 +374,7 @@ TEST_F(PgStoreTest, AStatementCutOffByAShutdownIsUnavailable) {
   options.max_attempts = 1;
   absl::Status status;
   std::thread sleeper([&] {
-    status = RunTransaction(*pool_, options, [](pqxx::work& txn) {
+    status = RunTransaction(*pool_, options, [](Transaction& txn) {
       txn.exec("SELECT pg_sleep(30)");
       return absl::OkStatus();
     });
@@ -391,6 +391,81 @@ TEST_F(PgStoreTest, AStatementCutOffByAShutdownIsUnavailable) {
   cluster().Start();
   auto after = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
   EXPECT_TRUE(after.ok()) << after.status();
+}
+
+// A pool whose sessions cancel any statement after `timeout`.
+std::unique_ptr<ConnectionPool> PoolWithStatementTimeout(
+    const std::string& conninfo, absl::Duration timeout) {
+  PoolOptions options;
+  options.conninfo = conninfo;
+  options.max_connections = 2;
+  options.statement_timeout = timeout;
+  options.on_connect = &PrepareAll;
+  return std::make_unique<ConnectionPool>(options);
+}
+
+absl::Status SleepIn(ConnectionPool& pool, absl::Time deadline, bool write) {
+  TransactionOptions options;
+  options.deadline = deadline;
+  options.what = "sleeping";
+  options.max_attempts = 1;
+  if (write) {
+    return RunTransaction(pool, options, [](Transaction& txn) {
+      txn.exec("SELECT pg_sleep(5)");
+      return absl::OkStatus();
+    });
+  }
+  return RunReadOnly(pool, options, [](pqxx::nontransaction& q) {
+    q.exec("SELECT pg_sleep(5)");
+    return absl::OkStatus();
+  });
+}
+
+// The database stops working for a caller who is gone: a transaction's
+// statements end at its deadline, even when the pool allows them longer.
+TEST_F(PgStoreTest, ATransactionsStatementsEndAtItsDeadline) {
+  auto pool = PoolWithStatementTimeout(conninfo_, absl::Seconds(60));
+  absl::Status status =
+      SleepIn(*pool, absl::Now() + absl::Milliseconds(300), /*write=*/true);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_THAT(status.message(), HasSubstr("deadline passed in the database"));
+}
+
+// Reads, and transactions whose deadline is further off, are bounded by
+// the pool's statement_timeout.
+TEST_F(PgStoreTest, ThePoolsStatementTimeoutBoundsReadsAndLaterDeadlines) {
+  auto pool = PoolWithStatementTimeout(conninfo_, absl::Milliseconds(300));
+  const absl::Time later = absl::Now() + absl::Seconds(60);
+  EXPECT_EQ(SleepIn(*pool, later, /*write=*/false).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(SleepIn(*pool, later, /*write=*/true).code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+// Waiting for another replica's migration, like a long migration itself,
+// may take longer than any call: Migrate is not bound by the pool's
+// statement_timeout.
+TEST_F(PgStoreTest, MigrationsOutwaitThePoolsStatementTimeout) {
+  auto holder = NewPool(conninfo_, 1);
+  auto lease = holder->Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  pqxx::nontransaction(**lease).exec(
+      "SELECT pg_advisory_lock(120273855735143)");  // 0x6d6370726567
+  auto pool = PoolWithStatementTimeout(conninfo_, absl::Milliseconds(100));
+  absl::StatusOr<int> version;
+  std::thread migrating([&] { version = Migrate(*pool, Soon()); });
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (Count("SELECT count(*) FROM pg_stat_activity "
+               "WHERE wait_event = 'advisory'") == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // thrice the statement bound
+  pqxx::nontransaction(**lease).exec(
+      "SELECT pg_advisory_unlock(120273855735143)");
+  migrating.join();
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(*version, AllMigrations().back().version);
 }
 
 }  // namespace

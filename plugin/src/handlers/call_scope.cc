@@ -13,10 +13,6 @@
 namespace mcpreg {
 namespace {
 
-// Work that outlives its caller is wasted: without a deadline from the host,
-// bound it anyway.
-constexpr absl::Duration kDefaultDeadline = absl::Seconds(30);
-
 std::string NewRequestId() {
   unsigned char bytes[8];
   RAND_bytes(bytes, sizeof(bytes));
@@ -29,7 +25,9 @@ std::string NewRequestId() {
 CallScope::CallScope(RegistryServices& services, const sdk::CallContext& ctx,
                      std::string action)
     : services_(services), ctx_(ctx), action_(std::move(action)) {
-  deadline_ = std::min(ctx.deadline(), absl::Now() + kDefaultDeadline);
+  // Work that outlives its caller is wasted: without a deadline from the
+  // host, bound it anyway.
+  deadline_ = std::min(ctx.deadline(), absl::Now() + kLongestCall);
   // The caller's id is recorded only when it is plain text: anything else
   // (control bytes, invalid UTF-8 from a REST header) could fail the audit
   // insert it travels in.
