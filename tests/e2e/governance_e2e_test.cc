@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -259,7 +260,17 @@ TEST_F(GovernanceE2eTest, PermissionsAreCheckedAndDenialsAudited) {
       Registry()->ListAuditEvents(Ctx(Admin()).get(), checks, &events).ok());
   ASSERT_EQ(events.events_size(), 1);
   EXPECT_EQ(events.events(0).tool(), "read_file");
-  EXPECT_FALSE(events.events(0).request_id().empty());
+  EXPECT_THAT(events.events(0).request_id(),
+              ::testing::MatchesRegex("[0-9a-f]{16}"));  // made up: none sent
+  // Every call without an id of its own gets a different one.
+  list.clear_actor();
+  list.clear_decision();
+  list.set_page_size(50);
+  ASSERT_TRUE(
+      Registry()->ListAuditEvents(Ctx(Admin()).get(), list, &events).ok());
+  std::set<std::string> ids;
+  for (const auto& e : events.events()) ids.insert(e.request_id());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(events.events_size()));
 
   ASSERT_TRUE(Registry()
                   ->VerifyAuditLog(Ctx(Admin()).get(),
