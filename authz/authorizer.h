@@ -51,7 +51,9 @@ class Authorizer {
   // must not block (a handler on the host's I/O thread): the principal, or
   // true for a permission held. nullopt and false mean "not known without
   // asking", never a refusal: the caller then asks the blocking way, which
-  // also gives refusals their wording and their audit row.
+  // also gives refusals their wording and their audit row. They run inside
+  // the host's `call`, so they must not call the host's optional slots
+  // either (plugin-abi.md promises that never happens there).
   virtual std::optional<Principal> CachedPrincipal(
       const Metadata& /*metadata*/) {
     return std::nullopt;
