@@ -96,6 +96,20 @@ class BackgroundDestroy {
   std::thread thread_;
 };
 
+// Destroys `instance` while `c`'s call is open, held by `reply`: destruction
+// cannot finish until the reply answers, which then completes the call once.
+void ExpectDestructionWaitsFor(std::unique_ptr<TestInstance>& instance,
+                               Reply<Empty> reply, Completion& c) {
+  BackgroundDestroy destroy(instance);
+  EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_FALSE(destroy.destroyed());
+  reply(Empty());
+  destroy.Join();
+  EXPECT_TRUE(destroy.destroyed());
+  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
+  EXPECT_EQ(c.times.load(), 1);
+}
+
 TEST(PluginSdkTest, InlineMethodCompletesOnTheCallersThreadBeforeReturning) {
   TestInstance instance(1, 1);
   std::thread::id handler_thread;
@@ -350,16 +364,7 @@ TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
   AsyncFixture fixture(*instance);
   Completion c;
   ASSERT_EQ(StartCall(*instance, kAsync, &c), MCPREG_STATUS_OK);
-  Reply<Empty> reply = fixture.TakeKept();
-  BackgroundDestroy destroy(instance);
-  // Destruction cannot finish while a call is open.
-  EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
-  EXPECT_FALSE(destroy.destroyed());
-  reply(Empty());
-  destroy.Join();
-  EXPECT_TRUE(destroy.destroyed());
-  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
-  EXPECT_EQ(c.times.load(), 1);
+  ExpectDestructionWaitsFor(instance, fixture.TakeKept(), c);
 }
 
 // An asynchronous method with a fast path. The fast path declines or takes
@@ -491,15 +496,7 @@ TEST(PluginSdkTest, ShutdownWaitsForACallTheFastPathKept) {
   FastPathFixture fixture(*instance, FastPathFixture::Fast::kTake);
   Completion c;
   ASSERT_EQ(StartCall(*instance, kFast, &c), MCPREG_STATUS_OK);
-  Reply<Empty> reply = fixture.TakeKept();
-  BackgroundDestroy destroy(instance);
-  EXPECT_FALSE(c.done.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
-  EXPECT_FALSE(destroy.destroyed());
-  reply(Empty());
-  destroy.Join();
-  EXPECT_TRUE(destroy.destroyed());
-  EXPECT_EQ(c.code, MCPREG_STATUS_OK);
-  EXPECT_EQ(c.times.load(), 1);
+  ExpectDestructionWaitsFor(instance, fixture.TakeKept(), c);
 }
 
 }  // namespace
