@@ -26,7 +26,10 @@ absl::StatusOr<std::string> GenerateAccessToken() {
 std::string TokenSha256Hex(absl::string_view token) {
   // Fetched once: EVP_sha256() would be looked up again on every call, and
   // every call of the hot path hashes its token.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* const sha256 = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(token.data(), token.size(), digest, &length, sha256, nullptr);

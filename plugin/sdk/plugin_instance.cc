@@ -159,39 +159,65 @@ int32_t PluginInstance::Call(const mcpreg_call_info& info, mcpreg_bytes request,
   }
   const absl::string_view view(reinterpret_cast<const char*>(request.data),
                                request.data == nullptr ? 0 : request.size);
-  // Started here only for a fast path: otherwise the worker starts it, so a
-  // call refused below has no reply that would complete it as well.
-  std::optional<RawReply> reply;
-  if (m.fast_path) {
-    reply = StartReply(*ctx, complete, call_ctx);
-    bool taken = false;
-    const absl::Status thrown =
-        Guard(*ctx, [&] { taken = m.fast_path(*ctx, view, *reply); });
-    if (!thrown.ok()) {
-      (*reply)(thrown);
-      return MCPREG_STATUS_OK;
-    }
-    if (taken) return MCPREG_STATUS_OK;
+  if (m.fast_path) return CallFastPathFirst(m, ctx, view, complete, call_ctx);
+  bool queued = false;
+  try {
+    queued = Submit(m, ctx, view, complete, call_ctx, std::nullopt);
+  } catch (...) {  // bad_alloc building the task: refused, never completed
+    Forget(call_ctx);
+    throw;
   }
-  bool queued = pool_.TrySubmit([this, &m, ctx, bytes = std::string(view),
-                                 complete, call_ctx, reply]() mutable {
-    if (!m.async_handler) {
-      Run(m.handler, ctx, bytes, complete, call_ctx);
-      return;
-    }
-    if (!reply.has_value()) reply = StartReply(*ctx, complete, call_ctx);
-    RunAsync(m.async_handler, *ctx, bytes, *reply);
-  });
   if (!queued) {
-    if (reply.has_value()) {  // already started: it must answer
-      (*reply)(
-          absl::ResourceExhaustedError("the plugin's queue of calls is full"));
-      return MCPREG_STATUS_OK;
-    }
     Forget(call_ctx);
     return MCPREG_STATUS_RESOURCE_EXHAUSTED;
   }
   return MCPREG_STATUS_OK;
+}
+
+int32_t PluginInstance::CallFastPathFirst(const Method& m,
+                                          std::shared_ptr<CallContext> ctx,
+                                          absl::string_view request,
+                                          mcpreg_completion_fn complete,
+                                          void* call_ctx) {
+  // Started before the fast path runs, so that it can answer later; from
+  // here the call is answered through the reply whatever fails, and `call`
+  // returns OK.
+  const RawReply reply = StartReply(*ctx, complete, call_ctx);
+  bool taken = false;
+  const absl::Status thrown =
+      Guard(*ctx, [&] { taken = m.fast_path(*ctx, request, reply); });
+  if (!thrown.ok()) {
+    reply(thrown);
+    return MCPREG_STATUS_OK;
+  }
+  if (taken) return MCPREG_STATUS_OK;
+  try {
+    if (!Submit(m, ctx, request, complete, call_ctx, reply)) {
+      reply(
+          absl::ResourceExhaustedError("the plugin's queue of calls is full"));
+    }
+  } catch (...) {  // bad_alloc building the task
+    reply(absl::ResourceExhaustedError("the plugin could not queue the call"));
+  }
+  return MCPREG_STATUS_OK;
+}
+
+bool PluginInstance::Submit(const Method& m, std::shared_ptr<CallContext> ctx,
+                            absl::string_view request,
+                            mcpreg_completion_fn complete, void* call_ctx,
+                            std::optional<RawReply> reply) {
+  return pool_.TrySubmit([this, &m, ctx = std::move(ctx),
+                          bytes = std::string(request), complete, call_ctx,
+                          reply = std::move(reply)]() mutable {
+    if (!m.async_handler) {
+      Run(m.handler, ctx, bytes, complete, call_ctx);
+      return;
+    }
+    // Started on the worker unless a fast path started it: a call refused
+    // by `call`'s return code must have no reply that would complete it.
+    if (!reply.has_value()) reply = StartReply(*ctx, complete, call_ctx);
+    RunAsync(m.async_handler, *ctx, bytes, *reply);
+  });
 }
 
 RawReply PluginInstance::StartReply(const CallContext& ctx,

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,15 @@ class PluginInstance {
   void Run(const RawHandler& handler, std::shared_ptr<CallContext> ctx,
            const std::string& request, mcpreg_completion_fn complete,
            void* call_ctx);
+  // An asynchronous method with a fast path: tries it, then a worker.
+  int32_t CallFastPathFirst(const Method& m, std::shared_ptr<CallContext> ctx,
+                            absl::string_view request,
+                            mcpreg_completion_fn complete, void* call_ctx);
+  // Queues the call for a worker; false when the queue is full. `reply` is
+  // set when the call was already started (see StartReply).
+  bool Submit(const Method& m, std::shared_ptr<CallContext> ctx,
+              absl::string_view request, mcpreg_completion_fn complete,
+              void* call_ctx, std::optional<RawReply> reply);
   // From its return the call completes exactly once: through the reply, or,
   // if every copy of it is dropped unanswered, INTERNAL.
   RawReply StartReply(const CallContext& ctx, mcpreg_completion_fn complete,

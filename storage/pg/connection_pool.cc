@@ -1,5 +1,7 @@
 #include "connection_pool.h"
 
+#include <algorithm>
+#include <limits>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,11 @@
 #include "pg_status.h"
 
 namespace mcpreg::storage::pg {
+
+int64_t StatementTimeoutMs(absl::Duration d) {
+  return std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1,
+                             std::numeric_limits<int32_t>::max());
+}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
     : pool_(other.pool_),
@@ -28,7 +35,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
     if (options_.statement_timeout > absl::ZeroDuration()) {
       pqxx::nontransaction(*c).exec(
           absl::StrCat("SET statement_timeout = ",
-                       absl::ToInt64Milliseconds(options_.statement_timeout)));
+                       StatementTimeoutMs(options_.statement_timeout)));
     }
     if (options_.on_connect) options_.on_connect(*c);
     return c;

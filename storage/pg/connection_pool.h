@@ -29,6 +29,10 @@ struct PoolOptions {
   std::function<void(pqxx::connection&)> on_connect;
 };
 
+// `d` as a statement_timeout in milliseconds: at least 1 (0 would mean no
+// limit) and at most PostgreSQL's largest (INT_MAX).
+int64_t StatementTimeoutMs(absl::Duration d);
+
 class ConnectionPool {
  public:
   class Lease {

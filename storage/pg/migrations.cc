@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "pg_status.h"
 
 namespace mcpreg::storage::pg {
@@ -64,11 +65,15 @@ absl::StatusOr<int> Migrate(ConnectionPool& pool, absl::Time deadline) {
   // afterwards, so the setting stays its own.
   lease->Discard();
   try {
-    pqxx::nontransaction(c).exec("SET statement_timeout = 0");
     // Session-level lock: held across the per-migration transactions, and
-    // released as the connection closes.
+    // released as the connection closes. Waited for until the deadline: a
+    // replica stuck mid-migration must not hang every other one's start.
+    pqxx::nontransaction(c).exec(
+        absl::StrCat("SET statement_timeout = ",
+                     StatementTimeoutMs(deadline - absl::Now())));
     pqxx::nontransaction(c).exec_params("SELECT pg_advisory_lock($1)",
                                         kMigrationLockKey);
+    pqxx::nontransaction(c).exec("SET statement_timeout = 0");
     return MigrateLocked(c);
   } catch (const std::exception& e) {
     return StatusFromException(e, "applying database migrations");

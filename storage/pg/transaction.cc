@@ -22,7 +22,7 @@ std::string BeginSql(absl::Time deadline, absl::Duration session_timeout) {
     return "BEGIN";  // the session's own bound comes first
   }
   return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
-                      std::max<int64_t>(1, absl::ToInt64Milliseconds(left)));
+                      StatementTimeoutMs(left));
 }
 
 // pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
@@ -38,7 +38,20 @@ class BoundedWork : public pqxx::internal::basic_transaction {
   ~BoundedWork() noexcept override { End(); }
 
  private:
-  void do_begin() override { direct_exec(begin_sql_.c_str()); }
+  void do_begin() override {
+    try {
+      direct_exec(begin_sql_.c_str());
+    } catch (...) {
+      // BEGIN may have run and the SET failed (or been cancelled): libpqxx
+      // rolls back only a transaction it saw begin, and the connection
+      // would go back to the pool inside an aborted one.
+      try {
+        direct_exec("ROLLBACK");
+      } catch (...) {
+      }
+      throw;
+    }
+  }
 
   const std::string begin_sql_;
 };

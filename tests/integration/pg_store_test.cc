@@ -468,5 +468,39 @@ TEST_F(PgStoreTest, MigrationsOutwaitThePoolsStatementTimeout) {
   EXPECT_EQ(*version, AllMigrations().back().version);
 }
 
+// The lock another replica's migration holds is waited for only until the
+// deadline: a replica stuck mid-migration must not hang every other start.
+TEST_F(PgStoreTest, AMigrationWaitsForAnotherReplicasOnlyUntilItsDeadline) {
+  auto holder = NewPool(conninfo_, 1);
+  auto lease = holder->Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  pqxx::nontransaction(**lease).exec(
+      "SELECT pg_advisory_lock(120273855735143)");
+  auto pool = NewPool(conninfo_, 1);
+  absl::StatusOr<int> version =
+      Migrate(*pool, absl::Now() + absl::Milliseconds(300));
+  EXPECT_EQ(version.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << version.status();
+}
+
+// A deadline too far off for statement_timeout (INT_MAX ms, ~24.8 days) is
+// clamped, not refused; and a transaction whose BEGIN fails leaves no
+// aborted transaction behind on the pooled connection.
+TEST_F(PgStoreTest, AFarDeadlineIsClampedAndTheConnectionStaysUsable) {
+  auto pool = NewPool(conninfo_, 1);  // no statement_timeout of its own
+  TransactionOptions far;
+  far.deadline = absl::Now() + absl::Hours(24 * 60);
+  far.what = "writing";
+  EXPECT_TRUE(RunTransaction(*pool, far, [](Transaction& txn) {
+                txn.exec("SELECT 1");
+                return absl::OkStatus();
+              }).ok());
+  absl::Status read = RunReadOnly(*pool, far, [](pqxx::nontransaction& q) {
+    q.exec("SELECT 1");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(read.ok()) << read;
+}
+
 }  // namespace
 }  // namespace mcpreg::storage::pg

@@ -371,7 +371,7 @@ TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
 // the call as the test says; whichever takes it keeps the reply.
 class FastPathFixture {
  public:
-  enum class Fast { kDecline, kTake, kThrow };
+  enum class Fast { kDecline, kTake, kThrow, kAnswerNow };
 
   FastPathFixture(PluginInstance& instance, Fast fast) : fast_(fast) {
     instance.AddAsyncMethod<Empty, Empty>(
@@ -382,6 +382,10 @@ class FastPathFixture {
         [this](const CallContext&, const Empty&, const Reply<Empty>& reply) {
           if (fast_ == Fast::kThrow) throw std::runtime_error("fast path");
           if (fast_ == Fast::kDecline) return false;
+          if (fast_ == Fast::kAnswerNow) {
+            reply(absl::UnavailableError("answered inside call"));
+            return true;
+          }
           Keep(reply, fast_thread_);
           return true;
         });
@@ -450,6 +454,20 @@ TEST(PluginSdkTest, FastPathThatDeclinesHandsTheCallToAWorker) {
   c.done.WaitForNotification();
   EXPECT_EQ(c.code, MCPREG_STATUS_NOT_FOUND);
   EXPECT_EQ(c.times.load(), 1);
+}
+
+// As when the audit writer refuses a row at once: the fast path answers
+// before `call` returns, exactly once, and no worker runs.
+TEST(PluginSdkTest, FastPathMayAnswerInsideTheCall) {
+  TestInstance instance(1, 4);
+  FastPathFixture fixture(instance, FastPathFixture::Fast::kAnswerNow);
+  Completion c;
+  ASSERT_EQ(StartCall(instance, kFast, &c), MCPREG_STATUS_OK);
+  EXPECT_TRUE(c.done.HasBeenNotified());
+  EXPECT_EQ(c.code, MCPREG_STATUS_UNAVAILABLE);
+  EXPECT_EQ(c.thread, std::this_thread::get_id());
+  EXPECT_EQ(c.times.load(), 1);
+  EXPECT_EQ(fixture.worker_thread(), std::thread::id());
 }
 
 TEST(PluginSdkTest, FastPathThatThrowsCompletesInternalOnce) {
