@@ -22,8 +22,8 @@ struct PoolOptions {
   std::string conninfo;  // libpq connection string or URI
   size_t max_connections = 16;
   // Every statement on the pool's connections is cancelled after this long
-  // (the session's statement_timeout), unless its transaction sets a shorter
-  // bound; zero leaves the server's setting alone.
+  // (the session's statement_timeout), unless its transaction sets its own
+  // bound (RunTransaction: its deadline); zero leaves the server's setting.
   absl::Duration statement_timeout = absl::ZeroDuration();
   // Runs on every new connection (session settings, prepared statements).
   std::function<void(pqxx::connection&)> on_connect;
@@ -73,10 +73,6 @@ class ConnectionPool {
     size_t waiting = 0;  // callers blocked in Borrow
   };
   Stats stats();
-
-  absl::Duration statement_timeout() const {
-    return options_.statement_timeout;
-  }
 
  private:
   void Return(std::unique_ptr<pqxx::connection> c, bool discard);

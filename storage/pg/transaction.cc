@@ -11,18 +11,13 @@
 namespace mcpreg::storage::pg {
 namespace {
 
-// The command that opens a transaction: BEGIN, and with a deadline sooner
-// than the session's own bound, a statement_timeout for the rest of the
-// transaction (the time left), so the database stops working for a caller
-// who is gone. One round trip either way.
-std::string BeginSql(absl::Time deadline, absl::Duration session_timeout) {
+// The command that opens a transaction: BEGIN and, with a deadline, a
+// statement_timeout for the rest of the transaction (the time left), so
+// the database stops working for a caller who is gone. One message.
+std::string BeginSql(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return "BEGIN";
-  const absl::Duration left = deadline - absl::Now();
-  if (session_timeout > absl::ZeroDuration() && left >= session_timeout) {
-    return "BEGIN";  // the session's own bound comes first
-  }
   return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
-                      StatementTimeoutMs(left));
+                      StatementTimeoutMs(deadline - absl::Now()));
 }
 
 // pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
@@ -81,8 +76,7 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
       pqxx::nontransaction txn(**lease);
       return RunIn(txn, work);
     } else {
-      BoundedWork txn(**lease,
-                      BeginSql(options.deadline, pool.statement_timeout()));
+      BoundedWork txn(**lease, BeginSql(options.deadline));
       return RunIn(txn, work);
     }
   } catch (const std::exception& e) {

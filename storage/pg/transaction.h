@@ -28,7 +28,7 @@ struct TransactionOptions {
 // `work` returns a Status; a non-OK status rolls the transaction back and is
 // returned as is. Exceptions from libpqxx become statuses (pg_status.h).
 // The transaction is READ COMMITTED; its statements are bounded by the time
-// left to the deadline (or by the pool's statement_timeout, if sooner).
+// left to the deadline (without one, by the pool's statement_timeout).
 absl::Status RunTransaction(
     ConnectionPool& pool, const TransactionOptions& options,
     const std::function<absl::Status(Transaction&)>& work);

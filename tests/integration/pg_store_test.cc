@@ -431,14 +431,14 @@ TEST_F(PgStoreTest, ATransactionsStatementsEndAtItsDeadline) {
   EXPECT_THAT(status.message(), HasSubstr("deadline passed in the database"));
 }
 
-// Reads, and transactions whose deadline is further off, are bounded by
-// the pool's statement_timeout.
-TEST_F(PgStoreTest, ThePoolsStatementTimeoutBoundsReadsAndLaterDeadlines) {
+// Reads, and transactions without a deadline, are bounded by the pool's
+// statement_timeout.
+TEST_F(PgStoreTest, ThePoolsStatementTimeoutBoundsReadsAndUnboundedWrites) {
   auto pool = PoolWithStatementTimeout(conninfo_, absl::Milliseconds(300));
-  const absl::Time later = absl::Now() + absl::Seconds(60);
-  EXPECT_EQ(SleepIn(*pool, later, /*write=*/false).code(),
-            absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(SleepIn(*pool, later, /*write=*/true).code(),
+  EXPECT_EQ(
+      SleepIn(*pool, absl::Now() + absl::Seconds(60), /*write=*/false).code(),
+      absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(SleepIn(*pool, absl::InfiniteFuture(), /*write=*/true).code(),
             absl::StatusCode::kDeadlineExceeded);
 }
 
