@@ -4,7 +4,22 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "absl/strings/str_split.h"
 #include "validation/register_validation.h"
+
+namespace {
+
+// A path that could climb out of its repository: absolute, or with a ".."
+// component. ("..g" is a name like any other.)
+bool Climbs(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return true;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part == "..") return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mcpreg::v1::RegisterCustomServerRequest request;
@@ -14,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (info.description().empty() ||
         info.description().size() > mcpreg::kMaxDescriptionBytes ||
         info.environment_variables_size() > mcpreg::kMaxEnvironmentVariables ||
-        request.repo_artifact_info().repo_path().find("..") == 0) {
+        Climbs(request.repo_artifact_info().repo_path())) {
       abort();  // accepted something it promises to refuse
     }
   }
