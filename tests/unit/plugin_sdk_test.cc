@@ -380,6 +380,10 @@ class FastPathFixture {
           Keep(std::move(reply), worker_thread_);
         },
         [this](const CallContext&, const Empty&, const Reply<Empty>& reply) {
+          {
+            absl::MutexLock lock(&mu_);
+            fast_thread_ = std::this_thread::get_id();  // it ran, whatever next
+          }
           if (fast_ == Fast::kThrow) throw std::runtime_error("fast path");
           if (fast_ == Fast::kDecline) return false;
           if (fast_ == Fast::kAnswerNow) {
@@ -446,6 +450,7 @@ TEST(PluginSdkTest, FastPathThatDeclinesHandsTheCallToAWorker) {
   Completion c;
   ASSERT_EQ(StartCall(instance, kFast, &c), MCPREG_STATUS_OK);
   Reply<Empty> reply = fixture.TakeKept();
+  EXPECT_EQ(fixture.fast_thread(), std::this_thread::get_id());  // tried first
   EXPECT_NE(fixture.worker_thread(), std::thread::id());
   EXPECT_NE(fixture.worker_thread(), std::this_thread::get_id());
   // Declining did not answer the call.
