@@ -73,10 +73,10 @@ void PrepareAuditStatements(pqxx::connection& c) {
 }
 
 void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& e) {
-  txn.exec_prepared(
-      kAppendAudit, e.actor, e.action, e.project_key, e.server, e.tool,
-      e.decision, e.reason, e.request_id,
-      e.details_json.empty() ? std::string("{}") : e.details_json);
+  ExecAtCommit(txn, kAppendAudit,
+               {e.actor, e.action, e.project_key, e.server, e.tool, e.decision,
+                e.reason, e.request_id,
+                e.details_json.empty() ? std::string("{}") : e.details_json});
 }
 
 void AppendAuditRows(pqxx::transaction_base& txn,

@@ -30,7 +30,9 @@ struct AuditEvent {
 
 void PrepareAuditStatements(pqxx::connection& c);
 
-// Inside the caller's transaction.
+// Inside the caller's transaction, as its last statement: sent with its
+// COMMIT (transaction.h's ExecAtCommit), so the audit chain's lock, which
+// the row takes, is held for the least time. Its errors are the commit's.
 void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& event);
 
 // Many rows in one INSERT statement (one round trip), in the given order,

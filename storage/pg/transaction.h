@@ -8,6 +8,7 @@
 #include <functional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,6 +33,15 @@ struct TransactionOptions {
 absl::Status RunTransaction(
     ConnectionPool& pool, const TransactionOptions& options,
     const std::function<absl::Status(Transaction&)>& work);
+
+// Runs the prepared statement `name` with `params` as `txn`'s last
+// statement, sent with its COMMIT in one pipeline: one round trip for both,
+// and a lock the statement takes (the audit chain's) is held while the
+// server runs the two, not also while this process is woken to send
+// COMMIT. Its errors are the commit's. In a transaction RunTransaction did
+// not begin, it runs now.
+void ExecAtCommit(Transaction& txn, const std::string& name,
+                  std::vector<std::string> params);
 
 // Read-only work outside an explicit transaction (one statement at a time),
 // each statement bounded by the pool's statement_timeout.

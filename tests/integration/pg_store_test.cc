@@ -502,5 +502,76 @@ TEST_F(PgStoreTest, AFarDeadlineIsClampedAndTheConnectionStaysUsable) {
   EXPECT_TRUE(read.ok()) << read;
 }
 
+void CreateProbeTable(ConnectionPool& pool) {
+  auto lease = pool.Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  pqxx::nontransaction(**lease).exec(
+      "CREATE TABLE deferred_probe (k text PRIMARY KEY)");
+}
+
+// RunTransaction's work with its statement `name` (prepared as `sql`)
+// deferred to COMMIT after an ordinary INSERT of `key`. One attempt.
+absl::Status WorkThenAtCommit(ConnectionPool& pool, const std::string& key,
+                              const std::string& name, const std::string& sql,
+                              const std::string& param) {
+  TransactionOptions options;
+  options.deadline = Soon();
+  options.what = "probing";
+  options.max_attempts = 1;
+  return RunTransaction(pool, options, [&](Transaction& txn) {
+    txn.exec_params("INSERT INTO deferred_probe VALUES ($1)", key);
+    txn.conn().prepare(name, sql);
+    ExecAtCommit(txn, name, {param});
+    return absl::OkStatus();
+  });
+}
+
+// A statement deferred to COMMIT (sent in one pipeline with it) commits
+// with its transaction. When it fails, nothing of the transaction stays,
+// the status is its error's, and the pool's one connection is left out of
+// any transaction for the next caller.
+TEST_F(PgStoreTest, AStatementDeferredToCommitCommitsOrFailsWithIt) {
+  auto pool = NewPool(conninfo_, 1);
+  ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
+  const char kInsert[] = "INSERT INTO deferred_probe VALUES ($1)";
+  const char kDivide[] = "SELECT 1 / $1::int";
+  ASSERT_TRUE(
+      WorkThenAtCommit(*pool, "work", "probe_insert", kInsert, "deferred")
+          .ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe"), 2);
+
+  // A unique violation is ALREADY_EXISTS, as it would be without deferral.
+  absl::Status duplicate =
+      WorkThenAtCommit(*pool, "lost", "probe_insert", kInsert, "deferred");
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  absl::Status divided =
+      WorkThenAtCommit(*pool, "lost", "probe_divide", kDivide, "0");
+  EXPECT_EQ(divided.code(), absl::StatusCode::kInternal) << divided;
+  EXPECT_THAT(divided.message(), HasSubstr("22012"));
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe WHERE k = 'lost'"), 0);
+
+  // The same connection, out of the aborted transaction.
+  EXPECT_TRUE(
+      WorkThenAtCommit(*pool, "after", "probe_divide", kDivide, "1").ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe WHERE k = 'after'"), 1);
+}
+
+// The connection lost once COMMIT is on its way: whether it took effect is
+// unknown, and said so; the pool replaces the connection.
+TEST_F(PgStoreTest, AConnectionLostWithADeferredCommitIsInDoubt) {
+  auto pool = NewPool(conninfo_, 1);
+  ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
+  absl::Status status =
+      WorkThenAtCommit(*pool, "doubt", "probe_die",
+                       "SELECT pg_terminate_backend(pg_backend_pid()) "
+                       "WHERE $1 <> ''",
+                       "x");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("unknown"));
+  EXPECT_TRUE(WorkThenAtCommit(*pool, "after", "probe_insert",
+                               "INSERT INTO deferred_probe VALUES ($1)", "x")
+                  .ok());
+}
+
 }  // namespace
 }  // namespace mcpreg::storage::pg
