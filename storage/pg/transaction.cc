@@ -1,7 +1,5 @@
 #include "transaction.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <pqxx/largeobject>
 #include <pqxx/pqxx>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "pg_status.h"
+#include "pipelined_commit.h"
 
 namespace mcpreg::storage::pg {
 namespace {
@@ -33,26 +32,6 @@ class LibpqConnection : public pqxx::largeobject {
   }
 };
 
-// The libpqxx exception a statement's SQLSTATE would have raised, as far as
-// pg_status.h tells them apart.
-[[noreturn]] void ThrowSqlError(const std::string& state,
-                                const std::string& message,
-                                const std::string& statement) {
-  if (state == "40001") throw pqxx::serialization_failure(message);
-  if (state == "40P01") throw pqxx::deadlock_detected(message);
-  if (state.rfind("40", 0) == 0) throw pqxx::transaction_rollback(message);
-  if (state == "23505") {
-    throw pqxx::unique_violation(message, statement, state.c_str());
-  }
-  throw pqxx::sql_error(message, statement, state.c_str());
-}
-
-// A prepared statement held back to be sent with COMMIT.
-struct DeferredStatement {
-  std::string name;
-  std::vector<std::string> params;
-};
-
 // pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
 // separate SET LOCAL would cost every write transaction a round trip. It
 // also commits statements deferred to COMMIT (ExecAtCommit).
@@ -66,7 +45,7 @@ class BoundedWork : public pqxx::internal::basic_transaction {
   }
   ~BoundedWork() noexcept override { End(); }
 
-  void Defer(DeferredStatement statement) {
+  void Defer(PreparedCall statement) {
     // Prepared now, if this connection has not yet: PREPARE may fail, and
     // then it fails the work, not the commit.
     conn().prepare_now(statement.name);
@@ -74,17 +53,19 @@ class BoundedWork : public pqxx::internal::basic_transaction {
   }
 
  private:
+  void do_commit() override {
+    if (deferred_.empty()) {
+      CommitAlone();
+    } else {
+      CommitWithDeferred();
+    }
+  }
+
   // basic_transaction's own, which a subclass cannot call: COMMIT, and a
   // connection lost on the way makes the outcome unknown.
-  void do_commit() override {
+  void CommitAlone() {
     try {
-      if (deferred_.empty()) {
-        direct_exec("COMMIT");
-      } else {
-        CommitPipelined();
-      }
-    } catch (const pqxx::in_doubt_error&) {
-      throw;
+      direct_exec("COMMIT");
     } catch (const pqxx::statement_completion_unknown& e) {
       throw pqxx::in_doubt_error(e.what());
     } catch (const std::exception& e) {
@@ -93,66 +74,35 @@ class BoundedWork : public pqxx::internal::basic_transaction {
     }
   }
 
-  // The deferred statements and COMMIT in one pipeline (libpq 14+): one
-  // round trip, and the server runs them back to back.
-  void CommitPipelined() {
+  void CommitWithDeferred() {
     PGconn* pg = LibpqConnection::Of(*this);
-    if (PQenterPipelineMode(pg) != 1) {
-      throw pqxx::broken_connection(PQerrorMessage(pg));
-    }
-    for (const DeferredStatement& d : deferred_) {
-      std::vector<const char*> values;
-      for (const std::string& p : d.params) values.push_back(p.c_str());
-      PQsendQueryPrepared(pg, d.name.c_str(), static_cast<int>(values.size()),
-                          values.data(), nullptr, nullptr, 0);
-    }
-    PQsendQueryParams(pg, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
-    // Once anything is sent, the server may run COMMIT even if the rest of
-    // the pipeline never arrives: only its answer tells the outcome.
-    PQpipelineSync(pg);
-
-    // Each statement's result and a null after it, then the sync. After an
-    // error the rest are PGRES_PIPELINE_ABORTED.
-    const size_t commit_index = deferred_.size();
-    size_t index = 0;
-    bool committed = false;
-    std::string error_state, error_message, error_statement;
-    while (index <= commit_index + 1) {
-      PGresult* r = PQgetResult(pg);
-      if (r == nullptr) {
-        if (PQstatus(pg) == CONNECTION_BAD) break;
-        ++index;
-        continue;
-      }
-      const ExecStatusType status = PQresultStatus(r);
-      if (status == PGRES_PIPELINE_SYNC) {
-        PQclear(r);
-        break;
-      }
-      if (status == PGRES_COMMAND_OK && index == commit_index) committed = true;
-      if (status == PGRES_FATAL_ERROR && error_message.empty()) {
-        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        error_state = state == nullptr ? "" : state;
-        error_message = PQresultErrorMessage(r);
-        error_statement =
-            index < commit_index ? deferred_[index].name : "COMMIT";
-      }
-      PQclear(r);
-    }
+    const PipelinedCommit result = CommitInPipeline(pg, deferred_);
     deferred_.clear();
-    if (PQstatus(pg) == CONNECTION_BAD) {
-      if (committed) return;  // the answer came; the sync did not matter
-      throw pqxx::in_doubt_error("the connection was lost while committing: " +
-                                 error_message);
+    switch (result.outcome) {
+      case PipelinedCommit::Outcome::kCommitted:
+        return;
+      case PipelinedCommit::Outcome::kInDoubt:
+        throw pqxx::in_doubt_error("connection lost while committing: " +
+                                   result.message);
+      case PipelinedCommit::Outcome::kNotRun:
+        throw pqxx::broken_connection(result.message);
+      case PipelinedCommit::Outcome::kFailed:
+        break;
     }
-    PQexitPipelineMode(pg);
-    if (committed) return;
     // A failed statement leaves the transaction open and aborted (COMMIT
     // never ran): roll it back, or the connection would go back to the pool
     // inside it. A failed COMMIT has ended it already.
-    if (PQtransactionStatus(pg) != PQTRANS_IDLE) direct_exec("ROLLBACK");
-    if (error_message.empty()) error_message = "COMMIT did not complete";
-    ThrowSqlError(error_state, error_message, error_statement);
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
+      try {
+        direct_exec("ROLLBACK");
+      } catch (const std::exception& e) {
+        throw pqxx::broken_connection(e.what());  // and nothing committed
+      }
+    }
+    if (result.sqlstate == "40003") {  // as CommitAlone would say it
+      throw pqxx::in_doubt_error(result.message);
+    }
+    ThrowAsLibpqxxWould(result.sqlstate, result.message, result.statement);
   }
 
   void do_begin() override {
@@ -171,7 +121,7 @@ class BoundedWork : public pqxx::internal::basic_transaction {
   }
 
   const std::string begin_sql_;
-  std::vector<DeferredStatement> deferred_;
+  std::vector<PreparedCall> deferred_;
 };
 
 // Runs `work` in `txn` and commits it if the work succeeded.

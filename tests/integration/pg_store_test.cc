@@ -556,21 +556,50 @@ TEST_F(PgStoreTest, AStatementDeferredToCommitCommitsOrFailsWithIt) {
   EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe WHERE k = 'after'"), 1);
 }
 
-// The connection lost once COMMIT is on its way: whether it took effect is
-// unknown, and said so; the pool replaces the connection.
-TEST_F(PgStoreTest, AConnectionLostWithADeferredCommitIsInDoubt) {
+// The connection lost before COMMIT ran (the server's error for the
+// deferred statement says it skipped COMMIT): nothing was written, the
+// transaction may be retried, and the pool replaces the connection.
+TEST_F(PgStoreTest, AConnectionLostBeforeADeferredCommitRanWroteNothing) {
   auto pool = NewPool(conninfo_, 1);
   ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
   absl::Status status =
-      WorkThenAtCommit(*pool, "doubt", "probe_die",
+      WorkThenAtCommit(*pool, "lost", "probe_die",
                        "SELECT pg_terminate_backend(pg_backend_pid()) "
                        "WHERE $1 <> ''",
                        "x");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
-  EXPECT_THAT(status.message(), HasSubstr("unknown"));
+  EXPECT_THAT(status.message(), HasSubstr("nothing was written"));
   EXPECT_TRUE(WorkThenAtCommit(*pool, "after", "probe_insert",
                                "INSERT INTO deferred_probe VALUES ($1)", "x")
                   .ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe WHERE k = 'lost'"), 0);
+}
+
+// The connection lost while COMMIT runs (here a deferred trigger ends the
+// session): whether it took effect is unknown, and said so, not retried.
+TEST_F(PgStoreTest, AConnectionLostDuringADeferredCommitIsInDoubt) {
+  auto pool = NewPool(conninfo_, 1);
+  ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
+  {
+    auto lease = pool->Borrow(Soon());
+    ASSERT_TRUE(lease.ok());
+    pqxx::nontransaction(**lease).exec(R"sql(
+      CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_terminate_backend(pg_backend_pid());
+        PERFORM pg_sleep(5);
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON deferred_probe
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.k = 'die')
+        EXECUTE FUNCTION die())sql");
+  }
+  absl::Status status =
+      WorkThenAtCommit(*pool, "die", "probe_insert",
+                       "INSERT INTO deferred_probe VALUES ($1)", "x");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(status.message(), HasSubstr("unknown"));
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe"), 0);
 }
 
 }  // namespace
