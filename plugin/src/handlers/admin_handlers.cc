@@ -13,18 +13,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// Authenticates and requires ADMIN; returns the admin principal.
-absl::StatusOr<authz::Principal> RequireAdmin(CallScope& scope) {
-  absl::StatusOr<authz::Principal> principal = scope.Authenticate("", "");
-  if (!principal.ok()) return principal.status();
-  if (absl::Status s =
-          scope.Require(*principal, authz::Permission::kAdmin, "", "", "");
-      !s.ok()) {
-    return s;
-  }
-  return principal;
-}
-
 absl::Status ValidatePrincipalName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("principal: is required");
   if (name.size() > 128) {
@@ -96,7 +84,7 @@ absl::StatusOr<v1::Repository> HandleCreateRepository(
     RegistryServices& s, const sdk::CallContext& ctx,
     const v1::CreateRepositoryRequest& request) {
   CallScope scope(s, ctx, "repository.create");
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   const v1::Repository& r = request.repository();
   storage::RepositoryInfo info{
@@ -121,7 +109,7 @@ absl::StatusOr<v1::ListRepositoriesResponse> HandleListRepositories(
     RegistryServices& s, const sdk::CallContext& ctx,
     const v1::ListRepositoriesRequest&) {
   CallScope scope(s, ctx, "repository.list");
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   auto repos = s.repositories->ListRepositories();
   if (!repos.ok()) return repos.status();
@@ -143,7 +131,7 @@ absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
   if (request.expires_in_days() > 3650) {
     return absl::InvalidArgumentError("expiresInDays: at most 3650");
   }
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   absl::StatusOr<std::string> token = authz::GenerateAccessToken();
   if (!token.ok()) return token.status();
@@ -180,7 +168,7 @@ absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
     const v1::RevokeTokenRequest& request) {
   CallScope scope(s, ctx, "token.revoke");
   if (request.id() <= 0) return absl::InvalidArgumentError("id: is required");
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat("token ", request.id());
@@ -203,7 +191,7 @@ absl::StatusOr<v1::ListTokensResponse> HandleListTokens(
     RegistryServices& s, const sdk::CallContext& ctx,
     const v1::ListTokensRequest& request) {
   CallScope scope(s, ctx, "token.list");
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   auto tokens = s.access->ListTokens(request.principal(), scope.deadline());
   if (!tokens.ok()) return tokens.status();
@@ -217,7 +205,7 @@ absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
     const v1::GrantPermissionRequest& request) {
   CallScope scope(s, ctx, "grant");
   if (absl::Status st = ValidateGrant(request.grant()); !st.ok()) return st;
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   const v1::Grant& g = request.grant();
   storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
@@ -240,7 +228,7 @@ absl::StatusOr<v1::RevokePermissionResponse> HandleRevokePermission(
     const v1::RevokePermissionRequest& request) {
   CallScope scope(s, ctx, "revoke");
   if (absl::Status st = ValidateGrant(request.grant()); !st.ok()) return st;
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   const v1::Grant& g = request.grant();
   storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
@@ -259,7 +247,7 @@ absl::StatusOr<v1::ListGrantsResponse> HandleListGrants(
     RegistryServices& s, const sdk::CallContext& ctx,
     const v1::ListGrantsRequest& request) {
   CallScope scope(s, ctx, "grant.list");
-  absl::StatusOr<authz::Principal> admin = RequireAdmin(scope);
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   auto grants = s.access->ListGrants(request.principal(), scope.deadline());
   if (!grants.ok()) return grants.status();

@@ -101,13 +101,8 @@ absl::StatusOr<v1::VerifyAuditLogResponse> HandleVerifyAuditLog(
     RegistryServices& services, const sdk::CallContext& ctx,
     const v1::VerifyAuditLogRequest&) {
   CallScope scope(services, ctx, "audit.verify");
-  absl::StatusOr<authz::Principal> principal = scope.Authenticate("", "");
-  if (!principal.ok()) return principal.status();
-  if (absl::Status s =
-          scope.Require(*principal, authz::Permission::kAdmin, "", "", "");
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
+  if (!admin.ok()) return admin.status();
   absl::StatusOr<storage::pg::ChainVerdict> verdict =
       storage::pg::VerifyAuditChain(*services.pool, scope.deadline());
   if (!verdict.ok()) return verdict.status();

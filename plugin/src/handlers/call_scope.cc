@@ -92,6 +92,17 @@ absl::StatusOr<authz::Principal> CallScope::AuthenticateWithAllow(
   return principal;
 }
 
+absl::StatusOr<authz::Principal> CallScope::AuthenticateAdmin() {
+  absl::StatusOr<authz::Principal> principal = Authenticate("", "");
+  if (!principal.ok()) return principal;
+  if (absl::Status s =
+          Require(*principal, authz::Permission::kAdmin, "", "", "");
+      !s.ok()) {
+    return s;
+  }
+  return principal;
+}
+
 absl::StatusOr<authz::Principal> CallScope::Authenticate(
     const std::string& project_key, const std::string& server) {
   absl::StatusOr<authz::Principal> principal =

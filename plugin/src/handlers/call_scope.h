@@ -32,6 +32,8 @@ class CallScope {
   // changes or reads a whole project starts with.
   absl::StatusOr<authz::Principal> AuthenticateWithAllow(
       const std::string& project_key, const std::string& server);
+  // Authenticate, then Require ADMIN: the registry-wide administration.
+  absl::StatusOr<authz::Principal> AuthenticateAdmin();
   // OK or the refusal (audited). `server` and `project_key` go in the audit.
   absl::Status Require(const authz::Principal& principal,
                        authz::Permission permission,
