@@ -15,6 +15,7 @@
 #include "mcpreg/v1/registry.grpc.pb.h"
 #include "raw_grpc.h"
 #include "registry_server.h"
+#include "shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {
@@ -26,25 +27,9 @@ constexpr char kRegisterMethod[] =
     "/mcpreg.v1.McpRegistry/RegisterCustomServer";
 constexpr char kRestRegister[] = "/ml/core/api/v1/mcp-registry/custom-server";
 
-class BadInputE2eTest : public ::testing::Test {
+class BadInputE2eTest
+    : public SharedRegistryTest<BadInputE2eTest, /*kRest=*/true> {
  protected:
-  void SetUp() override {
-    if (server_ == nullptr) server_ = new RegistryServer(/*rest=*/true);
-    ASSERT_TRUE(server_->ok()) << server_->error();
-    if (channel_ == nullptr) {
-      channel_ = new std::shared_ptr<grpc::Channel>(
-          InsecureChannel(server_->address()));
-    }
-  }
-  static void TearDownTestSuite() {
-    delete channel_;
-    channel_ = nullptr;
-    if (server_ == nullptr) return;
-    EXPECT_EQ(server_->Stop(), 0);
-    delete server_;
-    server_ = nullptr;
-  }
-
   static std::vector<std::pair<std::string, std::string>> Auth() {
     return {{"authorization", "Bearer " + server_->admin_token()},
             {"jfrog-project-key", "ai-research"}};
@@ -79,13 +64,7 @@ class BadInputE2eTest : public ::testing::Test {
         {{"Authorization", "Bearer " + server_->admin_token()}});
     return client;
   }
-
-  static RegistryServer* server_;
-  static std::shared_ptr<grpc::Channel>* channel_;
 };
-
-RegistryServer* BadInputE2eTest::server_ = nullptr;
-std::shared_ptr<grpc::Channel>* BadInputE2eTest::channel_ = nullptr;
 
 // Encodings no protobuf parser may accept, whatever the message type.
 const std::vector<std::pair<std::string, std::string>>& MalformedProtobuf() {

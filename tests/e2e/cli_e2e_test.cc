@@ -18,6 +18,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "registry_server.h"
+#include "shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {
@@ -137,17 +138,8 @@ TEST(CliTest, UnreachableRegistryExitsThreeWithAHint) {
   EXPECT_THAT(r.err, HasSubstr("MCPREG_ADDR"));
 }
 
-class CliRegistryTest : public ::testing::Test {
+class CliRegistryTest : public SharedRegistryTest<CliRegistryTest> {
  protected:
-  void SetUp() override {
-    if (server_ == nullptr) server_ = new RegistryServer();
-    ASSERT_TRUE(server_->ok()) << server_->error();
-  }
-  static void TearDownTestSuite() {
-    if (server_ == nullptr) return;
-    EXPECT_EQ(server_->Stop(), 0);
-    delete server_;
-  }
   static CliResult Run(const std::string& token,
                        const std::vector<std::string>& args) {
     return Cli(server_->address(), token, args);
@@ -155,11 +147,7 @@ class CliRegistryTest : public ::testing::Test {
   static CliResult Admin(const std::vector<std::string>& args) {
     return Run(server_->admin_token(), args);
   }
-
-  static RegistryServer* server_;
 };
-
-RegistryServer* CliRegistryTest::server_ = nullptr;
 
 TEST_F(CliRegistryTest, BriefExamplesRegisterListGetAndUnregister) {
   CliResult r = Admin({"register", "--json", Example("register-pypi.json")});

@@ -15,6 +15,7 @@
 #include "mcpreg/v1/registry.grpc.pb.h"
 #include "raw_grpc.h"
 #include "registry_server.h"
+#include "shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {
@@ -25,25 +26,8 @@ using ::testing::Not;
 
 constexpr char kServer[] = "pypi:ai-pypi-local:mcp-server";
 
-class GovernanceE2eTest : public ::testing::Test {
+class GovernanceE2eTest : public SharedRegistryTest<GovernanceE2eTest> {
  protected:
-  void SetUp() override {
-    if (server_ == nullptr) {
-      server_ = new RegistryServer();
-      if (server_->ok()) {
-        channel_ = new std::shared_ptr<grpc::Channel>(
-            InsecureChannel(server_->address()));
-      }
-    }
-    ASSERT_TRUE(server_->ok()) << server_->error();
-  }
-  static void TearDownTestSuite() {
-    if (server_ == nullptr) return;
-    EXPECT_EQ(server_->Stop(), 0) << server_->host().Stderr();
-    delete channel_;
-    delete server_;
-  }
-
   static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() +
@@ -152,13 +136,7 @@ class GovernanceE2eTest : public ::testing::Test {
     }
     return false;
   }
-
-  static RegistryServer* server_;
-  static std::shared_ptr<grpc::Channel>* channel_;
 };
-
-RegistryServer* GovernanceE2eTest::server_ = nullptr;
-std::shared_ptr<grpc::Channel>* GovernanceE2eTest::channel_ = nullptr;
 
 TEST_F(GovernanceE2eTest, PoliciesDecideChecksAndFilters) {
   EnsureRegistered();

@@ -16,6 +16,7 @@
 #include "pg_cluster.h"
 #include "raw_grpc.h"
 #include "registry_server.h"
+#include "shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {
@@ -52,33 +53,15 @@ v1::RegisterCustomServerRequest BriefExample(const std::string& repo,
   return request;
 }
 
-class RegistryE2eTest : public ::testing::Test {
+class RegistryE2eTest : public SharedRegistryTest<RegistryE2eTest> {
  protected:
-  // One registry for the suite, started by the first test. Not in
-  // SetUpTestSuite: gtest reports a failure there as every test "skipped",
-  // which ctest counts as passing.
   void SetUp() override {
-    if (server_ == nullptr) {
-      server_ = new RegistryServer();
-      if (server_->ok()) {
-        channel_ = new std::shared_ptr<grpc::Channel>(
-            InsecureChannel(server_->address()));
-        admin_token_ = &server_->admin_token();
-        conninfo_ = &server_->conninfo();
-        home_ = server_->home();
-      }
-    }
-    ASSERT_TRUE(server_->ok()) << server_->error();
-    ASSERT_THAT(*admin_token_, ::testing::StartsWith("mcpreg_"));
+    SharedRegistryTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_THAT(server_->admin_token(), ::testing::StartsWith("mcpreg_"));
     struct stat st;
     ASSERT_EQ(stat(server_->admin_token_file().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-  }
-  static void TearDownTestSuite() {
-    if (server_ == nullptr) return;
-    EXPECT_EQ(server_->Stop(), 0) << server_->host().Stderr();
-    delete channel_;
-    delete server_;
   }
 
   static std::unique_ptr<grpc::ClientContext> Ctx(
@@ -104,37 +87,27 @@ class RegistryE2eTest : public ::testing::Test {
     create.set_principal(principal);
     v1::CreateTokenResponse created;
     EXPECT_TRUE(
-        Admin()->CreateToken(Ctx(*admin_token_).get(), create, &created).ok());
+        Admin()
+            ->CreateToken(Ctx(server_->admin_token()).get(), create, &created)
+            .ok());
     for (const auto& [permission, resource] : grants) {
       v1::GrantPermissionRequest grant;
       grant.mutable_grant()->set_principal(principal);
       grant.mutable_grant()->set_permission(permission);
       grant.mutable_grant()->set_resource(resource);
       v1::GrantPermissionResponse ignored;
-      grpc::Status s =
-          Admin()->GrantPermission(Ctx(*admin_token_).get(), grant, &ignored);
+      grpc::Status s = Admin()->GrantPermission(
+          Ctx(server_->admin_token()).get(), grant, &ignored);
       EXPECT_TRUE(s.ok()) << s.error_message();
     }
     return created.token();
   }
   static int64_t Count(const std::string& sql) {
-    pqxx::connection c(*conninfo_);
+    pqxx::connection c(server_->conninfo());
     pqxx::nontransaction q(c);
     return q.exec(sql)[0][0].as<int64_t>();
   }
-
-  static RegistryServer* server_;
-  static std::string home_;
-  static std::shared_ptr<grpc::Channel>* channel_;
-  static const std::string* admin_token_;
-  static const std::string* conninfo_;
 };
-
-RegistryServer* RegistryE2eTest::server_ = nullptr;
-std::string RegistryE2eTest::home_;
-std::shared_ptr<grpc::Channel>* RegistryE2eTest::channel_ = nullptr;
-const std::string* RegistryE2eTest::admin_token_ = nullptr;
-const std::string* RegistryE2eTest::conninfo_ = nullptr;
 
 TEST_F(RegistryE2eTest, BriefExampleRegistersIdempotentlyAndUnregisters) {
   const std::string ci =
@@ -176,7 +149,8 @@ TEST_F(RegistryE2eTest, BriefExampleRegistersIdempotentlyAndUnregisters) {
   EXPECT_EQ(removed.versions_removed(), 1u);
   struct stat st;
   EXPECT_EQ(
-      stat(absl::StrCat(home_, "/storage/ai-pypi-local/", kPypiPath).c_str(),
+      stat(absl::StrCat(server_->home(), "/storage/ai-pypi-local/", kPypiPath)
+               .c_str(),
            &st),
       0)
       << "the artifact stays in storage";
@@ -208,8 +182,8 @@ TEST_F(RegistryE2eTest,
                   "AND decision = 'DENY'"),
             1);
 
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.server().display_name(), "npm:ai-npm-local:simple-mcp");
 
@@ -222,7 +196,9 @@ TEST_F(RegistryE2eTest,
     EXPECT_NE(server.repo_key(), "ai-npm-local");
   }
   ASSERT_TRUE(
-      Registry()->ListServers(Ctx(*admin_token_).get(), list, &listed).ok());
+      Registry()
+          ->ListServers(Ctx(server_->admin_token()).get(), list, &listed)
+          .ok());
   bool found = false;
   for (const auto& server : listed.servers()) {
     found = found || server.display_name() == "npm:ai-npm-local:simple-mcp";
@@ -248,12 +224,16 @@ TEST_F(RegistryE2eTest, CallsWithoutValidCredentialsAreUnauthenticated) {
   create.set_principal("short-lived");
   v1::CreateTokenResponse created;
   ASSERT_TRUE(
-      Admin()->CreateToken(Ctx(*admin_token_).get(), create, &created).ok());
+      Admin()
+          ->CreateToken(Ctx(server_->admin_token()).get(), create, &created)
+          .ok());
   v1::RevokeTokenRequest revoke;
   revoke.set_id(created.info().id());
   v1::RevokeTokenResponse revoked;
   ASSERT_TRUE(
-      Admin()->RevokeToken(Ctx(*admin_token_).get(), revoke, &revoked).ok());
+      Admin()
+          ->RevokeToken(Ctx(server_->admin_token()).get(), revoke, &revoked)
+          .ok());
   grpc::Status s = Registry()->RegisterCustomServer(Ctx(created.token()).get(),
                                                     request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -266,40 +246,40 @@ TEST_F(RegistryE2eTest, BadInputNamesTheFieldAndWritesNothing) {
   request.mutable_mcp_server_info()->mutable_environment_variables(1)->set_name(
       "1BAD");
   v1::RegisterCustomServerResponse response;
-  grpc::Status s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(),
-                                                    request, &response);
+  grpc::Status s = Registry()->RegisterCustomServer(
+      Ctx(server_->admin_token()).get(), request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(),
               HasSubstr("mcpServerInfo.environmentVariables[1].name"));
 
   request = BriefExample("ai-pypi-local", "org/nope/x-1.0.0.tar.gz", "");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("repoArtifactInfo.repoPath"));
 
   request = BriefExample("ai-pypi-local", "../ai-npm-local/x.tgz", "");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   request = BriefExample("no-such-repo", kPypiPath, "");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("repoArtifactInfo.repoKey"));
 
   request = BriefExample("ai-pypi-local", kPypiPath,
                          "org/project/mcp-server/1.0.0/MISSING.md");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("repoArtifactInfo.readmePath"));
 
   request = BriefExample("ai-pypi-local", kPypiPath, "");
   request.mutable_mcp_server_info()->set_version("2.0.0");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("package's own version"));
 
@@ -318,26 +298,26 @@ TEST_F(RegistryE2eTest, RepositoryPreconditionsAreFailedPrecondition) {
                                                              : "local");
     create.mutable_repository()->set_project_key("ai-research");
     v1::Repository created;
-    grpc::Status s =
-        Admin()->CreateRepository(Ctx(*admin_token_).get(), create, &created);
+    grpc::Status s = Admin()->CreateRepository(
+        Ctx(server_->admin_token()).get(), create, &created);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   v1::RegisterCustomServerResponse response;
   auto request = BriefExample("ai-docker-local", "x/image-1.0.0.tgz", "");
-  grpc::Status s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(),
-                                                    request, &response);
+  grpc::Status s = Registry()->RegisterCustomServer(
+      Ctx(server_->admin_token()).get(), request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("public MCP catalog"));
   request = BriefExample("ai-pypi-remote", kPypiPath, "");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("local repositories only"));
   // Another project's registration from this project's repository.
   request = BriefExample("ai-pypi-local", kPypiPath, "");
   request.set_project_key("other-project");
-  s = Registry()->RegisterCustomServer(Ctx(*admin_token_).get(), request,
-                                       &response);
+  s = Registry()->RegisterCustomServer(Ctx(server_->admin_token()).get(),
+                                       request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("not assigned to project"));
 }
@@ -350,7 +330,7 @@ TEST_F(RegistryE2eTest, AdminCallsNeedTheAdminRole) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(s.error_message(), HasSubstr("ADMIN"));
   ASSERT_TRUE(Admin()
-                  ->ListTokens(Ctx(*admin_token_).get(),
+                  ->ListTokens(Ctx(server_->admin_token()).get(),
                                v1::ListTokensRequest(), &tokens)
                   .ok());
   EXPECT_GE(tokens.tokens_size(), 2);
