@@ -76,7 +76,10 @@ PipelinedCommit CommitInPipeline(PGconn* pg,
       committed = std::string(PQcmdStatus(r)) == "COMMIT";
     }
     if (is_commit && status == PGRES_PIPELINE_ABORTED) commit_skipped = true;
-    if (status == PGRES_FATAL_ERROR && out.message.empty()) {
+    // An error after COMMIT's slot (the connection lost before the sync)
+    // changes nothing COMMIT answered, and names no statement.
+    if (status == PGRES_FATAL_ERROR && out.message.empty() &&
+        slot <= commit_slot) {
       const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
       out.sqlstate = state == nullptr ? "" : state;
       out.message = PQresultErrorMessage(r);
@@ -92,7 +95,8 @@ PipelinedCommit CommitInPipeline(PGconn* pg,
   if (committed) {
     out.outcome = Outcome::kCommitted;
     // Left in pipeline mode only if the connection broke after COMMIT's
-    // answer; the pool finds it broken on its next use.
+    // answer; the pool finds it broken on its next use. After the sync,
+    // nothing is pending, so leaving pipeline mode cannot fail.
     if (sync_read) PQexitPipelineMode(pg);
     return out;
   }
