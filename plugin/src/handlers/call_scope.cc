@@ -81,22 +81,22 @@ void CallScope::AuditDenial(const std::string& actor,
 
 absl::StatusOr<authz::Principal> CallScope::AuthenticateWithAllow(
     const std::string& project_key, const std::string& server) {
-  absl::StatusOr<authz::Principal> principal =
-      Authenticate(project_key, server);
-  if (!principal.ok()) return principal;
-  if (absl::Status s = Require(*principal, authz::Permission::kAllow,
-                               project_key, project_key, server);
-      !s.ok()) {
-    return s;
-  }
-  return principal;
+  return AuthenticateAndRequire(authz::Permission::kAllow, project_key,
+                                project_key, server);
 }
 
 absl::StatusOr<authz::Principal> CallScope::AuthenticateAdmin() {
-  absl::StatusOr<authz::Principal> principal = Authenticate("", "");
+  return AuthenticateAndRequire(authz::Permission::kAdmin, "", "", "");
+}
+
+absl::StatusOr<authz::Principal> CallScope::AuthenticateAndRequire(
+    authz::Permission permission, const std::string& resource,
+    const std::string& project_key, const std::string& server) {
+  absl::StatusOr<authz::Principal> principal =
+      Authenticate(project_key, server);
   if (!principal.ok()) return principal;
   if (absl::Status s =
-          Require(*principal, authz::Permission::kAdmin, "", "", "");
+          Require(*principal, permission, resource, project_key, server);
       !s.ok()) {
     return s;
   }

@@ -47,6 +47,9 @@ class CallScope {
                                 const std::string& server) const;
 
  private:
+  absl::StatusOr<authz::Principal> AuthenticateAndRequire(
+      authz::Permission permission, const std::string& resource,
+      const std::string& project_key, const std::string& server);
   void AuditDenial(const std::string& actor, const std::string& project_key,
                    const std::string& server, const absl::Status& why);
 
