@@ -256,7 +256,8 @@ class EchoProcess {
 // The register path's SQL, as pgbench runs it: what the plugin sends
 // PostgreSQL for one registration once its token and grant caches are warm
 // (as they are after the benchmark's first call): the transaction with its
-// statement_timeout, whose statements return the rows of the response.
+// statement_timeout, whose statements return the rows of the response: a
+// new server and its first version are inserted by one statement.
 // Prepared statements, like the plugin's, and the same project as its
 // registrations, so that the planner's statistics see both alike. The
 // audit INSERT and COMMIT go in one pipeline, as the plugin sends them
@@ -265,8 +266,7 @@ class EchoProcess {
 constexpr char kPgbenchScript[] = R"sql(\set n random(1, 2000000000)
 BEGIN;
 SET LOCAL statement_timeout = 10000;
-INSERT INTO servers AS s (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('ai-research', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by \gset
-INSERT INTO server_versions AS v (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) VALUES (:id, '1.0.0', 'ai-pypi-local', 'org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz', '', 'aaaa', 100, 'bench', CAST('[]' AS jsonb), CAST('[]' AS jsonb), 'admin') ON CONFLICT (server_id, version) DO NOTHING RETURNING v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by;
+WITH s AS (INSERT INTO servers (project_key, name, display_name, repo_key, package_type, latest_version, created_by) VALUES ('ai-research', 'pg-' || :client_id || '-' || :n, 'pypi-ai-pypi-local-pg-' || :client_id || '-' || :n, 'ai-pypi-local', 'pypi', '1.0.0', 'admin') ON CONFLICT DO NOTHING RETURNING *), v AS (INSERT INTO server_versions (server_id, version, repo_key, repo_path, readme_path, artifact_sha256, artifact_size, description, environment_variables, runtime_arguments, created_by) SELECT s.id, s.latest_version, s.repo_key, CAST('org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz' AS text), CAST('' AS text), CAST('aaaa' AS text), CAST(100 AS bigint), CAST('bench' AS text), CAST('[]' AS jsonb), CAST('[]' AS jsonb), s.created_by FROM s RETURNING *) SELECT s.id, s.project_key, s.name, s.display_name, s.repo_key, s.package_type, s.latest_version, CAST(extract(epoch FROM s.created_at) * 1000000 AS bigint), CAST(extract(epoch FROM s.updated_at) * 1000000 AS bigint), s.created_by, v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, v.artifact_size, v.description, CAST(v.environment_variables AS text), CAST(v.runtime_arguments AS text), CAST(extract(epoch FROM v.created_at) * 1000000 AS bigint), v.created_by FROM s, v;
 \startpipeline
 INSERT INTO audit_log (actor, action, project_key, server, decision, reason, request_id, details) VALUES ('admin', 'register', 'ai-research', 'pg', 'ALLOW', '', 'req', CAST('{"version":"1.0.0"}' AS jsonb));
 COMMIT;

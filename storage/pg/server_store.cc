@@ -15,7 +15,7 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr char kInsertServer[] = "server_insert";
+constexpr char kInsertNewServer[] = "server_insert_new";
 constexpr char kLockServer[] = "server_lock";
 constexpr char kInsertVersion[] = "server_version_insert";
 constexpr char kCompareVersion[] = "server_version_compare";
@@ -121,15 +121,30 @@ void ReadVersions(pqxx::transaction_base& txn, int64_t id, v1::Server& server) {
 }  // namespace
 
 void PrepareServerStatements(pqxx::connection& c) {
+  // A new server and its first version in one statement: one round trip.
   // No conflict target: racing inserts of one name collide on the name and
   // on the display name (which embeds it) at once, and a targeted ON
-  // CONFLICT would raise the display-name violation as an error.
-  c.prepare(kInsertServer, R"sql(
-    INSERT INTO servers AS s (project_key, name, display_name, repo_key,
-                              package_type, latest_version, created_by)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT DO NOTHING
-    RETURNING )sql" MCPREG_SERVER_COLUMNS);
+  // CONFLICT would raise the display-name violation as an error. A name
+  // already taken inserts nothing at all and returns no row; Register then
+  // adds the version to the existing server. (The version's foreign key is
+  // checked at the statement's end, when the server row is there.)
+  c.prepare(kInsertNewServer, R"sql(
+    WITH s AS (
+      INSERT INTO servers (project_key, name, display_name, repo_key,
+                           package_type, latest_version, created_by)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT DO NOTHING
+      RETURNING *),
+    v AS (
+      INSERT INTO server_versions (server_id, version, repo_key, repo_path,
+          readme_path, artifact_sha256, artifact_size, description,
+          environment_variables, runtime_arguments, created_by)
+      SELECT s.id, s.latest_version, s.repo_key, $8::text, $9::text,
+             $10::text, $11::bigint, $12::text, $13::jsonb, $14::jsonb,
+             s.created_by
+      FROM s
+      RETURNING *)
+    SELECT )sql" MCPREG_SERVER_COLUMNS ", " MCPREG_VERSION_COLUMNS "FROM s, v");
   c.prepare(kLockServer, R"sql(
     SELECT id, repo_key, package_type FROM servers
     WHERE project_key = $1 AND name = $2 FOR UPDATE)sql");
@@ -189,30 +204,34 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
   Registered out;
   absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
     out = Registered();
-    int64_t server_id;
-    pqxx::result inserted =
-        txn.exec_prepared(kInsertServer, v.project_key, v.name, v.display_name,
-                          v.repo_key, v.package_type, v.version, v.actor);
-    const bool new_server = !inserted.empty();
-    if (new_server) {
-      server_id = inserted[0][0].as<int64_t>();
-    } else {
-      // Someone registered this name first (perhaps a moment ago, on
-      // another replica): lock their row and add to it if it is the same
-      // package.
-      pqxx::result existing =
-          txn.exec_prepared(kLockServer, v.project_key, v.name);
-      if (existing.empty()) {
-        return absl::AbortedError("server vanished while registering; retry");
-      }
-      server_id = existing[0][0].as<int64_t>();
-      const std::string repo = existing[0][1].as<std::string>();
-      if (repo != v.repo_key) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "a server named '", v.name, "' is already registered in project '",
-            v.project_key, "' from repository '", repo,
-            "'; unregister it first or choose another name"));
-      }
+    pqxx::result inserted = txn.exec_prepared(
+        kInsertNewServer, v.project_key, v.name, v.display_name, v.repo_key,
+        v.package_type, v.version, v.actor, v.repo_path, v.readme_path,
+        v.artifact_sha256, v.artifact_size, v.description, env_json, args_json);
+    if (!inserted.empty()) {
+      // The response is what the statement returned, read before the audit
+      // row: that row takes the audit chain's lock, held until commit.
+      ServerFromRow(inserted[0], out.server);
+      VersionFromRow(inserted[0], 10, *out.server.add_versions());
+      SetDescriptionFromLatest(out.server);
+      AppendAudit(txn, audit);
+      out.created = true;
+      return absl::OkStatus();
+    }
+    // Someone registered this name first (perhaps a moment ago, on another
+    // replica): lock their row and add to it if it is the same package.
+    pqxx::result existing =
+        txn.exec_prepared(kLockServer, v.project_key, v.name);
+    if (existing.empty()) {
+      return absl::AbortedError("server vanished while registering; retry");
+    }
+    const int64_t server_id = existing[0][0].as<int64_t>();
+    const std::string repo = existing[0][1].as<std::string>();
+    if (repo != v.repo_key) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a server named '", v.name, "' is already registered in project '",
+          v.project_key, "' from repository '", repo,
+          "'; unregister it first or choose another name"));
     }
     pqxx::result added = txn.exec_prepared(
         kInsertVersion, server_id, v.version, v.repo_key, v.repo_path,
@@ -236,18 +255,9 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
       ReadVersions(txn, server_id, out.server);
       return absl::OkStatus();
     }
-    // The response is what these statements return, read before the audit
-    // row: that row takes the audit chain's lock, held until commit. A new
-    // server was inserted with this version as its latest.
-    if (new_server) {
-      ServerFromRow(inserted[0], out.server);
-      VersionFromRow(added[0], 0, *out.server.add_versions());
-      SetDescriptionFromLatest(out.server);
-    } else {
-      ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
-                    out.server);
-      ReadVersions(txn, server_id, out.server);
-    }
+    ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
+                  out.server);
+    ReadVersions(txn, server_id, out.server);
     AppendAudit(txn, audit);
     out.created = true;
     return absl::OkStatus();
