@@ -152,8 +152,9 @@ absl::Status AuditBatcher::Write(
     }
     try {
       pqxx::nontransaction session(**lease);
-      session.exec(absl::StrCat("SET statement_timeout = ",
-                                absl::ToInt64Milliseconds(kWriteTimeout)));
+      session.exec(
+          absl::StrCat("SET statement_timeout = ",
+                       pool_.BoundedStatementTimeoutMs(kWriteTimeout)));
     } catch (const std::exception& e) {
       lease->Discard();
       return StatusFromException(e, kWhat);

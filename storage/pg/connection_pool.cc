@@ -10,6 +10,15 @@
 
 namespace mcpreg::storage::pg {
 
+namespace {
+
+// The session's statement_timeout as the server set it up: pg_settings
+// gives it in milliseconds whatever unit set it.
+constexpr char kSessionStatementTimeoutMs[] =
+    "SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'";
+
+}  // namespace
+
 int64_t StatementTimeoutMs(absl::Duration d) {
   return std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1,
                              std::numeric_limits<int32_t>::max());
@@ -32,10 +41,17 @@ ConnectionPool::~ConnectionPool() = default;
 absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
   try {
     auto c = std::make_unique<pqxx::connection>(options_.conninfo);
-    if (options_.statement_timeout > absl::ZeroDuration()) {
-      pqxx::nontransaction(*c).exec(
-          absl::StrCat("SET statement_timeout = ",
-                       StatementTimeoutMs(options_.statement_timeout)));
+    {  // closed before on_connect opens its own
+      pqxx::nontransaction session(*c);
+      const int64_t theirs =
+          session.exec1(kSessionStatementTimeoutMs)[0].as<int64_t>();
+      database_timeout_ms_.store(theirs, std::memory_order_relaxed);
+      if (options_.statement_timeout > absl::ZeroDuration()) {
+        const int64_t ours = StatementTimeoutMs(options_.statement_timeout);
+        if (theirs == 0 || ours < theirs) {
+          session.exec(absl::StrCat("SET statement_timeout = ", ours));
+        }
+      }
     }
     if (options_.on_connect) options_.on_connect(*c);
     return c;
@@ -98,6 +114,15 @@ void ConnectionPool::Return(std::unique_ptr<pqxx::connection> c, bool discard) {
   } else {
     --open_;
   }
+}
+
+absl::Duration ConnectionPool::database_statement_timeout() const {
+  const int64_t ms = database_timeout_ms_.load(std::memory_order_relaxed);
+  return ms == 0 ? absl::InfiniteDuration() : absl::Milliseconds(ms);
+}
+
+int64_t ConnectionPool::BoundedStatementTimeoutMs(absl::Duration want) const {
+  return StatementTimeoutMs(std::min(want, database_statement_timeout()));
 }
 
 ConnectionPool::Stats ConnectionPool::stats() {

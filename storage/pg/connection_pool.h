@@ -5,6 +5,8 @@
 #ifndef MCPREG_STORAGE_PG_CONNECTION_POOL_H_
 #define MCPREG_STORAGE_PG_CONNECTION_POOL_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <pqxx/pqxx>
@@ -24,6 +26,7 @@ struct PoolOptions {
   // Every statement on the pool's connections is cancelled after this long
   // (the session's statement_timeout), unless its transaction sets its own
   // bound (RunTransaction: its deadline); zero leaves the server's setting.
+  // A shorter limit the database already sets for the session stays.
   absl::Duration statement_timeout = absl::ZeroDuration();
   // Runs on every new connection (session settings, prepared statements).
   std::function<void(pqxx::connection&)> on_connect;
@@ -74,11 +77,21 @@ class ConnectionPool {
   };
   Stats stats();
 
+  // The statement_timeout the database gives a session that sets none
+  // (ALTER ROLE or DATABASE … SET, postgresql.conf, PGOPTIONS), as the
+  // newest connection found it; InfiniteDuration when there is none.
+  absl::Duration database_statement_timeout() const;
+  // `want` as a statement_timeout in milliseconds (StatementTimeoutMs), but
+  // no longer than database_statement_timeout(): an operator's limit may be
+  // tightened for a call, never loosened.
+  int64_t BoundedStatementTimeoutMs(absl::Duration want) const;
+
  private:
   void Return(std::unique_ptr<pqxx::connection> c, bool discard);
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
 
   const PoolOptions options_;
+  std::atomic<int64_t> database_timeout_ms_{0};  // 0: none
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;

@@ -9,7 +9,6 @@
 namespace mcpreg::storage::pg {
 namespace {
 
-// SQLSTATE 57014: the statement_timeout we set from the call's deadline.
 // The first line of a libpq message (the rest is context and hints).
 std::string FirstLineOf(const char* text) {
   std::string s(text);
@@ -17,6 +16,8 @@ std::string FirstLineOf(const char* text) {
   return eol == std::string::npos ? s : s.substr(0, eol);
 }
 
+// SQLSTATE 57014: a statement_timeout, which we set from the call's
+// deadline (or keep at the database's own, if shorter), or a cancel.
 bool IsQueryCanceled(const pqxx::sql_error& e) {
   return e.sqlstate() == "57014";
 }
@@ -62,7 +63,10 @@ absl::Status StatusFromException(const std::exception& e,
     }
     if (IsQueryCanceled(*sql)) {
       return absl::DeadlineExceededError(
-          absl::StrCat(what, ": the call's deadline passed in the database"));
+          absl::StrCat(what,
+                       ": a statement ran into its statement_timeout in the "
+                       "database (the call's deadline, or the database's own "
+                       "limit if shorter)"));
     }
     return absl::InternalError(absl::StrCat(what, ": database error ",
                                             sql->sqlstate(), ": ",

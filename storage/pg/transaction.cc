@@ -15,12 +15,13 @@ namespace mcpreg::storage::pg {
 namespace {
 
 // The command that opens a transaction: BEGIN and, with a deadline, a
-// statement_timeout for the rest of the transaction (the time left), so
-// the database stops working for a caller who is gone. One message.
-std::string BeginSql(absl::Time deadline) {
+// statement_timeout for the rest of the transaction (the time left, or the
+// database's own limit if shorter), so the database stops working for a
+// caller who is gone. One message.
+std::string BeginSql(const ConnectionPool& pool, absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return "BEGIN";
   return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
-                      StatementTimeoutMs(deadline - absl::Now()));
+                      pool.BoundedStatementTimeoutMs(deadline - absl::Now()));
 }
 
 // libpqxx 6 has no pipeline mode. Its large-object class is the one way
@@ -149,7 +150,7 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
       pqxx::nontransaction txn(**lease);
       return RunIn(txn, work);
     } else {
-      BoundedWork txn(**lease, BeginSql(options.deadline));
+      BoundedWork txn(**lease, BeginSql(pool, options.deadline));
       return RunIn(txn, work);
     }
   } catch (const std::exception& e) {

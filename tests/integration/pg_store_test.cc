@@ -428,7 +428,7 @@ TEST_F(PgStoreTest, ATransactionsStatementsEndAtItsDeadline) {
   absl::Status status =
       SleepIn(*pool, absl::Now() + absl::Milliseconds(300), /*write=*/true);
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
-  EXPECT_THAT(status.message(), HasSubstr("deadline passed in the database"));
+  EXPECT_THAT(status.message(), HasSubstr("statement_timeout in the database"));
 }
 
 // Reads, and transactions without a deadline, are bounded by the pool's
@@ -440,6 +440,36 @@ TEST_F(PgStoreTest, ThePoolsStatementTimeoutBoundsReadsAndUnboundedWrites) {
       absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(SleepIn(*pool, absl::InfiniteFuture(), /*write=*/true).code(),
             absl::StatusCode::kDeadlineExceeded);
+}
+
+// A limit the operator set in the database (here ALTER DATABASE … SET) and
+// shorter than ours is kept, for reads and for a transaction with a far
+// deadline alike. Ours still applies when it is the shorter one.
+TEST_F(PgStoreTest, ADatabasesShorterStatementTimeoutIsNeverLoosened) {
+  {
+    auto lease = pool_->Borrow(Soon());
+    ASSERT_TRUE(lease.ok());
+    pqxx::nontransaction q(**lease);
+    q.exec("ALTER DATABASE " + q.quote_name(db_) +
+           " SET statement_timeout = '300ms'");
+  }
+  auto pool = PoolWithStatementTimeout(conninfo_, absl::Seconds(60));
+  absl::Status read = SleepIn(*pool, absl::Now() + absl::Seconds(60), false);
+  EXPECT_EQ(read.code(), absl::StatusCode::kDeadlineExceeded) << read;
+  EXPECT_THAT(read.message(), HasSubstr("the database's own limit"));
+  absl::Status write = SleepIn(*pool, absl::Now() + absl::Seconds(60), true);
+  EXPECT_EQ(write.code(), absl::StatusCode::kDeadlineExceeded) << write;
+  EXPECT_EQ(pool->database_statement_timeout(), absl::Milliseconds(300));
+  EXPECT_EQ(pool->BoundedStatementTimeoutMs(absl::Seconds(10)), 300);
+  EXPECT_EQ(pool->BoundedStatementTimeoutMs(absl::Milliseconds(20)), 20);
+
+  auto tighter = PoolWithStatementTimeout(conninfo_, absl::Milliseconds(100));
+  auto lease = tighter->Borrow(Soon());
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(pqxx::nontransaction(**lease)
+                .exec1("SHOW statement_timeout")[0]
+                .as<std::string>(),
+            "100ms");
 }
 
 // Waiting for another replica's migration, like a long migration itself,
