@@ -12,9 +12,19 @@ namespace mcpreg::storage::pg {
 
 namespace {
 
-// The session's statement_timeout as the server set it up: pg_settings
-// gives it in milliseconds whatever unit set it.
-constexpr char kSessionStatementTimeoutMs[] =
+// Reads the session's statement_timeout as the server set it up
+// (pg_settings gives milliseconds whatever unit set it) and sets the
+// session's to the shorter of that and $1 ms (0 there means none), in one
+// round trip. Set even when the server's is the shorter: pinned, a reload
+// of postgresql.conf cannot later lift the bound off a pooled session.
+constexpr char kPinStatementTimeout[] = R"sql(
+  SELECT setting::bigint,
+         set_config('statement_timeout',
+                    CASE WHEN setting::bigint = 0 THEN $1::bigint
+                         ELSE least(setting::bigint, $1::bigint) END::text, false)
+  FROM pg_settings WHERE name = 'statement_timeout')sql";
+// The same without a bound of the pool's own: read, left as it is.
+constexpr char kReadStatementTimeout[] =
     "SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'";
 
 }  // namespace
@@ -43,15 +53,14 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
     auto c = std::make_unique<pqxx::connection>(options_.conninfo);
     {  // closed before on_connect opens its own
       pqxx::nontransaction session(*c);
-      const int64_t theirs =
-          session.exec1(kSessionStatementTimeoutMs)[0].as<int64_t>();
-      database_timeout_ms_.store(theirs, std::memory_order_relaxed);
-      if (options_.statement_timeout > absl::ZeroDuration()) {
-        const int64_t ours = StatementTimeoutMs(options_.statement_timeout);
-        if (theirs == 0 || ours < theirs) {
-          session.exec(absl::StrCat("SET statement_timeout = ", ours));
-        }
-      }
+      const pqxx::row row =
+          options_.statement_timeout > absl::ZeroDuration()
+              ? session.exec_params1(
+                    kPinStatementTimeout,
+                    StatementTimeoutMs(options_.statement_timeout))
+              : session.exec1(kReadStatementTimeout);
+      database_timeout_ms_.store(row[0].as<int64_t>(),
+                                 std::memory_order_relaxed);
     }
     if (options_.on_connect) options_.on_connect(*c);
     return c;

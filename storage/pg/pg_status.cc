@@ -16,8 +16,8 @@ std::string FirstLineOf(const char* text) {
   return eol == std::string::npos ? s : s.substr(0, eol);
 }
 
-// SQLSTATE 57014: a statement_timeout, which we set from the call's
-// deadline (or keep at the database's own, if shorter), or a cancel.
+// SQLSTATE 57014: a statement_timeout (ours, from the call's deadline, or
+// the database's own if shorter), or pg_cancel_backend.
 bool IsQueryCanceled(const pqxx::sql_error& e) {
   return e.sqlstate() == "57014";
 }
@@ -64,9 +64,9 @@ absl::Status StatusFromException(const std::exception& e,
     if (IsQueryCanceled(*sql)) {
       return absl::DeadlineExceededError(
           absl::StrCat(what,
-                       ": a statement ran into its statement_timeout in the "
-                       "database (the call's deadline, or the database's own "
-                       "limit if shorter)"));
+                       ": the database cancelled a statement: it ran out of "
+                       "time (the call's deadline or a shorter "
+                       "statement_timeout) or an operator cancelled it"));
     }
     return absl::InternalError(absl::StrCat(what, ": database error ",
                                             sql->sqlstate(), ": ",
