@@ -35,6 +35,23 @@ CallContext::CallContext(const mcpreg_call_info& info)
   }
 }
 
+void CallContext::Cancel() {
+  cancelled_.store(true, std::memory_order_release);
+  absl::MutexLock lock(&hook_mu_);
+  if (hook_) hook_();
+}
+
+void CallContext::SetCancelHook(std::function<void()> hook) const {
+  absl::MutexLock lock(&hook_mu_);
+  hook_ = std::move(hook);
+  if (hook_ && cancelled_.load(std::memory_order_acquire)) hook_();
+}
+
+void CallContext::ClearCancelHook() const {
+  absl::MutexLock lock(&hook_mu_);
+  hook_ = nullptr;
+}
+
 absl::string_view CallContext::Header(absl::string_view key) const {
   for (const auto& [k, v] : metadata_) {
     if (k == key) return v;

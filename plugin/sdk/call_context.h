@@ -4,11 +4,14 @@
 #define MCPREG_PLUGIN_SDK_CALL_CONTEXT_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "mcpreg/plugin_abi.h"
@@ -36,7 +39,17 @@ class CallContext {
     return cancelled_.load(std::memory_order_acquire) ||
            absl::Now() >= deadline_;
   }
-  void Cancel() { cancelled_.store(true, std::memory_order_release); }
+  // Marks the call cancelled and runs the cancel hook, if one is set.
+  void Cancel();
+
+  // Runs `hook` on the cancelling thread when the host cancels the call
+  // (its client went away), or here at once if it already has, so that a
+  // handler blocked in I/O can be interrupted. The hook must not block.
+  // One hook at a time; ClearCancelHook returns once a running hook has
+  // finished. Const because handlers hold the context as const: the hook
+  // is cancellation plumbing, not anything a handler reads.
+  void SetCancelHook(std::function<void()> hook) const;
+  void ClearCancelHook() const;
 
  private:
   std::string method_;
@@ -44,6 +57,8 @@ class CallContext {
   absl::Time deadline_;
   std::vector<std::pair<std::string, std::string>> metadata_;
   std::atomic<bool> cancelled_{false};
+  mutable absl::Mutex hook_mu_;
+  mutable std::function<void()> hook_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 }  // namespace mcpreg::sdk

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "handlers/admin_handlers.h"
@@ -101,6 +102,21 @@ void RegistryInstance::AddHandlers() {
 
 namespace {
 
+// Runs `body`, a handler on a worker, with its database statements
+// interrupted when the host cancels the call (its client went away): the
+// connection goes back to the pool at once, not at the deadline.
+template <typename Body>
+auto Interruptible(RegistryServices& services, const sdk::CallContext& ctx,
+                   Body body) {
+  if (services.canceller == nullptr) return body();  // no database
+  auto interrupt =
+      std::make_shared<storage::pg::CallInterrupt>(*services.canceller);
+  storage::pg::ScopedCallInterrupt installed(interrupt.get());
+  ctx.SetCancelHook([interrupt] { interrupt->Interrupt(); });
+  absl::Cleanup unhook = [&ctx] { ctx.ClearCancelHook(); };
+  return body();
+}
+
 // Binds a handler taking the services to the SDK's typed method signature.
 template <typename Request, typename Response>
 std::function<absl::StatusOr<Response>(const sdk::CallContext&, const Request&)>
@@ -110,7 +126,8 @@ Bind(RegistryServices* services,
                                          const Request&)) {
   return
       [services, handler](const sdk::CallContext& ctx, const Request& request) {
-        return handler(*services, ctx, request);
+        return Interruptible(*services, ctx,
+                             [&] { return handler(*services, ctx, request); });
       };
 }
 
@@ -121,11 +138,12 @@ std::function<void(const sdk::CallContext&, const Request&,
 BindAsync(RegistryServices* services,
           void (*handler)(RegistryServices&, const sdk::CallContext&,
                           const Request&, sdk::Reply<Response>)) {
-  return
-      [services, handler](const sdk::CallContext& ctx, const Request& request,
-                          sdk::Reply<Response> reply) {
-        handler(*services, ctx, request, std::move(reply));
-      };
+  return [services, handler](const sdk::CallContext& ctx,
+                             const Request& request,
+                             sdk::Reply<Response> reply) {
+    Interruptible(*services, ctx,
+                  [&] { handler(*services, ctx, request, std::move(reply)); });
+  };
 }
 
 template <typename Request, typename Response>

@@ -135,6 +135,7 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   pool.statement_timeout = kLongestCall;
   pool.on_connect = &storage::pg::PrepareAll;
   s->pool = std::make_unique<storage::pg::ConnectionPool>(pool);
+  s->canceller = std::make_unique<storage::pg::StatementCanceller>();
   absl::StatusOr<int> version = storage::pg::Migrate(*s->pool, deadline);
   if (!version.ok()) return Prefixed(version.status(), "database: ");
   s->log.Info(absl::StrCat("database schema at version ", *version));

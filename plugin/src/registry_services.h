@@ -11,6 +11,7 @@
 #include "access_store.h"
 #include "audit_batcher.h"
 #include "authorizer.h"
+#include "call_interrupt.h"
 #include "connection_pool.h"
 #include "governance/policy_cache.h"
 #include "mcpreg/config/v1/plugin_config.pb.h"
@@ -33,6 +34,9 @@ struct RegistryServices {
 
   sdk::HostLog log;
   std::unique_ptr<storage::pg::ConnectionPool> pool;
+  // Sends the cancel requests of calls whose clients went away; after the
+  // pool, so that it stops first.
+  std::unique_ptr<storage::pg::StatementCanceller> canceller;
   std::unique_ptr<storage::pg::ServerStore> servers;
   std::unique_ptr<storage::pg::AccessStore> access;
   // Before the authorizer that reads it (members die in reverse order).

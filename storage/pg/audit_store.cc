@@ -1,6 +1,7 @@
 #include "audit_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "call_interrupt.h"
 #include "google/protobuf/util/time_util.h"
 #include "transaction.h"
 
@@ -105,6 +106,10 @@ absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
   TransactionOptions options;
   options.deadline = deadline;
   options.what = "writing the audit log";
+  // The record of what happened (a denial, a repository made) is written
+  // whether or not the caller is still there: not interruptible by the
+  // call's cancellation.
+  ScopedCallInterrupt uninterruptible(nullptr);
   return RunTransaction(pool, options, [&](Transaction& txn) {
     AppendAudit(txn, event);
     return absl::OkStatus();

@@ -40,7 +40,7 @@ void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& event);
 void AppendAuditRows(pqxx::transaction_base& txn,
                      const std::vector<const AuditEvent*>& events);
 
-// In a transaction of its own.
+// In a transaction of its own, even if the call has been cancelled.
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
                          absl::Time deadline);
 

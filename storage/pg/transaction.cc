@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "call_interrupt.h"
 #include "pg_status.h"
 #include "pipelined_commit.h"
 
@@ -134,39 +135,75 @@ absl::Status RunIn(Txn& txn, const Work& work) {
   return absl::OkStatus();
 }
 
+// One attempt of `work` on a leased connection.
+template <typename Txn>
+absl::Status AttemptOn(const ConnectionPool& pool, ConnectionPool::Lease& lease,
+                       const TransactionOptions& options,
+                       const std::function<absl::Status(Txn&)>& work,
+                       bool* retry) {
+  try {
+    if constexpr (std::is_same_v<Txn, pqxx::nontransaction>) {
+      pqxx::nontransaction txn(*lease);
+      return RunIn(txn, work);
+    } else {
+      BoundedWork txn(*lease, BeginSql(pool, options.deadline));
+      return RunIn(txn, work);
+    }
+  } catch (const std::exception& e) {
+    *retry = IsRetryable(e);
+    if (IsConnectionLost(e)) {
+      lease.Discard();
+    } else if (!lease->is_open()) {
+      // An error whose kind does not say so, on a connection that is gone
+      // now (never during COMMIT: that is in_doubt_error): the broken
+      // connection it is, not an internal error.
+      lease.Discard();
+      return StatusFromException(pqxx::broken_connection(e.what()),
+                                 options.what);
+    }
+    return StatusFromException(e, options.what);
+  }
+}
+
+absl::Status Cancelled(const TransactionOptions& options) {
+  return absl::CancelledError(
+      absl::StrCat(options.what, ": the call was cancelled"));
+}
+
+// One attempt, interruptible by the call's cancellation (call_interrupt.h).
 template <typename Txn>
 absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
                      const std::function<absl::Status(Txn&)>& work,
                      bool* retry) {
   *retry = false;
+  CallInterrupt* const interrupt = CallInterrupt::Current();
+  const auto interrupted = [interrupt] {
+    return interrupt != nullptr && interrupt->interrupted();
+  };
+  if (interrupted()) return Cancelled(options);
   absl::StatusOr<ConnectionPool::Lease> lease = pool.Borrow(options.deadline);
   if (!lease.ok()) {
     return absl::Status(
         lease.status().code(),
         absl::StrCat(options.what, ": ", lease.status().message()));
   }
-  try {
-    if constexpr (std::is_same_v<Txn, pqxx::nontransaction>) {
-      pqxx::nontransaction txn(**lease);
-      return RunIn(txn, work);
-    } else {
-      BoundedWork txn(**lease, BeginSql(pool, options.deadline));
-      return RunIn(txn, work);
+  absl::Status status;
+  bool ran = false;
+  {
+    CallInterrupt::Armed armed(interrupt, **lease);
+    if (!interrupted()) {
+      status = AttemptOn(pool, *lease, options, work, retry);
+      ran = true;
     }
-  } catch (const std::exception& e) {
-    *retry = IsRetryable(e);
-    if (IsConnectionLost(e)) {
-      lease->Discard();
-    } else if (!(*lease)->is_open()) {
-      // An error whose kind does not say so, on a connection that is gone
-      // now (never during COMMIT: that is in_doubt_error): the broken
-      // connection it is, not an internal error.
-      lease->Discard();
-      return StatusFromException(pqxx::broken_connection(e.what()),
-                                 options.what);
-    }
-    return StatusFromException(e, options.what);
+    if (armed.Disarm()) lease->Discard();
   }
+  // What the statement the cancel stopped says is not the reason; work that
+  // succeeded before the cancel arrived stands.
+  if (!ran || (!status.ok() && interrupted())) {
+    *retry = false;
+    return Cancelled(options);
+  }
+  return status;
 }
 
 template <typename Txn>

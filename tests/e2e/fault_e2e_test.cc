@@ -127,20 +127,42 @@ TEST(FaultE2eTest, DatabaseCrashUnderLoadLosesNothingAcknowledged) {
                   "AND decision = 'ALLOW' AND server LIKE '%:load-%'"));
 }
 
-TEST(FaultE2eTest, ExhaustedPoolTimesOutCallersAndGetsItsConnectionsBack) {
-  RegistryServer server(/*rest=*/false, /*max_connections=*/2);
-  ASSERT_TRUE(server.ok()) << server.error();
-  auto stub = v1::McpRegistry::NewStub(InsecureChannel(server.address()));
-  const std::string& token = server.admin_token();
-  ASSERT_EQ(Register(*stub, token, "contended", absl::Seconds(10)).code,
-            grpc::StatusCode::OK);
+// A registry with two database connections and the row of its server
+// "contended" locked by another session: registrations of that name wait
+// on it, each holding one of the plugin's connections.
+class LockedRowE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<RegistryServer>(/*rest=*/false,
+                                               /*max_connections=*/2);
+    ASSERT_TRUE(server_->ok()) << server_->error();
+    stub_ = v1::McpRegistry::NewStub(InsecureChannel(server_->address()));
+    ASSERT_EQ(Register(*stub_, token(), "contended", absl::Seconds(10)).code,
+              grpc::StatusCode::OK);
+    holder_ = std::make_unique<pqxx::connection>(server_->conninfo());
+    lock_ = std::make_unique<pqxx::work>(*holder_);
+    lock_->exec("SELECT id FROM servers WHERE name = 'contended' FOR UPDATE");
+  }
+  const std::string& token() const { return server_->admin_token(); }
+  int64_t WaitingForLocks() const {
+    return Count(server_->conninfo(),
+                 "SELECT count(*) FROM pg_stat_activity "
+                 "WHERE wait_event_type = 'Lock'");
+  }
 
-  // Hold the server row: registrations of that name wait on it, each
-  // holding one of the plugin's two connections; the rest wait for one.
-  pqxx::connection holder(server.conninfo());
-  pqxx::work lock(holder);
-  lock.exec("SELECT id FROM servers WHERE name = 'contended' FOR UPDATE");
+  // Destroyed in reverse: the lock ends before the registry stops.
+  std::unique_ptr<RegistryServer> server_;
+  std::unique_ptr<v1::McpRegistry::Stub> stub_;
+  std::unique_ptr<pqxx::connection> holder_;
+  std::unique_ptr<pqxx::work> lock_;
+};
 
+// Each waiting registration holds one of the plugin's two connections; the
+// rest wait for one.
+TEST_F(LockedRowE2eTest,
+       ExhaustedPoolTimesOutCallersAndGetsItsConnectionsBack) {
+  v1::McpRegistry::Stub* stub = stub_.get();
+  const std::string& token = this->token();
   std::vector<std::thread> callers;
   std::vector<Outcome> outcomes(4);
   for (int i = 0; i < 4; ++i) {
@@ -158,9 +180,46 @@ TEST(FaultE2eTest, ExhaustedPoolTimesOutCallersAndGetsItsConnectionsBack) {
   // gave their connections back.
   EXPECT_EQ(Register(*stub, token, "other-name", absl::Seconds(10)).code,
             grpc::StatusCode::OK);
-  lock.commit();
+  lock_->commit();
   EXPECT_EQ(Register(*stub, token, "contended", absl::Seconds(10)).code,
             grpc::StatusCode::OK);
+}
+
+// Clients that go away while their calls wait in the database give the
+// connections back at once, not at their deadlines: the plugin has the
+// statements cancelled. Here both of the plugin's connections are held by
+// registrations waiting for a locked row, with a minute to go; their
+// clients cancel, and a registration with a deadline of seconds succeeds.
+TEST_F(LockedRowE2eTest, ClientsThatCancelReleaseTheirConnectionsAtOnce) {
+  constexpr int kCallers = 2;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<grpc::StatusCode> codes(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    auto& ctx = contexts.emplace_back(std::make_unique<grpc::ClientContext>());
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    ctx->AddMetadata("authorization", "Bearer " + token());
+    callers.emplace_back([&, i, ctx = ctx.get()] {
+      v1::RegisterCustomServerResponse out;
+      codes[i] = stub_->RegisterCustomServer(ctx, Request("contended"), &out)
+                     .error_code();
+    });
+  }
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (WaitingForLocks() < kCallers && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(WaitingForLocks(), kCallers);
+  for (auto& ctx : contexts) ctx->TryCancel();
+  for (auto& c : callers) c.join();
+  for (grpc::StatusCode code : codes) {
+    EXPECT_EQ(code, grpc::StatusCode::CANCELLED);
+  }
+
+  // The row is still locked, and the first two calls' deadlines are far.
+  EXPECT_EQ(Register(*stub_, token(), "other-name", absl::Seconds(5)).code,
+            grpc::StatusCode::OK);
+  EXPECT_EQ(WaitingForLocks(), 0);
 }
 
 grpc::Status Check(v1::McpRegistry::Stub& stub, const std::string& token,

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "access_store.h"
 #include "audit_store.h"
+#include "call_interrupt.h"
 #include "connection_pool.h"
 #include "migrations.h"
 #include "pg_cluster.h"
@@ -562,6 +563,71 @@ absl::Status WorkThenAtCommit(ConnectionPool& pool, const std::string& key,
     ExecAtCommit(txn, name, {param});
     return absl::OkStatus();
   });
+}
+
+// A call cancelled while its statement waits (here for another
+// transaction's row) has that statement cancelled at once: the transaction
+// rolls back, the status is CANCELLED, and the connection is closed, not
+// pooled (a late cancel request must not hit the next caller). The call's
+// later database work fails without starting, except an audit row, which
+// records what happened whether or not the caller is still there.
+TEST_F(PgStoreTest, ACancelledCallsStatementStopsAndItsConnectionIsClosed) {
+  auto pool = NewPool(conninfo_, 1);
+  ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
+  pqxx::connection holder(conninfo_);
+  pqxx::work holding(holder);
+  holding.exec("INSERT INTO deferred_probe VALUES ('held')");
+
+  StatementCanceller canceller;
+  auto interrupt = std::make_shared<CallInterrupt>(canceller);
+  TransactionOptions options;
+  options.deadline = absl::Now() + absl::Seconds(10);
+  options.what = "inserting";
+  const auto backend_pid = [&](int* pid) {
+    return RunReadOnly(*pool, options, [pid](pqxx::nontransaction& q) {
+      *pid = q.exec1("SELECT pg_backend_pid()")[0].as<int>();
+      return absl::OkStatus();
+    });
+  };
+  absl::Status before, waited, after, audited;
+  int pid_before = 0, pid_again = 0;
+  std::thread call([&] {
+    ScopedCallInterrupt installed(interrupt.get());
+    before = backend_pid(&pid_before);  // not interrupted: pooled again
+    EXPECT_TRUE(backend_pid(&pid_again).ok());
+    EXPECT_EQ(pid_again, pid_before);
+    waited = RunTransaction(*pool, options, [](Transaction& txn) {
+      txn.exec("INSERT INTO deferred_probe VALUES ('mine')");
+      txn.exec("INSERT INTO deferred_probe VALUES ('held')");  // waits
+      return absl::OkStatus();
+    });
+    after = RunReadOnly(*pool, options, [](pqxx::nontransaction& q) {
+      q.exec("SELECT 1");
+      return absl::OkStatus();
+    });
+    audited = AppendAudit(*pool, Audit("register"), options.deadline);
+  });
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (Count("SELECT count(*) FROM pg_stat_activity "
+               "WHERE wait_event_type = 'Lock'") == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  interrupt->Interrupt();
+  call.join();
+  holding.abort();
+
+  EXPECT_TRUE(before.ok()) << before;
+  EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
+  EXPECT_EQ(after.code(), absl::StatusCode::kCancelled) << after;
+  EXPECT_TRUE(audited.ok()) << audited;
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 1);
+  // The cancelled connection was closed; the pool's one is a new one.
+  EXPECT_EQ(pool->stats().open, 1u);
+  int pid_after = 0;
+  ASSERT_TRUE(backend_pid(&pid_after).ok());
+  EXPECT_NE(pid_after, pid_before);
 }
 
 // A statement deferred to COMMIT (sent in one pipeline with it) commits

@@ -359,6 +359,54 @@ TEST(PluginSdkTest, AsyncCallCancelledWhileQueuedCompletesCancelled) {
   busy.done.WaitForNotification();
 }
 
+// A running handler's cancel hook is how it learns, while blocked, that
+// the host gave up on its call: the hook runs on the host's thread, inside
+// Cancel, and not after the handler has cleared it.
+TEST(PluginSdkTest, TheHostsCancelRunsARunningHandlersCancelHook) {
+  TestInstance instance(1, 1);
+  absl::Notification hooked, unblocked;
+  std::thread::id hook_thread;
+  std::atomic<int> hook_runs{0};
+  instance.AddMethod<Empty, Empty>(
+      Method("Worker"), Handler([&](const CallContext& ctx,
+                                    const Empty&) -> absl::StatusOr<Empty> {
+        ctx.SetCancelHook([&] {
+          hook_thread = std::this_thread::get_id();
+          ++hook_runs;
+          unblocked.Notify();
+        });
+        hooked.Notify();
+        unblocked.WaitForNotification();  // "blocked in I/O"
+        ctx.ClearCancelHook();
+        return absl::CancelledError("interrupted");
+      }));
+  Completion c;
+  ASSERT_EQ(StartCall(instance, "/sdktest.v1.Dispatch/Worker", &c),
+            MCPREG_STATUS_OK);
+  hooked.WaitForNotification();
+  instance.Cancel(&c);
+  EXPECT_EQ(hook_thread, std::this_thread::get_id());
+  c.done.WaitForNotification();
+  EXPECT_EQ(c.code, MCPREG_STATUS_CANCELLED);
+  instance.Cancel(&c);  // completed: no hook to run any more
+  EXPECT_EQ(hook_runs.load(), 1);
+}
+
+// A hook set after the call was cancelled runs at once, on the setter's
+// thread: the handler cannot miss a cancel that came first.
+TEST(PluginSdkTest, ACancelHookSetAfterTheCancelRunsAtOnce) {
+  mcpreg_call_info info{};
+  info.struct_size = sizeof(info);
+  CallContext ctx(info);
+  ctx.Cancel();
+  int runs = 0;
+  ctx.SetCancelHook([&] { ++runs; });
+  EXPECT_EQ(runs, 1);
+  ctx.ClearCancelHook();
+  ctx.Cancel();
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(PluginSdkTest, ShutdownWaitsForAnUnansweredAsyncCall) {
   auto instance = std::make_unique<TestInstance>(1, 4);
   AsyncFixture fixture(*instance);
