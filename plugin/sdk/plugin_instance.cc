@@ -336,8 +336,9 @@ void PluginInstance::Shutdown() {
     for (auto& [unused, ctx] : in_flight_) ctx->Cancel();
   }
   // Queued calls see the cancellation and complete with CANCELLED; running
-  // ones finish; asynchronous ones are answered by whatever holds their
-  // reply. Either way every accepted call completes before this returns.
+  // ones finish (sooner if their cancel hooks interrupt what they wait for);
+  // asynchronous ones are answered by whatever holds their reply. Either way
+  // every accepted call completes before this returns.
   pool_.Shutdown();
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(

@@ -5,6 +5,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "handlers/admin_handlers.h"
 #include "handlers/governance_handlers.h"
@@ -102,9 +103,10 @@ void RegistryInstance::AddHandlers() {
 
 namespace {
 
-// Runs `body`, a handler on a worker, with its database statements
-// interrupted when the host cancels the call (its client went away): the
-// connection goes back to the pool at once, not at the deadline.
+// Runs `body`, a handler on a worker, with its database work interrupted
+// when the host cancels the call before its deadline (its client went
+// away): a statement it waits in is cancelled and a wait for a connection
+// ends, so the worker and the connection are free at once.
 template <typename Body>
 auto Interruptible(RegistryServices& services, const sdk::CallContext& ctx,
                    Body body) {
@@ -112,7 +114,11 @@ auto Interruptible(RegistryServices& services, const sdk::CallContext& ctx,
   auto interrupt =
       std::make_shared<storage::pg::CallInterrupt>(*services.canceller);
   storage::pg::ScopedCallInterrupt installed(interrupt.get());
-  ctx.SetCancelHook([interrupt] { interrupt->Interrupt(); });
+  // The host cancels at the deadline too; the statement_timeout set from
+  // the deadline ends the statement then, and its connection stays pooled.
+  ctx.SetCancelHook([interrupt, deadline = ctx.deadline()] {
+    if (absl::Now() < deadline) interrupt->Interrupt();
+  });
   absl::Cleanup unhook = [&ctx] { ctx.ClearCancelHook(); };
   return body();
 }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libpq_connection.h"
 #include "pg_status.h"
 
 namespace mcpreg::storage::pg {
@@ -36,11 +37,13 @@ int64_t StatementTimeoutMs(absl::Duration d) {
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
     : pool_(other.pool_),
-      connection_(std::move(other.connection_)),
+      pooled_(std::move(other.pooled_)),
       discard_(other.discard_) {}
 
 ConnectionPool::Lease::~Lease() {
-  if (connection_ != nullptr) pool_->Return(std::move(connection_), discard_);
+  if (pooled_.connection != nullptr) {
+    pool_->Return(std::move(pooled_), discard_);
+  }
 }
 
 ConnectionPool::ConnectionPool(PoolOptions options)
@@ -48,53 +51,65 @@ ConnectionPool::ConnectionPool(PoolOptions options)
 
 ConnectionPool::~ConnectionPool() = default;
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
+absl::StatusOr<ConnectionPool::Pooled> ConnectionPool::Connect() {
   try {
-    auto c = std::make_unique<pqxx::connection>(options_.conninfo);
+    Pooled pooled;
+    pooled.connection = std::make_unique<pqxx::connection>(options_.conninfo);
     {  // closed before on_connect opens its own
-      pqxx::nontransaction session(*c);
+      // A transaction, not autocommit: the one way libpqxx 6 leads to the
+      // libpq connection, whose cancel key is read here, once, on the
+      // thread that owns it. set_config(…, false) outlives its COMMIT.
+      pqxx::work setup(*pooled.connection);
+      pooled.cancel_key.reset(PQgetCancel(LibpqConnection::Of(setup)),
+                              &PQfreeCancel);
       const pqxx::row row =
           options_.statement_timeout > absl::ZeroDuration()
-              ? session.exec_params1(
+              ? setup.exec_params1(
                     kPinStatementTimeout,
                     StatementTimeoutMs(options_.statement_timeout))
-              : session.exec1(kReadStatementTimeout);
+              : setup.exec1(kReadStatementTimeout);
       database_timeout_ms_.store(row[0].as<int64_t>(),
                                  std::memory_order_relaxed);
+      setup.commit();
     }
-    if (options_.on_connect) options_.on_connect(*c);
-    return c;
+    if (options_.on_connect) options_.on_connect(*pooled.connection);
+    return pooled;
   } catch (const std::exception& e) {
     return StatusFromException(e, "connecting to PostgreSQL");
   }
 }
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Borrow(
-    absl::Time deadline) {
+    absl::Time deadline, const std::function<bool()>& abandoned) {
+  // How often a waiter looks at `abandoned`: a cancelled call's worker
+  // leaves the queue this soon after its client.
+  constexpr absl::Duration kAbandonedPoll = absl::Milliseconds(25);
   mu_.Lock();
   for (;;) {
     // Connections that died while idle are dropped here, not handed out.
     while (!idle_.empty()) {
-      std::unique_ptr<pqxx::connection> c = std::move(idle_.back());
+      Pooled pooled = std::move(idle_.back());
       idle_.pop_back();
-      if (c->is_open()) {
+      if (pooled.connection->is_open()) {
         mu_.Unlock();
-        return Lease(this, std::move(c));
+        return Lease(this, std::move(pooled));
       }
       --open_;
     }
     if (open_ < options_.max_connections) {
       ++open_;  // reserve the slot; connect without holding the lock
       mu_.Unlock();
-      absl::StatusOr<std::unique_ptr<pqxx::connection>> c = Connect();
-      if (!c.ok()) {
+      absl::StatusOr<Pooled> pooled = Connect();
+      if (!pooled.ok()) {
         absl::MutexLock lock(&mu_);
         --open_;
-        return c.status();
+        return pooled.status();
       }
-      return Lease(this, std::move(*c));
+      return Lease(this, std::move(*pooled));
     }
     ++waiting_;
+    const absl::Time until =
+        abandoned ? std::min(deadline, absl::Now() + kAbandonedPoll) : deadline;
     const bool woke = mu_.AwaitWithDeadline(
         absl::Condition(
             +[](ConnectionPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
@@ -102,24 +117,33 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Borrow(
                      p->open_ < p->options_.max_connections;
             },
             this),
-        deadline);
+        until);
     --waiting_;
-    if (!woke) {
+    if (woke) continue;
+    if (absl::Now() >= deadline) {
       const size_t max = options_.max_connections;
       mu_.Unlock();
       return absl::DeadlineExceededError(absl::StrCat(
           "all ", max,
           " database connections stayed busy until the call's deadline"));
     }
+    mu_.Unlock();  // `abandoned` may take locks of its own
+    const bool give_up = abandoned && abandoned();
+    mu_.Lock();
+    if (give_up) {
+      mu_.Unlock();
+      return absl::CancelledError(
+          "the call was cancelled while it waited for a database connection");
+    }
   }
 }
 
-void ConnectionPool::Return(std::unique_ptr<pqxx::connection> c, bool discard) {
-  const bool reusable = !discard && c->is_open();
-  if (!reusable) c.reset();  // close outside the lock
+void ConnectionPool::Return(Pooled pooled, bool discard) {
+  const bool reusable = !discard && pooled.connection->is_open();
+  if (!reusable) pooled.connection.reset();  // close outside the lock
   absl::MutexLock lock(&mu_);
   if (reusable) {
-    idle_.push_back(std::move(c));
+    idle_.push_back(std::move(pooled));
   } else {
     --open_;
   }

@@ -5,6 +5,8 @@
 #ifndef MCPREG_STORAGE_PG_CONNECTION_POOL_H_
 #define MCPREG_STORAGE_PG_CONNECTION_POOL_H_
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -37,6 +39,14 @@ struct PoolOptions {
 int64_t StatementTimeoutMs(absl::Duration d);
 
 class ConnectionPool {
+  // A connection and its cancel key, which lets another thread cancel the
+  // statement it runs (libpq's PQcancel; call_interrupt.h). Shared: a
+  // request may still be on its way when the connection is closed.
+  struct Pooled {
+    std::unique_ptr<pqxx::connection> connection;
+    std::shared_ptr<PGcancel> cancel_key;
+  };
+
  public:
   class Lease {
    public:
@@ -44,18 +54,22 @@ class ConnectionPool {
     Lease& operator=(Lease&&) = delete;
     ~Lease();  // returns the connection, or drops it if discarded or closed
 
-    pqxx::connection& operator*() { return *connection_; }
-    pqxx::connection* operator->() { return connection_.get(); }
-    // The connection is unusable (it broke mid-call): do not reuse it.
+    pqxx::connection& operator*() { return *pooled_.connection; }
+    pqxx::connection* operator->() { return pooled_.connection.get(); }
+    const std::shared_ptr<PGcancel>& cancel_key() const {
+      return pooled_.cancel_key;
+    }
+    // The connection is unusable (it broke mid-call, or was sent a cancel
+    // request that may yet arrive): do not reuse it.
     void Discard() { discard_ = true; }
 
    private:
     friend class ConnectionPool;
-    Lease(ConnectionPool* pool, std::unique_ptr<pqxx::connection> c)
-        : pool_(pool), connection_(std::move(c)) {}
+    Lease(ConnectionPool* pool, Pooled pooled)
+        : pool_(pool), pooled_(std::move(pooled)) {}
 
     ConnectionPool* pool_;
-    std::unique_ptr<pqxx::connection> connection_;
+    Pooled pooled_;
     bool discard_ = false;
   };
 
@@ -68,7 +82,11 @@ class ConnectionPool {
   // An idle connection, a new one if below the bound, or the next one given
   // back before `deadline`. DEADLINE_EXCEEDED when none frees up in time;
   // UNAVAILABLE when a new connection cannot be made.
-  absl::StatusOr<Lease> Borrow(absl::Time deadline);
+  // `abandoned`, when given, is polled while waiting: once it says true the
+  // wait ends with CANCELLED (the call it was for was cancelled).
+  absl::StatusOr<Lease> Borrow(
+      absl::Time deadline,
+      const std::function<bool()>& abandoned = std::function<bool()>());
 
   struct Stats {
     size_t open = 0;  // idle + leased
@@ -87,13 +105,13 @@ class ConnectionPool {
   int64_t BoundedStatementTimeoutMs(absl::Duration want) const;
 
  private:
-  void Return(std::unique_ptr<pqxx::connection> c, bool discard);
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+  void Return(Pooled pooled, bool discard);
+  absl::StatusOr<Pooled> Connect();
 
   const PoolOptions options_;
   std::atomic<int64_t> database_timeout_ms_{0};  // 0: none
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
   size_t open_ ABSL_GUARDED_BY(mu_) = 0;
   size_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -1,7 +1,6 @@
 #include "transaction.h"
 
 #include <algorithm>
-#include <pqxx/largeobject>
 #include <pqxx/pqxx>
 #include <thread>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "call_interrupt.h"
+#include "libpq_connection.h"
 #include "pg_status.h"
 #include "pipelined_commit.h"
 
@@ -24,15 +24,6 @@ std::string BeginSql(const ConnectionPool& pool, absl::Time deadline) {
   return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
                       pool.BoundedStatementTimeoutMs(deadline - absl::Now()));
 }
-
-// libpqxx 6 has no pipeline mode. Its large-object class is the one way
-// it offers to reach a transaction's libpq connection.
-class LibpqConnection : public pqxx::largeobject {
- public:
-  static PGconn* Of(const pqxx::dbtransaction& txn) {
-    return raw_connection(txn);
-  }
-};
 
 // pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
 // separate SET LOCAL would cost every write transaction a round trip. It
@@ -181,7 +172,9 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
     return interrupt != nullptr && interrupt->interrupted();
   };
   if (interrupted()) return Cancelled(options);
-  absl::StatusOr<ConnectionPool::Lease> lease = pool.Borrow(options.deadline);
+  absl::StatusOr<ConnectionPool::Lease> lease =
+      interrupt == nullptr ? pool.Borrow(options.deadline)
+                           : pool.Borrow(options.deadline, interrupted);
   if (!lease.ok()) {
     return absl::Status(
         lease.status().code(),
@@ -189,17 +182,21 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
   }
   absl::Status status;
   bool ran = false;
+  bool cancel_sent = false;
   {
-    CallInterrupt::Armed armed(interrupt, **lease);
+    CallInterrupt::Armed armed(interrupt, lease->cancel_key());
     if (!interrupted()) {
       status = AttemptOn(pool, *lease, options, work, retry);
       ran = true;
     }
-    if (armed.Disarm()) lease->Discard();
+    cancel_sent = armed.Disarm();
   }
-  // What the statement the cancel stopped says is not the reason; work that
-  // succeeded before the cancel arrived stands.
-  if (!ran || (!status.ok() && interrupted())) {
+  if (cancel_sent) lease->Discard();
+  if (!ran) return Cancelled(options);
+  // A statement the request cancelled fails as a statement_timeout would
+  // (SQLSTATE 57014): that is the cancel, not a deadline. Any other outcome
+  // stands as it is — work that committed first, or a commit in doubt.
+  if (cancel_sent && status.code() == absl::StatusCode::kDeadlineExceeded) {
     *retry = false;
     return Cancelled(options);
   }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "access_store.h"
 #include "audit_store.h"
@@ -565,57 +566,93 @@ absl::Status WorkThenAtCommit(ConnectionPool& pool, const std::string& key,
   });
 }
 
-// A call cancelled while its statement waits (here for another
-// transaction's row) has that statement cancelled at once: the transaction
-// rolls back, the status is CANCELLED, and the connection is closed, not
-// pooled (a late cancel request must not hit the next caller). The call's
-// later database work fails without starting, except an audit row, which
-// records what happened whether or not the caller is still there.
-TEST_F(PgStoreTest, ACancelledCallsStatementStopsAndItsConnectionIsClosed) {
-  auto pool = NewPool(conninfo_, 1);
-  ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool));
-  pqxx::connection holder(conninfo_);
-  pqxx::work holding(holder);
-  holding.exec("INSERT INTO deferred_probe VALUES ('held')");
+// A call's database work on a thread of its own with an interrupt
+// installed, as a worker runs it, against a pool of one connection and a
+// row ('held') another transaction has inserted and not committed.
+class CancelledCallTest : public PgStoreTest {
+ protected:
+  void SetUp() override {
+    PgStoreTest::SetUp();
+    pool_of_one_ = NewPool(conninfo_, 1);
+    ASSERT_NO_FATAL_FAILURE(CreateProbeTable(*pool_of_one_));
+    holder_ = std::make_unique<pqxx::connection>(conninfo_);
+    holding_ = std::make_unique<pqxx::work>(*holder_);
+    holding_->exec("INSERT INTO deferred_probe VALUES ('held')");
+    options_.deadline = absl::Now() + absl::Seconds(60);
+    options_.what = "inserting";
+  }
+  void TearDown() override {
+    if (call_.joinable()) call_.join();
+  }
 
-  StatementCanceller canceller;
-  auto interrupt = std::make_shared<CallInterrupt>(canceller);
-  TransactionOptions options;
-  options.deadline = absl::Now() + absl::Seconds(10);
-  options.what = "inserting";
-  const auto backend_pid = [&](int* pid) {
-    return RunReadOnly(*pool, options, [pid](pqxx::nontransaction& q) {
+  // Runs `call` as the call; done_ is notified when it returns.
+  void Start(std::function<void()> call) {
+    call_ = std::thread([this, call = std::move(call)] {
+      ScopedCallInterrupt installed(interrupt_.get());
+      call();
+      done_.Notify();
+    });
+  }
+  void AwaitSomeoneWaitingForALock() {
+    const absl::Time until = absl::Now() + absl::Seconds(20);
+    while (Count("SELECT count(*) FROM pg_stat_activity "
+                 "WHERE wait_event_type = 'Lock'") == 0 &&
+           absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  // Not a speed target: without the cancel the call would run on to its
+  // deadline a minute away.
+  bool EndsLongBeforeItsDeadline() {
+    return done_.WaitForNotificationWithTimeout(absl::Seconds(30));
+  }
+  absl::Status BackendPid(int* pid) {
+    return RunReadOnly(*pool_of_one_, options_, [pid](pqxx::nontransaction& q) {
       *pid = q.exec1("SELECT pg_backend_pid()")[0].as<int>();
       return absl::OkStatus();
     });
-  };
-  absl::Status before, waited, after, audited;
-  int pid_before = 0, pid_again = 0;
-  std::thread call([&] {
-    ScopedCallInterrupt installed(interrupt.get());
-    before = backend_pid(&pid_before);  // not interrupted: pooled again
-    EXPECT_TRUE(backend_pid(&pid_again).ok());
-    EXPECT_EQ(pid_again, pid_before);
-    waited = RunTransaction(*pool, options, [](Transaction& txn) {
+  }
+  absl::Status InsertMineThenHeld(const std::function<void()>& between) {
+    return RunTransaction(*pool_of_one_, options_, [&](Transaction& txn) {
       txn.exec("INSERT INTO deferred_probe VALUES ('mine')");
+      between();
       txn.exec("INSERT INTO deferred_probe VALUES ('held')");  // waits
       return absl::OkStatus();
     });
-    after = RunReadOnly(*pool, options, [](pqxx::nontransaction& q) {
-      q.exec("SELECT 1");
-      return absl::OkStatus();
-    });
-    audited = AppendAudit(*pool, Audit("register"), options.deadline);
-  });
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (Count("SELECT count(*) FROM pg_stat_activity "
-               "WHERE wait_event_type = 'Lock'") == 0 &&
-         absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(20));
   }
-  interrupt->Interrupt();
-  call.join();
-  holding.abort();
+
+  std::unique_ptr<ConnectionPool> pool_of_one_;
+  std::unique_ptr<pqxx::connection> holder_;
+  std::unique_ptr<pqxx::work> holding_;
+  StatementCanceller canceller_;
+  std::shared_ptr<CallInterrupt> interrupt_ =
+      std::make_shared<CallInterrupt>(canceller_);
+  TransactionOptions options_;
+  std::thread call_;
+  absl::Notification done_;
+};
+
+// A call cancelled while its statement waits has that statement cancelled:
+// the transaction rolls back, the status is CANCELLED, and the connection
+// is closed, not pooled (a late cancel request must not hit the next
+// caller). The call's later database work fails without starting, except
+// an audit row, which records what happened whether or not the caller is
+// still there.
+TEST_F(CancelledCallTest, StopsItsStatementAndClosesItsConnection) {
+  absl::Status before, waited, after, audited;
+  int pid_before = 0, pid_again = 0;
+  Start([&] {
+    before = BackendPid(&pid_before);  // not interrupted: pooled again
+    EXPECT_TRUE(BackendPid(&pid_again).ok());
+    EXPECT_EQ(pid_again, pid_before);
+    waited = InsertMineThenHeld([] {});
+    after = BackendPid(&pid_again);
+    audited = AppendAudit(*pool_of_one_, Audit("register"), options_.deadline);
+  });
+  AwaitSomeoneWaitingForALock();
+  interrupt_->Interrupt();
+  ASSERT_TRUE(EndsLongBeforeItsDeadline());
+  holding_->abort();
 
   EXPECT_TRUE(before.ok()) << before;
   EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
@@ -623,11 +660,48 @@ TEST_F(PgStoreTest, ACancelledCallsStatementStopsAndItsConnectionIsClosed) {
   EXPECT_TRUE(audited.ok()) << audited;
   EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log"), 1);
-  // The cancelled connection was closed; the pool's one is a new one.
-  EXPECT_EQ(pool->stats().open, 1u);
+  EXPECT_EQ(pool_of_one_->stats().open, 1u);
   int pid_after = 0;
-  ASSERT_TRUE(backend_pid(&pid_after).ok());
+  ASSERT_TRUE(BackendPid(&pid_after).ok());
   EXPECT_NE(pid_after, pid_before);
+}
+
+// PostgreSQL ignores a cancel request that arrives between two statements;
+// the request is sent again until the call's work is off the connection,
+// so the statement that follows is cancelled too.
+TEST_F(CancelledCallTest, ACancelBetweenStatementsStopsTheNextOne) {
+  absl::Notification between, interrupted;
+  absl::Status waited;
+  Start([&] {
+    waited = InsertMineThenHeld([&] {
+      between.Notify();
+      interrupted.WaitForNotification();
+      // The first request reaches an idle backend meanwhile.
+      absl::SleepFor(absl::Milliseconds(100));
+    });
+  });
+  between.WaitForNotification();
+  interrupt_->Interrupt();
+  interrupted.Notify();
+  ASSERT_TRUE(EndsLongBeforeItsDeadline());
+  holding_->abort();
+  EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
+  EXPECT_EQ(Count("SELECT count(*) FROM deferred_probe"), 0);
+}
+
+// A cancelled call waiting for a connection stops waiting.
+TEST_F(CancelledCallTest, StopsWaitingForAConnection) {
+  auto taken = pool_of_one_->Borrow(Soon());
+  ASSERT_TRUE(taken.ok());
+  absl::Status waited;
+  Start([&] { waited = InsertMineThenHeld([] {}); });
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (pool_of_one_->stats().waiting == 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  interrupt_->Interrupt();
+  ASSERT_TRUE(EndsLongBeforeItsDeadline());
+  EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
 }
 
 // A statement deferred to COMMIT (sent in one pipeline with it) commits
