@@ -677,7 +677,7 @@ TEST_F(CancelledCallTest, ACancelBetweenStatementsStopsTheNextOne) {
       between.Notify();
       interrupted.WaitForNotification();
       // The first request reaches an idle backend meanwhile.
-      absl::SleepFor(absl::Milliseconds(100));
+      absl::SleepFor(absl::Milliseconds(300));
     });
   });
   between.WaitForNotification();
