@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "eventually.h"
 #include "host_process.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
 #include "raw_grpc.h"
@@ -205,10 +206,7 @@ TEST_F(LockedRowE2eTest, ClientsThatCancelReleaseTheirConnectionsAtOnce) {
                      .error_code();
     });
   }
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (WaitingForLocks() < kCallers && absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  Eventually([&] { return WaitingForLocks() >= kCallers; });
   ASSERT_EQ(WaitingForLocks(), kCallers);
   for (auto& ctx : contexts) ctx->TryCancel();
   for (auto& c : callers) c.join();
@@ -270,12 +268,13 @@ TEST(FaultE2eTest, ACachedCheckIsAnsweredWhileTheOnlyWorkerIsBusy) {
   std::thread registering([&] {
     blocked = Register(*stub, token, "contended", absl::Seconds(20));
   });
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < until && Count(server.conninfo(),
-                                      "SELECT count(*) FROM pg_stat_activity "
-                                      "WHERE wait_event_type = 'Lock'") == 0) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  Eventually(
+      [&] {
+        return Count(server.conninfo(),
+                     "SELECT count(*) FROM pg_stat_activity "
+                     "WHERE wait_event_type = 'Lock'") > 0;
+      },
+      absl::Seconds(10));
 
   grpc::Status cached = Check(*stub, token, "contended", absl::Seconds(5));
   EXPECT_TRUE(cached.ok()) << cached.error_code() << " "

@@ -14,6 +14,7 @@
 #include "audit_store.h"
 #include "call_interrupt.h"
 #include "connection_pool.h"
+#include "eventually.h"
 #include "migrations.h"
 #include "pg_cluster.h"
 #include "pg_fixture.h"
@@ -27,6 +28,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
+using testing::Eventually;
 using testing::NewPool;
 using testing::Soon;
 
@@ -381,12 +383,11 @@ TEST_F(PgStoreTest, AStatementCutOffByAShutdownIsUnavailable) {
       return absl::OkStatus();
     });
   });
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (Count("SELECT count(*) FROM pg_stat_activity "
-               "WHERE query = 'SELECT pg_sleep(30)'") == 0 &&
-         absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  Eventually([&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity "
+               "WHERE query = 'SELECT pg_sleep(30)'") > 0;
+  });
   cluster().Stop("fast");
   sleeper.join();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
@@ -494,12 +495,11 @@ TEST_F(PgStoreTest, MigrationsOutwaitThePoolsStatementTimeout) {
   auto pool = PoolWithStatementTimeout(conninfo_, absl::Milliseconds(100));
   absl::StatusOr<int> version;
   std::thread migrating([&] { version = Migrate(*pool, Soon()); });
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (Count("SELECT count(*) FROM pg_stat_activity "
-               "WHERE wait_event = 'advisory'") == 0 &&
-         absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  Eventually([&] {
+    return Count(
+               "SELECT count(*) FROM pg_stat_activity "
+               "WHERE wait_event = 'advisory'") > 0;
+  });
   absl::SleepFor(absl::Milliseconds(300));  // thrice the statement bound
   pqxx::nontransaction(**lease).exec(
       "SELECT pg_advisory_unlock(120273855735143)");
@@ -594,12 +594,11 @@ class CancelledCallTest : public PgStoreTest {
     });
   }
   void AwaitSomeoneWaitingForALock() {
-    const absl::Time until = absl::Now() + absl::Seconds(20);
-    while (Count("SELECT count(*) FROM pg_stat_activity "
-                 "WHERE wait_event_type = 'Lock'") == 0 &&
-           absl::Now() < until) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    Eventually([&] {
+      return Count(
+                 "SELECT count(*) FROM pg_stat_activity "
+                 "WHERE wait_event_type = 'Lock'") > 0;
+    });
   }
   // Not a speed target: without the cancel the call would run on to its
   // deadline a minute away.
@@ -695,10 +694,7 @@ TEST_F(CancelledCallTest, StopsWaitingForAConnection) {
   ASSERT_TRUE(taken.ok());
   absl::Status waited;
   Start([&] { waited = InsertMineThenHeld([] {}); });
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (pool_of_one_->stats().waiting == 0 && absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  Eventually([&] { return pool_of_one_->stats().waiting > 0; });
   interrupt_->Interrupt();
   ASSERT_TRUE(EndsLongBeforeItsDeadline());
   EXPECT_EQ(waited.code(), absl::StatusCode::kCancelled) << waited;
