@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
+#include "validation/runtime_argument.h"
 
 namespace mcpreg::cli {
 namespace {
@@ -92,13 +93,24 @@ bool AddEnv(const std::string& spec, bool secret, v1::McpServerInfo* info,
   return true;
 }
 
+// How a client puts the argument on its command line: the default's words,
+// or a placeholder for the value the user supplies.
+std::string PassedAs(const v1::RuntimeArgument& arg) {
+  const std::string value = arg.default_value().empty()
+                                ? absl::StrCat("<", EffectiveFormat(arg), ">")
+                                : arg.default_value();
+  return absl::StrJoin(CommandLineWords(arg, value), " ");
+}
+
 void PrintServer(const v1::Server& server) {
   std::cout << "name          " << server.name() << "\n"
             << "display name  " << server.display_name() << "\n"
             << "project       " << server.project_key() << "\n"
             << "repository    " << server.repo_key() << " ("
             << server.package_type() << ")\n"
-            << "latest        " << server.latest_version() << "\n"
+            << "latest        " << server.latest_version() << " (of "
+            << server.version_count() << " version"
+            << (server.version_count() == 1 ? "" : "s") << ")\n"
             << "description   " << server.description() << "\n"
             << "created       " << FormatTime(server.created_at().seconds())
             << " by " << server.created_by() << "\n";
@@ -119,10 +131,11 @@ void PrintServer(const v1::Server& server) {
     }
     if (v.runtime_arguments_size() > 0) {
       std::vector<std::vector<std::string>> rows = {
-          {"  ARGUMENT", "TYPE", "FORMAT", "DEFAULT", "DESCRIPTION"}};
+          {"  ARGUMENT", "TYPE", "FORMAT", "DEFAULT", "PASSED AS",
+           "DESCRIPTION"}};
       for (const auto& a : v.runtime_arguments()) {
         rows.push_back({"  " + a.name(), a.type(), a.format(),
-                        a.default_value(), a.description()});
+                        a.default_value(), PassedAs(a), a.description()});
       }
       PrintTable(rows);
     }
@@ -264,10 +277,16 @@ int Unregister(GlobalOptions& options, const std::vector<std::string>& args) {
 int Get(GlobalOptions& options, const std::vector<std::string>& args) {
   Flags flags;
   AddServerFlags(flags);
+  flags.String("page-size",
+               "versions per page (default 20, at most 200); the latest "
+               "comes first");
+  flags.String("page-token", "continue from a previous page of versions");
+  flags.Bool("all", "fetch every version, page by page");
   int code;
   if (!ParseFlags(options,
-                  "Shows one server: all versions, environment variables, "
-                  "runtime arguments and README.",
+                  "Shows one server: its latest version with the README, "
+                  "then older versions, environment variables and runtime "
+                  "arguments.",
                   flags, args, &code)) {
     return code;
   }
@@ -277,15 +296,41 @@ int Get(GlobalOptions& options, const std::vector<std::string>& args) {
   v1::GetServerRequest request;
   request.set_project_key(ProjectOf(flags, options));
   request.set_name(flags.Get("name"));
+  if (!flags.Get("page-size").empty()) {
+    int size = std::atoi(flags.Get("page-size").c_str());
+    if (size <= 0) {
+      return UsageError(options.command,
+                        "--page-size must be a positive number", flags.Help());
+    }
+    request.set_page_size(static_cast<uint32_t>(size));
+  }
+  request.set_page_token(flags.Get("page-token"));
   v1::Server server;
-  grpc::Status status =
-      McpRegistry::NewStub(Connect(options))
-          ->GetServer(CallContext(options).get(), request, &server);
-  if (!status.ok()) return ReportError(status, options);
+  for (;;) {
+    v1::Server page;
+    grpc::Status status =
+        McpRegistry::NewStub(Connect(options))
+            ->GetServer(CallContext(options).get(), request, &page);
+    if (!status.ok()) return ReportError(status, options);
+    if (server.name().empty()) {
+      server = std::move(page);
+    } else {
+      for (auto& v : *page.mutable_versions()) {
+        *server.add_versions() = std::move(v);
+      }
+      server.set_versions_next_page_token(page.versions_next_page_token());
+    }
+    if (!flags.Has("all") || server.versions_next_page_token().empty()) break;
+    request.set_page_token(server.versions_next_page_token());
+  }
   if (options.json || flags.Has("json")) {
     PrintJson(server);
   } else {
     PrintServer(server);
+    if (!server.versions_next_page_token().empty()) {
+      std::cout << "\nmore versions: --page-token "
+                << server.versions_next_page_token() << " (or --all)\n";
+    }
   }
   return kOk;
 }
@@ -358,7 +403,7 @@ std::vector<Command> ServerCommands() {
       {"health", "ask the server whether it is serving", Health},
       {"register", "register a package as a custom MCP server", Register},
       {"unregister", "remove a server (the package stays)", Unregister},
-      {"get", "show one server with all its versions", Get},
+      {"get", "show one server and its versions", Get},
       {"list", "list the servers you can read in a project", List},
   };
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "google/protobuf/util/json_util.h"
+#include "validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {
@@ -164,9 +165,71 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"ArgDuplicate", [](Req& r) { Arg(r, 1)->set_name("--port"); },
              "mcpServerInfo.runtimeArguments[1].name", "listed twice"},
         Case{"ArgType", [](Req& r) { Arg(r, 0)->set_type("flag"); },
-             "mcpServerInfo.runtimeArguments[0].type", "positional or named"},
+             "mcpServerInfo.runtimeArguments[0].type",
+             "use one of positional, named, string, int, integer, number, "
+             "float, bool, boolean"},
+        Case{"ArgTypeIsCaseSensitive",
+             [](Req& r) { Arg(r, 0)->set_type("Int"); },
+             "mcpServerInfo.runtimeArguments[0].type",
+             "not an argument type"},
+        Case{"ArgTypeAgainstFormat",
+             [](Req& r) {
+               Arg(r, 0)->set_type("int");
+               Arg(r, 0)->set_format("boolean");
+             },
+             "mcpServerInfo.runtimeArguments[0].type",
+             "'int' takes integer values but the format is 'boolean'"},
+        Case{"BoolTypeAgainstUrlFormat",
+             [](Req& r) {
+               Arg(r, 0)->set_type("bool");
+               Arg(r, 0)->set_format("url");
+             },
+             "mcpServerInfo.runtimeArguments[0].type", "takes boolean values"},
+        Case{"IntegerDefaultWithAFraction",
+             [](Req& r) {
+               Arg(r, 0)->set_format("integer");
+               Arg(r, 0)->set_type("int");
+               Arg(r, 0)->set_default_value("80.5");
+             },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "'80.5' is not an integer"},
+        Case{"IntegerDefaultWithALetter",
+             [](Req& r) {
+               Arg(r, 0)->set_format("integer");
+               Arg(r, 0)->set_default_value("8O80");
+             },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "not an integer"},
+        Case{"IntegerDefaultPastSixtyFourBits",
+             [](Req& r) {
+               Arg(r, 0)->set_format("integer");
+               Arg(r, 0)->set_default_value("99999999999999999999");
+             },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "not an integer"},
+        Case{"IntTypeNarrowsANumberFormat",
+             [](Req& r) {
+               Arg(r, 0)->set_format("number");
+               Arg(r, 0)->set_type("int");
+               Arg(r, 0)->set_default_value("80.5");
+             },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "not an integer (the type is int)"},
+        Case{"ValueTypeWithoutFormat",
+             [](Req& r) {
+               Arg(r, 0)->clear_format();
+               Arg(r, 0)->set_type("bool");
+               Arg(r, 0)->set_default_value("yes");
+             },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "true or false"},
         Case{"ArgFormat", [](Req& r) { Arg(r, 0)->set_format("int"); },
-             "mcpServerInfo.runtimeArguments[0].format", "not a format"},
+             "mcpServerInfo.runtimeArguments[0].format",
+             "'int' is not a format; use one of string, number, integer, "
+             "boolean, url, filepath, json"},
+        Case{"NumberDefaultHex",
+             [](Req& r) { Arg(r, 0)->set_default_value("0x50"); },
+             "mcpServerInfo.runtimeArguments[0].defaultValue", "not a number"},
         Case{"NumberDefault",
              [](Req& r) { Arg(r, 0)->set_default_value("eighty"); },
              "mcpServerInfo.runtimeArguments[0].defaultValue", "not a number"},
@@ -214,6 +277,73 @@ INSTANTIATE_TEST_SUITE_P(
              "limit is 1024"}),
     [](const auto& info) { return info.param.name; });
 
+// The platform page's first request body, byte for byte as it prints it.
+TEST(RegisterValidationTest, ThePlatformPagesExamplesAreValid) {
+  constexpr char kWithSettings[] = R"({
+"projectKey": "ai-research",
+"repoArtifactInfo": {
+"repoKey": "ai-pypi-local",
+"repoPath": "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz",
+"readmePath": "org/project/mcp-server/1.0.0/README.md"
+},
+"mcpServerInfo": {
+"description": "Internal Database Connector for AI Agents",
+"version": "1.0.0",
+"environmentVariables": [
+{
+"name": "DB_CONNECTION_STRING",
+"description": "Connection string for the production DB",
+"format": "string",
+"isRequired": true,
+"isSecret": true
+}
+],
+"runtimeArguments": [
+{
+"name": "--port",
+"description": "Runtime port for the MCP server",
+"format": "integer",
+"type": "int",
+"defaultValue": "8080"
+}
+]
+}
+})";
+  Req r;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(kWithSettings, &r).ok());
+  EXPECT_TRUE(ValidateRegisterRequest(r).ok())
+      << ValidateRegisterRequest(r).message();
+}
+
+TEST(RegisterValidationTest, EachAcceptedTypeAndFormatTogether) {
+  struct Ok {
+    const char* format;
+    const char* type;
+    const char* default_value;
+  };
+  for (const Ok& ok : std::vector<Ok>{{"integer", "int", "8080"},
+                                      {"integer", "integer", "-1"},
+                                      {"number", "int", "0"},
+                                      {"number", "float", "1.5e3"},
+                                      {"", "number", "2.5"},
+                                      {"boolean", "bool", "true"},
+                                      {"", "boolean", "false"},
+                                      {"url", "string", "https://x.example"},
+                                      {"integer", "string", "7"},
+                                      {"json", "named", "{\"a\":1}"},
+                                      {"filepath", "positional", "/tmp/x"},
+                                      {"integer", "", "0"}}) {
+    Req r = BriefExample();
+    Arg(r, 0)->set_format(ok.format);
+    Arg(r, 0)->set_type(ok.type);
+    Arg(r, 0)->set_default_value(ok.default_value);
+    EXPECT_TRUE(ValidateRegisterRequest(r).ok())
+        << ok.format << "/" << ok.type << "/" << ok.default_value << ": "
+        << ValidateRegisterRequest(r).message();
+  }
+}
+
 TEST(ValidateVersionTest, AcceptsSemVerAndPep440) {
   for (const char* v :
        {"1.0.0", "0.0.1", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1",
@@ -251,6 +381,49 @@ TEST(ValidateValueOfFormatTest, EachFormatParsesItsValues) {
   EXPECT_FALSE(ValidateValueOfFormat(" 1", "number", "f").ok());
   EXPECT_FALSE(ValidateValueOfFormat("TRUE", "boolean", "f").ok());
   EXPECT_FALSE(ValidateValueOfFormat("[1,", "json", "f").ok());
+  EXPECT_TRUE(ValidateValueOfFormat("8080", "integer", "f").ok());
+  EXPECT_TRUE(ValidateValueOfFormat("0", "integer", "f").ok());
+  for (const char* bad : {"80.5", "8O80", "+5", "007", "1e3", "", "-", " 1"}) {
+    EXPECT_FALSE(ValidateValueOfFormat(bad, "integer", "f").ok()) << bad;
+  }
+  for (const char* bad : {".5", "5.", "0x10", "1e", "--1", "1e999"}) {
+    EXPECT_FALSE(ValidateValueOfFormat(bad, "number", "f").ok()) << bad;
+  }
+}
+
+TEST(RuntimeArgumentTest, HowEachKindGoesOnACommandLine) {
+  v1::RuntimeArgument port;
+  port.set_name("--port");
+  port.set_type("int");
+  EXPECT_THAT(CommandLineWords(port, "8080"),
+              ::testing::ElementsAre("--port", "8080"));
+  port.set_type("named");
+  EXPECT_THAT(CommandLineWords(port, "8080"),
+              ::testing::ElementsAre("--port", "8080"));
+  port.set_type("");
+  EXPECT_THAT(CommandLineWords(port, "8080"),
+              ::testing::ElementsAre("--port", "8080"));
+  v1::RuntimeArgument config;
+  config.set_name("config");
+  config.set_type("positional");
+  EXPECT_THAT(CommandLineWords(config, "a.json"),
+              ::testing::ElementsAre("a.json"));
+  // A named boolean is a flag: present for true, absent for false.
+  v1::RuntimeArgument verbose;
+  verbose.set_name("--verbose");
+  verbose.set_type("bool");
+  EXPECT_THAT(CommandLineWords(verbose, "true"),
+              ::testing::ElementsAre("--verbose"));
+  EXPECT_THAT(CommandLineWords(verbose, "false"), ::testing::IsEmpty());
+  verbose.set_type("named");
+  verbose.set_format("boolean");
+  EXPECT_THAT(CommandLineWords(verbose, "true"),
+              ::testing::ElementsAre("--verbose"));
+  EXPECT_EQ(EffectiveFormat(verbose), "boolean");
+  v1::RuntimeArgument plain;
+  EXPECT_EQ(EffectiveFormat(plain), "string");
+  plain.set_type("float");
+  EXPECT_EQ(EffectiveFormat(plain), "number");
 }
 
 TEST(ValidateProjectKeyTest, Examples) {

@@ -2,17 +2,20 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "re2/re2.h"
 #include "repo/repository_store.h"
 #include "repo/safe_path.h"
+#include "validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {
@@ -36,6 +39,55 @@ re2::StringPiece Piece(absl::string_view s) { return {s.data(), s.size()}; }
 const RE2& Pattern(const char* pattern) {
   // Leaked on purpose: shared by every thread for the life of the process.
   return *new RE2(pattern);
+}
+
+// What `value` would have to be to have `format`, or nullopt when it has it.
+std::optional<std::string> ValueFormatProblem(absl::string_view value,
+                                              absl::string_view format) {
+  if (format == "string") return std::nullopt;
+  if (format == "integer") {
+    // JSON's integers (no '+', no leading zeros), within 64 bits.
+    static const RE2& kInteger = Pattern("-?(0|[1-9][0-9]*)");
+    int64_t parsed;
+    if (RE2::FullMatch(Piece(value), kInteger) &&
+        absl::SimpleAtoi(value, &parsed)) {
+      return std::nullopt;
+    }
+    return "an integer";
+  }
+  if (format == "number") {
+    // JSON's numbers: no hex, no "inf", no leading '.', no spaces.
+    static const RE2& kNumber =
+        Pattern("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
+    double parsed;
+    if (RE2::FullMatch(Piece(value), kNumber) &&
+        absl::SimpleAtod(value, &parsed) && std::isfinite(parsed)) {
+      return std::nullopt;
+    }
+    return "a number";
+  }
+  if (format == "boolean") {
+    if (value == "true" || value == "false") return std::nullopt;
+    return "true or false";
+  }
+  if (format == "url") {
+    static const RE2& kUrl = Pattern("[A-Za-z][A-Za-z0-9+.-]*://[^\\s]+");
+    if (RE2::FullMatch(Piece(value), kUrl)) return std::nullopt;
+    return "an absolute URL such as https://host/path";
+  }
+  if (format == "filepath") {
+    if (value.find('\0') == absl::string_view::npos) return std::nullopt;
+    return "a file path";
+  }
+  if (format == "json") {
+    google::protobuf::Value parsed;
+    if (google::protobuf::util::JsonStringToMessage(std::string(value), &parsed)
+            .ok()) {
+      return std::nullopt;
+    }
+    return "valid JSON";
+  }
+  return absl::StrCat("of the unknown format '", format, "'");
 }
 
 // Credentials people paste by mistake. The registry stores metadata about
@@ -77,16 +129,66 @@ absl::Status CheckNoSecret(absl::string_view value, absl::string_view field) {
   return absl::OkStatus();
 }
 
-bool IsKnownFormat(absl::string_view format) {
-  return format == "string" || format == "number" || format == "boolean" ||
-         format == "url" || format == "filepath" || format == "json";
-}
-
 absl::Status CheckFormat(absl::string_view format, absl::string_view field) {
   if (format.empty() || IsKnownFormat(format)) return absl::OkStatus();
-  return Invalid(field, absl::StrCat("'", format,
-                                     "' is not a format; use one of string, "
-                                     "number, boolean, url, filepath, json"));
+  return Invalid(field,
+                 absl::StrCat("'", format, "' is not a format; use one of ",
+                              kAcceptedFormats));
+}
+
+// Formats of one kind can describe the same value ("8080" is an integer and
+// a number); formats of different kinds cannot.
+absl::string_view KindOf(absl::string_view format) {
+  if (format == "integer" || format == "number") return "numeric";
+  if (format == "boolean") return "boolean";
+  return "text";
+}
+
+// `type`: an argument kind or a value type, and a value type that agrees
+// with the declared format. "string" agrees with every format: any value on
+// a command line is a string.
+absl::Status CheckArgumentType(const v1::RuntimeArgument& arg,
+                               absl::string_view at) {
+  if (arg.type().empty()) return absl::OkStatus();
+  const std::string field = absl::StrCat(at, ".type");
+  if (!IsKnownArgumentType(arg.type())) {
+    return Invalid(field, absl::StrCat("'", arg.type(),
+                                       "' is not an argument type; use one "
+                                       "of ",
+                                       kAcceptedArgumentTypes));
+  }
+  const std::optional<absl::string_view> implied =
+      FormatOfValueType(arg.type());
+  if (implied.has_value() && *implied != "string" && !arg.format().empty() &&
+      IsKnownFormat(arg.format()) && KindOf(*implied) != KindOf(arg.format())) {
+    return Invalid(
+        field, absl::StrCat("'", arg.type(), "' takes ", *implied,
+                            " values but the format is '", arg.format(), "'"));
+  }
+  return absl::OkStatus();
+}
+
+// A default must be a value of the declared format and of the value type,
+// when the type names a stricter one (format number, type int: an integer).
+absl::Status CheckDefaultValue(const v1::RuntimeArgument& arg,
+                               absl::string_view field) {
+  const std::string format = EffectiveFormat(arg);
+  if (absl::Status s =
+          ValidateValueOfFormat(arg.default_value(), format, field);
+      !s.ok()) {
+    return s;
+  }
+  const std::optional<absl::string_view> implied =
+      FormatOfValueType(arg.type());
+  if (implied.has_value() && *implied != format) {
+    if (std::optional<std::string> expected =
+            ValueFormatProblem(arg.default_value(), *implied)) {
+      return Invalid(
+          field, absl::StrCat("'", arg.default_value(), "' is not ", *expected,
+                              " (the type is ", arg.type(), ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateEnvironmentVariables(const v1::McpServerInfo& info) {
@@ -181,13 +283,7 @@ absl::Status ValidateRuntimeArguments(const v1::McpServerInfo& info) {
     if (absl::Status s = CheckFormat(arg.format(), format_field); !s.ok()) {
       return s;
     }
-    if (!arg.type().empty() && arg.type() != "positional" &&
-        arg.type() != "named") {
-      return Invalid(absl::StrCat(at, ".type"),
-                     absl::StrCat("'", arg.type(),
-                                  "' is not an argument type; use positional "
-                                  "or named"));
-    }
+    if (absl::Status s = CheckArgumentType(arg, at); !s.ok()) return s;
     const std::string default_field = absl::StrCat(at, ".defaultValue");
     if (arg.default_value().empty()) continue;
     if (absl::Status s = CheckLength(arg.default_value(), kMaxDefaultValueBytes,
@@ -206,10 +302,7 @@ absl::Status ValidateRuntimeArguments(const v1::McpServerInfo& info) {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = ValidateValueOfFormat(
-            arg.default_value(), arg.format().empty() ? "string" : arg.format(),
-            default_field);
-        !s.ok()) {
+    if (absl::Status s = CheckDefaultValue(arg, default_field); !s.ok()) {
       return s;
     }
   }
@@ -280,43 +373,11 @@ absl::Status ValidateVersion(absl::string_view version,
 absl::Status ValidateValueOfFormat(absl::string_view value,
                                    absl::string_view format,
                                    absl::string_view field) {
-  const auto wrong = [&](absl::string_view expected) {
-    return Invalid(field, absl::StrCat("'", value, "' is not ", expected,
+  if (std::optional<std::string> expected = ValueFormatProblem(value, format)) {
+    return Invalid(field, absl::StrCat("'", value, "' is not ", *expected,
                                        " (the format is ", format, ")"));
-  };
-  if (format == "string") return absl::OkStatus();
-  if (format == "number") {
-    const std::string text(value);
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() ||
-        !std::isfinite(d) || absl::ascii_isspace(text.front())) {
-      return wrong("a number");
-    }
-    return absl::OkStatus();
   }
-  if (format == "boolean") {
-    if (value == "true" || value == "false") return absl::OkStatus();
-    return wrong("true or false");
-  }
-  if (format == "url") {
-    static const RE2& kUrl = Pattern("[A-Za-z][A-Za-z0-9+.-]*://[^\\s]+");
-    if (RE2::FullMatch(Piece(value), kUrl)) return absl::OkStatus();
-    return wrong("an absolute URL such as https://host/path");
-  }
-  if (format == "filepath") {
-    if (value.find('\0') == absl::string_view::npos) return absl::OkStatus();
-    return wrong("a file path");
-  }
-  if (format == "json") {
-    google::protobuf::Value parsed;
-    if (google::protobuf::util::JsonStringToMessage(std::string(value), &parsed)
-            .ok()) {
-      return absl::OkStatus();
-    }
-    return wrong("valid JSON");
-  }
-  return Invalid(field, absl::StrCat("unknown format '", format, "'"));
+  return absl::OkStatus();
 }
 
 absl::Status ValidateRegisterRequest(
