@@ -1,6 +1,7 @@
 // Operator commands: repositories, access tokens and grants. All need a
 // token whose principal holds the ADMIN role.
 #include <iostream>
+#include <type_traits>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -235,11 +236,19 @@ int ChangeGrant(GlobalOptions& options, const std::vector<std::string>& args,
   if (!status.ok()) return ReportError(status, options);
   if (WantsJson(options, flags)) {
     PrintJson(response);
-  } else {
-    std::cout << done << " " << request.grant().permission() << " on '"
-              << request.grant().resource() << "' " << preposition << " '"
-              << request.grant().principal() << "'\n";
+    return kOk;
   }
+  if constexpr (std::is_same_v<Response, v1::GrantPermissionResponse>) {
+    if (!response.created()) {
+      std::cout << "'" << request.grant().principal() << "' already holds "
+                << request.grant().permission() << " on '"
+                << request.grant().resource() << "'\n";
+      return kOk;
+    }
+  }
+  std::cout << done << " " << request.grant().permission() << " on '"
+            << request.grant().resource() << "' " << preposition << " '"
+            << request.grant().principal() << "'\n";
   return kOk;
 }
 

@@ -14,8 +14,10 @@ constexpr char kHasGrant[] = "access_has_grant";
 constexpr char kEnsurePrincipal[] = "access_ensure_principal";
 constexpr char kInsertToken[] = "access_insert_token";
 constexpr char kRevokeToken[] = "access_revoke_token";
+constexpr char kTokenById[] = "access_token_by_id";
 constexpr char kListTokens[] = "access_list_tokens";
 constexpr char kInsertGrant[] = "access_insert_grant";
+constexpr char kFindGrant[] = "access_find_grant";
 constexpr char kDeleteGrant[] = "access_delete_grant";
 constexpr char kListGrants[] = "access_list_grants";
 constexpr char kAnyPrincipal[] = "access_any_principal";
@@ -38,6 +40,16 @@ TokenRecord TokenFromRow(const pqxx::row& r) {
   t.revoked_at = OptionalTime(r[6]);
   return t;
 }
+
+GrantRecord GrantFromRow(const pqxx::row& r) {
+  return GrantRecord{
+      r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+      absl::FromUnixMicros(r[3].as<int64_t>()), r[4].as<std::string>()};
+}
+
+// How often Grant looks again for a grant that a revoke removed between its
+// insert (which found it held) and its read.
+constexpr int kGrantPasses = 3;
 
 TransactionOptions Options(absl::Time deadline, std::string what) {
   TransactionOptions o;
@@ -67,25 +79,38 @@ void PrepareAccessStatements(pqxx::connection& c) {
     VALUES ($1, $2, $3, $4,
             to_timestamp(NULLIF($5::bigint, 0)::float8 / 1000000))
     RETURNING id)sql");
-  c.prepare(kRevokeToken, R"sql(
-    UPDATE access_tokens SET revoked_at = coalesce(revoked_at, now())
-    WHERE id = $1 RETURNING principal)sql");
+  // Only a token still active: a concurrent revoke waits for this one's row
+  // lock, re-checks, and finds it revoked.
+  c.prepare(kRevokeToken,
+            absl::StrCat("UPDATE access_tokens SET revoked_at = now() "
+                         "WHERE id = $1 AND revoked_at IS NULL RETURNING ",
+                         token_columns));
+  c.prepare(kTokenById, absl::StrCat("SELECT ", token_columns,
+                                     " FROM access_tokens WHERE id = $1"));
   c.prepare(kListTokens,
             absl::StrCat("SELECT ", token_columns,
                          " FROM access_tokens WHERE $1 = '' OR principal = $1 "
                          "ORDER BY id"));
-  c.prepare(kInsertGrant, R"sql(
-    INSERT INTO grants (principal, permission, resource, created_by)
-    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING)sql");
+  const std::string grant_columns =
+      absl::StrCat("principal, permission, resource, ",
+                   MCPREG_MICROS("created_at"), ", created_by");
+  // A grant already held inserts nothing (a concurrent identical grant waits
+  // for the first's commit, then finds it there) and returns no row.
+  c.prepare(kInsertGrant,
+            absl::StrCat("INSERT INTO grants (principal, permission, "
+                         "resource, created_by) VALUES ($1, $2, $3, $4) "
+                         "ON CONFLICT DO NOTHING RETURNING ",
+                         grant_columns));
+  c.prepare(kFindGrant, absl::StrCat("SELECT ", grant_columns,
+                                     " FROM grants WHERE principal = $1 AND "
+                                     "permission = $2 AND resource = $3"));
   c.prepare(kDeleteGrant, R"sql(
     DELETE FROM grants WHERE principal = $1 AND permission = $2
     AND resource = $3 RETURNING principal)sql");
-  c.prepare(
-      kListGrants,
-      absl::StrCat("SELECT principal, permission, resource, ",
-                   MCPREG_MICROS("created_at"),
-                   ", created_by FROM grants WHERE $1 = '' OR principal = $1 "
-                   "ORDER BY principal, permission, resource"));
+  c.prepare(kListGrants,
+            absl::StrCat("SELECT ", grant_columns,
+                         " FROM grants WHERE $1 = '' OR principal = $1 "
+                         "ORDER BY principal, permission, resource"));
   c.prepare(kAnyPrincipal, "SELECT EXISTS (SELECT 1 FROM principals)");
 }
 
@@ -140,17 +165,27 @@ absl::StatusOr<int64_t> AccessStore::CreateToken(
   return id;
 }
 
-absl::Status AccessStore::RevokeToken(int64_t id, const AuditEvent& audit,
-                                      absl::Time deadline) {
-  return RunTransaction(
+absl::StatusOr<TokenRecord> AccessStore::RevokeToken(int64_t id,
+                                                     const AuditEvent& audit,
+                                                     absl::Time deadline) {
+  TokenRecord revoked;
+  absl::Status s = RunTransaction(
       pool_, Options(deadline, "revoking a token"), [&](Transaction& txn) {
-        if (txn.exec_prepared(kRevokeToken, id).empty()) {
-          return absl::NotFoundError(absl::StrCat("no token with id ", id));
+        pqxx::result updated = txn.exec_prepared(kRevokeToken, id);
+        if (updated.empty()) {
+          if (txn.exec_prepared(kTokenById, id).empty()) {
+            return absl::NotFoundError(absl::StrCat("no token with id ", id));
+          }
+          return absl::FailedPreconditionError(
+              absl::StrCat("token ", id, " is already revoked"));
         }
+        revoked = TokenFromRow(updated[0]);
         AppendAudit(txn, audit);
         NotifyAccessChanged(txn);
         return absl::OkStatus();
       });
+  if (!s.ok()) return s;
+  return revoked;
 }
 
 absl::StatusOr<std::vector<TokenRecord>> AccessStore::ListTokens(
@@ -168,19 +203,37 @@ absl::StatusOr<std::vector<TokenRecord>> AccessStore::ListTokens(
   return tokens;
 }
 
-absl::Status AccessStore::Grant(const std::string& principal,
-                                const std::string& permission,
-                                const std::string& resource,
-                                const AuditEvent& audit, absl::Time deadline) {
-  return RunTransaction(pool_, Options(deadline, "granting a permission"),
-                        [&](Transaction& txn) {
-                          txn.exec_prepared(kEnsurePrincipal, principal);
-                          txn.exec_prepared(kInsertGrant, principal, permission,
-                                            resource, audit.actor);
-                          AppendAudit(txn, audit);
-                          NotifyAccessChanged(txn);
-                          return absl::OkStatus();
-                        });
+absl::StatusOr<GrantResult> AccessStore::Grant(const std::string& principal,
+                                               const std::string& permission,
+                                               const std::string& resource,
+                                               const AuditEvent& audit,
+                                               absl::Time deadline) {
+  GrantResult result;
+  absl::Status s = RunTransaction(
+      pool_, Options(deadline, "granting a permission"), [&](Transaction& txn) {
+        txn.exec_prepared(kEnsurePrincipal, principal);
+        for (int pass = 0; pass < kGrantPasses; ++pass) {
+          pqxx::result inserted = txn.exec_prepared(
+              kInsertGrant, principal, permission, resource, audit.actor);
+          if (!inserted.empty()) {
+            result = GrantResult{GrantFromRow(inserted[0]), true};
+            AppendAudit(txn, audit);
+            NotifyAccessChanged(txn);
+            return absl::OkStatus();
+          }
+          pqxx::result held =
+              txn.exec_prepared(kFindGrant, principal, permission, resource);
+          if (!held.empty()) {
+            result = GrantResult{GrantFromRow(held[0]), false};
+            return absl::OkStatus();
+          }
+        }
+        return absl::AbortedError(
+            "the grant was revoked and granted again repeatedly meanwhile; "
+            "retry");
+      });
+  if (!s.ok()) return s;
+  return result;
 }
 
 absl::Status AccessStore::Revoke(const std::string& principal,
@@ -208,10 +261,7 @@ absl::StatusOr<std::vector<GrantRecord>> AccessStore::ListGrants(
       pool_, Options(deadline, "listing grants"), [&](pqxx::nontransaction& q) {
         grants.clear();
         for (const pqxx::row& r : q.exec_prepared(kListGrants, principal)) {
-          grants.push_back(GrantRecord{
-              r[0].as<std::string>(), r[1].as<std::string>(),
-              r[2].as<std::string>(), absl::FromUnixMicros(r[3].as<int64_t>()),
-              r[4].as<std::string>()});
+          grants.push_back(GrantFromRow(r));
         }
         return absl::OkStatus();
       });

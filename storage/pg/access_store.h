@@ -34,6 +34,11 @@ struct GrantRecord {
   std::string created_by;
 };
 
+struct GrantResult {
+  GrantRecord grant;
+  bool created = false;  // false: the principal held it already
+};
+
 void PrepareAccessStatements(pqxx::connection& c);
 
 class AccessStore {
@@ -57,16 +62,22 @@ class AccessStore {
                                       std::optional<absl::Time> expires_at,
                                       const AuditEvent& audit,
                                       absl::Time deadline);
-  // NOT_FOUND for an unknown id; revoking twice is a no-op.
-  absl::Status RevokeToken(int64_t id, const AuditEvent& audit,
-                           absl::Time deadline);
+  // Revokes and audits, returning the revoked token. NOT_FOUND for an
+  // unknown id; FAILED_PRECONDITION for a token revoked before — so of
+  // concurrent revokes exactly one succeeds and is audited.
+  absl::StatusOr<TokenRecord> RevokeToken(int64_t id, const AuditEvent& audit,
+                                          absl::Time deadline);
   absl::StatusOr<std::vector<TokenRecord>> ListTokens(
       const std::string& principal /* "" = all */, absl::Time deadline);
 
-  // Idempotent; creates the principal if new.
-  absl::Status Grant(const std::string& principal,
-                     const std::string& permission, const std::string& resource,
-                     const AuditEvent& audit, absl::Time deadline);
+  // Idempotent; creates the principal if new. Returns the grant as stored
+  // and whether this call created it: only a created grant is audited and
+  // announced, so of concurrent identical grants exactly one is.
+  absl::StatusOr<GrantResult> Grant(const std::string& principal,
+                                    const std::string& permission,
+                                    const std::string& resource,
+                                    const AuditEvent& audit,
+                                    absl::Time deadline);
   // NOT_FOUND when there was no such grant.
   absl::Status Revoke(const std::string& principal,
                       const std::string& permission,

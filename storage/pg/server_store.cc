@@ -1,5 +1,6 @@
 #include "server_store.h"
 
+#include <limits>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "policy_store.h"
+#include "repo/package_version.h"
 #include "transaction.h"
 
 namespace mcpreg::storage::pg {
@@ -19,27 +21,30 @@ constexpr char kInsertNewServer[] = "server_insert_new";
 constexpr char kLockServer[] = "server_lock";
 constexpr char kInsertVersion[] = "server_version_insert";
 constexpr char kCompareVersion[] = "server_version_compare";
-constexpr char kSetLatest[] = "server_set_latest";
-constexpr char kFindServer[] = "server_find";
+constexpr char kRecordVersion[] = "server_record_version";
 constexpr char kServerById[] = "server_by_id";
-constexpr char kVersionsOf[] = "server_versions_of";
-constexpr char kCountVersions[] = "server_count_versions";
+constexpr char kVersionOf[] = "server_version_of";
+constexpr char kFindWithVersion[] = "server_find_with_version";
+constexpr char kVersionsBefore[] = "server_versions_before";
 constexpr char kDeleteServer[] = "server_delete";
 constexpr char kRepositoriesOf[] = "server_repositories_of";
 constexpr char kListServers[] = "server_list";
 
 // Columns of a server row, in the order ServerFromRow reads them.
-#define MCPREG_SERVER_COLUMNS                                 \
-  "s.id, s.project_key, s.name, s.display_name, s.repo_key, " \
-  "s.package_type, s.latest_version, "                        \
-  "(extract(epoch FROM s.created_at) * 1000000)::bigint, "    \
-  "(extract(epoch FROM s.updated_at) * 1000000)::bigint, s.created_by "
+#define MCPREG_SERVER_COLUMNS                                            \
+  "s.id, s.project_key, s.name, s.display_name, s.repo_key, "            \
+  "s.package_type, s.latest_version, "                                   \
+  "(extract(epoch FROM s.created_at) * 1000000)::bigint, "               \
+  "(extract(epoch FROM s.updated_at) * 1000000)::bigint, s.created_by, " \
+  "s.version_count, s.description "
+// How many they are: where a version's columns start in a row that has both.
+constexpr int kServerColumnCount = 12;
 // Columns of a version row, in the order VersionFromRow reads them.
 #define MCPREG_VERSION_COLUMNS                                             \
   "v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, " \
   "v.artifact_size, v.description, v.environment_variables::text, "        \
   "v.runtime_arguments::text, "                                            \
-  "(extract(epoch FROM v.created_at) * 1000000)::bigint, v.created_by "
+  "(extract(epoch FROM v.created_at) * 1000000)::bigint, v.created_by, v.seq "
 
 template <typename Message>
 std::string JsonArray(const std::vector<Message>& items) {
@@ -82,10 +87,13 @@ int64_t ServerFromRow(const pqxx::row& r, v1::Server& s) {
   *s.mutable_updated_at() =
       TimeUtil::MicrosecondsToTimestamp(r[8].as<int64_t>());
   s.set_created_by(r[9].as<std::string>());
+  s.set_version_count(r[10].as<uint32_t>());
+  s.set_description(r[11].as<std::string>());
   return r[0].as<int64_t>();
 }
 
-void VersionFromRow(const pqxx::row& r, int offset, v1::ServerVersion& v) {
+// Returns the version's position in registration order (seq).
+int64_t VersionFromRow(const pqxx::row& r, int offset, v1::ServerVersion& v) {
   v.set_version(r[offset + 0].as<std::string>());
   auto* a = v.mutable_artifact();
   a->set_repo_key(r[offset + 1].as<std::string>());
@@ -99,23 +107,18 @@ void VersionFromRow(const pqxx::row& r, int offset, v1::ServerVersion& v) {
   *v.mutable_created_at() =
       TimeUtil::MicrosecondsToTimestamp(r[offset + 9].as<int64_t>());
   v.set_created_by(r[offset + 10].as<std::string>());
+  return r[offset + 11].as<int64_t>();
 }
 
-// A server's description is its latest version's.
-void SetDescriptionFromLatest(v1::Server& server) {
-  for (const auto& v : server.versions()) {
-    if (v.version() == server.latest_version()) {
-      server.set_description(v.description());
-    }
-  }
-}
-
-// Every version of server `id`, newest first, into `server`.
-void ReadVersions(pqxx::transaction_base& txn, int64_t id, v1::Server& server) {
-  for (const pqxx::row& r : txn.exec_prepared(kVersionsOf, id)) {
-    VersionFromRow(r, 0, *server.add_versions());
-  }
-  SetDescriptionFromLatest(server);
+// A server row followed by the columns of one of its versions, as
+// kInsertNewServer and kFindWithVersion return them: the version is the
+// server's only one in `out`. False when the row has no version (a LEFT
+// JOIN that found none).
+bool ServerWithVersionFromRow(const pqxx::row& r, v1::Server& out) {
+  ServerFromRow(r, out);
+  if (r[kServerColumnCount].is_null()) return false;
+  VersionFromRow(r, kServerColumnCount, *out.add_versions());
+  return true;
 }
 
 }  // namespace
@@ -131,28 +134,31 @@ void PrepareServerStatements(pqxx::connection& c) {
   c.prepare(kInsertNewServer, R"sql(
     WITH s AS (
       INSERT INTO servers (project_key, name, display_name, repo_key,
-                           package_type, latest_version, created_by)
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
+                           package_type, latest_version, created_by,
+                           version_count, description)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $12)
       ON CONFLICT DO NOTHING
       RETURNING *),
     v AS (
       INSERT INTO server_versions (server_id, version, repo_key, repo_path,
           readme_path, artifact_sha256, artifact_size, description,
-          environment_variables, runtime_arguments, created_by)
+          environment_variables, runtime_arguments, created_by, seq)
       SELECT s.id, s.latest_version, s.repo_key, $8::text, $9::text,
-             $10::text, $11::bigint, $12::text, $13::jsonb, $14::jsonb,
-             s.created_by
+             $10::text, $11::bigint, s.description, $13::jsonb, $14::jsonb,
+             s.created_by, 1
       FROM s
       RETURNING *)
     SELECT )sql" MCPREG_SERVER_COLUMNS ", " MCPREG_VERSION_COLUMNS "FROM s, v");
+  // The row lock orders this registration after a concurrent unregister of
+  // the server, and numbers versions without gaps or duplicates.
   c.prepare(kLockServer, R"sql(
-    SELECT id, repo_key, package_type FROM servers
+    SELECT id, repo_key, latest_version, version_count FROM servers
     WHERE project_key = $1 AND name = $2 FOR UPDATE)sql");
   c.prepare(kInsertVersion, R"sql(
     INSERT INTO server_versions AS v (server_id, version, repo_key, repo_path,
         readme_path, artifact_sha256, artifact_size, description,
-        environment_variables, runtime_arguments, created_by)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11)
+        environment_variables, runtime_arguments, created_by, seq)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12)
     ON CONFLICT (server_id, version) DO NOTHING
     RETURNING )sql" MCPREG_VERSION_COLUMNS);
   c.prepare(kCompareVersion, R"sql(
@@ -161,21 +167,42 @@ void PrepareServerStatements(pqxx::connection& c) {
            AND runtime_arguments = $8::jsonb,
            repo_path
     FROM server_versions WHERE server_id = $1 AND version = $2)sql");
-  c.prepare(kSetLatest, R"sql(
-    UPDATE servers s SET latest_version = $2, updated_at = now()
+  // $4: whether the version just added is the new latest, whose description
+  // ($5) becomes the server's.
+  c.prepare(kRecordVersion, R"sql(
+    UPDATE servers s SET latest_version = $2, version_count = $3,
+                         description = CASE WHEN $4 THEN $5
+                                            ELSE s.description END,
+                         updated_at = now()
     WHERE s.id = $1
     RETURNING )sql" MCPREG_SERVER_COLUMNS);
   c.prepare(kServerById,
             "SELECT " MCPREG_SERVER_COLUMNS "FROM servers s WHERE s.id = $1");
-  c.prepare(kFindServer, "SELECT " MCPREG_SERVER_COLUMNS R"sql(
+  c.prepare(kVersionOf, "SELECT " MCPREG_VERSION_COLUMNS R"sql(
+    FROM server_versions v WHERE v.server_id = $1 AND v.version = $2)sql");
+  // The server and one version of it ($3, or the latest when ''); the
+  // version's columns are NULL when it has no such version.
+  c.prepare(kFindWithVersion,
+            "SELECT " MCPREG_SERVER_COLUMNS ", " MCPREG_VERSION_COLUMNS R"sql(
     FROM servers s
+    LEFT JOIN server_versions v
+      ON v.server_id = s.id
+     AND v.version = coalesce(nullif($3, ''), s.latest_version)
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
-  c.prepare(kVersionsOf, "SELECT " MCPREG_VERSION_COLUMNS R"sql(
-    FROM server_versions v WHERE v.server_id = $1
-    ORDER BY v.created_at DESC, v.version DESC)sql");
-  c.prepare(kCountVersions,
-            "SELECT count(*) FROM server_versions WHERE server_id = $1");
-  c.prepare(kDeleteServer, "DELETE FROM servers WHERE id = $1");
+  // A page of versions other than $2 (the latest, shown first), newest
+  // registration first, through the (server_id, seq) index.
+  c.prepare(kVersionsBefore, "SELECT " MCPREG_VERSION_COLUMNS R"sql(
+    FROM server_versions v
+    WHERE v.server_id = $1 AND v.version <> $2 AND v.seq < $3
+    ORDER BY v.seq DESC
+    LIMIT $4)sql");
+  // Lookup and removal in one statement: of concurrent unregisters, the
+  // first deletes the row and the others, waiting on its lock, find it gone
+  // when they re-check — so exactly one reports (and audits) a removal.
+  c.prepare(kDeleteServer, R"sql(
+    DELETE FROM servers s
+    WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2)
+    RETURNING s.id, s.name, s.display_name, s.version_count)sql");
   c.prepare(kRepositoriesOf, R"sql(
     SELECT DISTINCT repo_key FROM servers WHERE project_key = $1
     ORDER BY repo_key)sql");
@@ -188,10 +215,19 @@ void PrepareServerStatements(pqxx::connection& c) {
       AND s.repo_key IN (SELECT jsonb_array_elements_text($2::jsonb))
       AND s.name > $3
       AND ($5 = '' OR strpos(lower(s.name || ' ' || s.display_name || ' ' ||
-                                   v.description), lower($5)) > 0)
+                                   s.description), lower($5)) > 0)
     ORDER BY s.name
     LIMIT $4)sql");
 }
+
+namespace {
+
+// How often a registration looks again for a server that an unregister
+// removed between its insert and its lock: each time, the insert creates
+// the server anew unless yet another registration got there first.
+constexpr int kRegisterPasses = 3;
+
+}  // namespace
 
 absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
                                                  const AuditEvent& audit,
@@ -203,64 +239,76 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
   options.what = absl::StrCat("registering ", v.display_name);
   Registered out;
   absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
-    out = Registered();
-    pqxx::result inserted = txn.exec_prepared(
-        kInsertNewServer, v.project_key, v.name, v.display_name, v.repo_key,
-        v.package_type, v.version, v.actor, v.repo_path, v.readme_path,
-        v.artifact_sha256, v.artifact_size, v.description, env_json, args_json);
-    if (!inserted.empty()) {
-      // The response is what the statement returned, read before the audit
-      // row: that row takes the audit chain's lock, held until commit.
-      ServerFromRow(inserted[0], out.server);
-      VersionFromRow(inserted[0], 10, *out.server.add_versions());
-      SetDescriptionFromLatest(out.server);
+    for (int pass = 0; pass < kRegisterPasses; ++pass) {
+      out = Registered();
+      pqxx::result inserted = txn.exec_prepared(
+          kInsertNewServer, v.project_key, v.name, v.display_name, v.repo_key,
+          v.package_type, v.version, v.actor, v.repo_path, v.readme_path,
+          v.artifact_sha256, v.artifact_size, v.description, env_json,
+          args_json);
+      if (!inserted.empty()) {
+        // The response is what the statement returned, read before the
+        // audit row: that row takes the audit chain's lock, held until
+        // commit.
+        ServerWithVersionFromRow(inserted[0], out.server);
+        AppendAudit(txn, audit);
+        out.created = true;
+        return absl::OkStatus();
+      }
+      // Someone registered this name first (perhaps a moment ago, on another
+      // replica): lock their row and add to it if it is the same package.
+      pqxx::result existing =
+          txn.exec_prepared(kLockServer, v.project_key, v.name);
+      if (existing.empty()) continue;  // unregistered meanwhile: insert anew
+      const int64_t server_id = existing[0][0].as<int64_t>();
+      const std::string repo = existing[0][1].as<std::string>();
+      const std::string latest = existing[0][2].as<std::string>();
+      const int64_t count = existing[0][3].as<int64_t>();
+      if (repo != v.repo_key) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "a server named '", v.name, "' is already registered in project '",
+            v.project_key, "' from repository '", repo,
+            "'; unregister it first or choose another name"));
+      }
+      pqxx::result added = txn.exec_prepared(
+          kInsertVersion, server_id, v.version, v.repo_key, v.repo_path,
+          v.readme_path, v.artifact_sha256, v.artifact_size, v.description,
+          env_json, args_json, v.actor, count + 1);
+      if (added.empty()) {
+        pqxx::result same = txn.exec_prepared(
+            kCompareVersion, server_id, v.version, v.repo_path, v.readme_path,
+            v.artifact_sha256, v.description, env_json, args_json);
+        if (same.empty() || !same[0][0].as<bool>()) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "version ", v.version, " of ", v.display_name,
+              " is already registered with a different artifact or metadata (",
+              same.empty() ? "?" : same[0][1].as<std::string>(),
+              "); publish a new version instead"));
+        }
+        // An identical retry: nothing to write, the record as it stands.
+        ServerFromRow(txn.exec_prepared(kServerById, server_id).at(0),
+                      out.server);
+        VersionFromRow(
+            txn.exec_prepared(kVersionOf, server_id, v.version).at(0), 0,
+            *out.server.add_versions());
+        return absl::OkStatus();
+      }
+      const bool becomes_latest =
+          SupersedesLatest(v.package_type, v.version, latest);
+      ServerFromRow(txn.exec_prepared(kRecordVersion, server_id,
+                                      becomes_latest ? v.version : latest,
+                                      count + 1, becomes_latest, v.description)
+                        .at(0),
+                    out.server);
+      VersionFromRow(added[0], 0, *out.server.add_versions());
       AppendAudit(txn, audit);
       out.created = true;
       return absl::OkStatus();
     }
-    // Someone registered this name first (perhaps a moment ago, on another
-    // replica): lock their row and add to it if it is the same package.
-    pqxx::result existing =
-        txn.exec_prepared(kLockServer, v.project_key, v.name);
-    if (existing.empty()) {
-      return absl::AbortedError("server vanished while registering; retry");
-    }
-    const int64_t server_id = existing[0][0].as<int64_t>();
-    const std::string repo = existing[0][1].as<std::string>();
-    if (repo != v.repo_key) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "a server named '", v.name, "' is already registered in project '",
-          v.project_key, "' from repository '", repo,
-          "'; unregister it first or choose another name"));
-    }
-    pqxx::result added = txn.exec_prepared(
-        kInsertVersion, server_id, v.version, v.repo_key, v.repo_path,
-        v.readme_path, v.artifact_sha256, v.artifact_size, v.description,
-        env_json, args_json, v.actor);
-    if (added.empty()) {
-      pqxx::result same = txn.exec_prepared(
-          kCompareVersion, server_id, v.version, v.repo_path, v.readme_path,
-          v.artifact_sha256, v.description, env_json, args_json);
-      if (same.empty() || !same[0][0].as<bool>()) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("version ", v.version, " of ", v.display_name,
-                         " is already registered with a different artifact "
-                         "or metadata (",
-                         same.empty() ? "?" : same[0][1].as<std::string>(),
-                         "); publish a new version instead"));
-      }
-      // An identical retry: nothing to write, the record as it stands.
-      ServerFromRow(txn.exec_prepared(kServerById, server_id).at(0),
-                    out.server);
-      ReadVersions(txn, server_id, out.server);
-      return absl::OkStatus();
-    }
-    ServerFromRow(txn.exec_prepared(kSetLatest, server_id, v.version).at(0),
-                  out.server);
-    ReadVersions(txn, server_id, out.server);
-    AppendAudit(txn, audit);
-    out.created = true;
-    return absl::OkStatus();
+    return absl::AbortedError(absl::StrCat(
+        v.display_name,
+        " was unregistered and registered again repeatedly while this "
+        "registration ran; retry"));
   });
   if (!status.ok()) return status;
   return out;
@@ -274,24 +322,21 @@ absl::StatusOr<UnregisterResult> ServerStore::Unregister(
   options.what = absl::StrCat("unregistering ", name_or_display);
   UnregisterResult result;
   absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
-    pqxx::result found =
-        txn.exec_prepared(kFindServer, project_key, name_or_display);
-    if (found.empty()) {
+    // Versions and policies go with it (ON DELETE CASCADE); replicas drop
+    // the cached policy when this commits.
+    pqxx::result removed =
+        txn.exec_prepared(kDeleteServer, project_key, name_or_display);
+    if (removed.empty()) {
       return absl::NotFoundError(absl::StrCat("no server named '",
                                               name_or_display, "' in project '",
                                               project_key, "'"));
     }
-    v1::Server server;
-    const int64_t id = ServerFromRow(found[0], server);
-    result.name = server.name();
-    result.display_name = server.display_name();
-    result.versions_removed = static_cast<uint32_t>(
-        txn.exec_prepared(kCountVersions, id)[0][0].as<int64_t>());
-    // Versions and policies go with it (ON DELETE CASCADE); replicas drop
-    // the cached policy when this commits.
-    txn.exec_prepared(kDeleteServer, id);
+    const int64_t id = removed[0][0].as<int64_t>();
+    result.name = removed[0][1].as<std::string>();
+    result.display_name = removed[0][2].as<std::string>();
+    result.versions_removed = removed[0][3].as<uint32_t>();
     NotifyPolicyChanged(txn, id);
-    audit.server = server.display_name();
+    audit.server = result.display_name;
     AppendAudit(txn, audit);
     return absl::OkStatus();
   });
@@ -299,9 +344,59 @@ absl::StatusOr<UnregisterResult> ServerStore::Unregister(
   return result;
 }
 
-absl::StatusOr<v1::Server> ServerStore::Get(const std::string& project_key,
-                                            const std::string& name_or_display,
-                                            absl::Time deadline) {
+namespace {
+
+absl::Status ServerNotFound(const std::string& project_key,
+                            const std::string& name_or_display) {
+  return absl::NotFoundError(absl::StrCat("no server named '", name_or_display,
+                                          "' in project '", project_key, "'"));
+}
+
+}  // namespace
+
+absl::StatusOr<ServerVersions> ServerStore::Get(
+    const std::string& project_key, const std::string& name_or_display,
+    uint32_t page_size, int64_t before, absl::Time deadline) {
+  TransactionOptions options;
+  options.deadline = deadline;
+  options.what = absl::StrCat("reading ", name_or_display);
+  ServerVersions out;
+  absl::Status status =
+      RunReadOnly(pool_, options, [&](pqxx::nontransaction& q) {
+        out = ServerVersions();
+        pqxx::result found = q.exec_prepared(kFindWithVersion, project_key,
+                                             name_or_display, std::string());
+        if (found.empty()) return ServerNotFound(project_key, name_or_display);
+        v1::Server latest_only;
+        const int64_t id = ServerFromRow(found[0], out.server);
+        const bool has_latest = ServerWithVersionFromRow(found[0], latest_only);
+        uint32_t room = page_size;
+        if (before == 0) {  // the first page: the latest, then the newest
+          if (has_latest) {
+            *out.server.add_versions() =
+                std::move(*latest_only.mutable_versions(0));
+            --room;
+          }
+          before = std::numeric_limits<int32_t>::max();
+        }
+        // One extra row says whether another page follows.
+        pqxx::result rows =
+            q.exec_prepared(kVersionsBefore, id, out.server.latest_version(),
+                            before, static_cast<int64_t>(room) + 1);
+        int64_t last_seq = before;
+        for (size_t i = 0; i < rows.size() && i < room; ++i) {
+          last_seq = VersionFromRow(rows[i], 0, *out.server.add_versions());
+        }
+        if (rows.size() > room) out.next_before = last_seq;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<v1::Server> ServerStore::GetVersion(
+    const std::string& project_key, const std::string& name_or_display,
+    const std::string& version, absl::Time deadline) {
   TransactionOptions options;
   options.deadline = deadline;
   options.what = absl::StrCat("reading ", name_or_display);
@@ -309,15 +404,14 @@ absl::StatusOr<v1::Server> ServerStore::Get(const std::string& project_key,
   absl::Status status =
       RunReadOnly(pool_, options, [&](pqxx::nontransaction& q) {
         server.Clear();
-        pqxx::result found =
-            q.exec_prepared(kFindServer, project_key, name_or_display);
-        if (found.empty()) {
+        pqxx::result found = q.exec_prepared(kFindWithVersion, project_key,
+                                             name_or_display, version);
+        if (found.empty()) return ServerNotFound(project_key, name_or_display);
+        if (!ServerWithVersionFromRow(found[0], server)) {
           return absl::NotFoundError(
-              absl::StrCat("no server named '", name_or_display,
-                           "' in project '", project_key, "'"));
+              absl::StrCat("version: ", server.display_name(),
+                           " has no version '", version, "'"));
         }
-        const int64_t id = ServerFromRow(found[0], server);
-        ReadVersions(q, id, server);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
@@ -371,9 +465,7 @@ absl::StatusOr<ServerPage> ServerStore::List(
                             static_cast<int64_t>(page_size) + 1, search);
         for (size_t i = 0; i < rows.size() && i < page_size; ++i) {
           v1::Server& s = page.servers.emplace_back();
-          ServerFromRow(rows[i], s);
-          VersionFromRow(rows[i], 10, *s.add_versions());
-          s.set_description(s.versions(0).description());
+          ServerWithVersionFromRow(rows[i], s);
         }
         if (rows.size() > page_size && !page.servers.empty()) {
           page.last_name = page.servers.back().name();

@@ -38,13 +38,24 @@ struct NewServerVersion {
 // What a registration left in the database.
 struct Registered {
   bool created = false;  // false: an identical version was already there
-  v1::Server server;     // as committed, with all versions, newest first
+  // As committed, with the one version the call registered (or found):
+  // never the whole history, whose size is the server's, not the call's.
+  v1::Server server;
 };
 
 struct UnregisterResult {
   std::string name;
   std::string display_name;
   uint32_t versions_removed = 0;
+};
+
+// One page of a server's versions.
+struct ServerVersions {
+  // The first page starts with the latest version; the rest follow in
+  // registration order, newest first.
+  v1::Server server;
+  // Where the next page starts (registration order, exclusive); 0 at the end.
+  int64_t next_before = 0;
 };
 
 struct ServerPage {
@@ -60,23 +71,37 @@ class ServerStore {
 
   // Adds the version (and the server, if new) and `audit` in one
   // transaction, and returns the server as that transaction left it (no
-  // second read). ALREADY_EXISTS when the name belongs to another
-  // repository, or the version exists with a different artifact or metadata.
+  // second read). The version becomes the latest when it outranks the
+  // current one (package_version.h). ALREADY_EXISTS when the name belongs to
+  // another repository, or the version exists with a different artifact or
+  // metadata. Cost does not grow with the server's history.
   absl::StatusOr<Registered> Register(const NewServerVersion& v,
                                       const AuditEvent& audit,
                                       absl::Time deadline);
 
   // Removes the server named `name_or_display` in `project_key` with every
   // version and policy, and writes `audit` (server filled in), atomically.
-  // NOT_FOUND when there is no such server.
+  // NOT_FOUND when there is no such server — also for every caller but one
+  // of concurrent unregisters: the removal and its lookup are one statement.
   absl::StatusOr<UnregisterResult> Unregister(
       const std::string& project_key, const std::string& name_or_display,
       AuditEvent audit, absl::Time deadline);
 
-  // The server with all versions, newest first. NOT_FOUND when absent.
-  absl::StatusOr<v1::Server> Get(const std::string& project_key,
-                                 const std::string& name_or_display,
-                                 absl::Time deadline);
+  // The server with up to `page_size` versions: `before` = 0 asks for the
+  // first page (the latest version, then the most recently registered
+  // others); otherwise the versions registered before position `before`
+  // (a previous page's next_before). NOT_FOUND when absent.
+  absl::StatusOr<ServerVersions> Get(const std::string& project_key,
+                                     const std::string& name_or_display,
+                                     uint32_t page_size, int64_t before,
+                                     absl::Time deadline);
+
+  // The server with exactly one version: `version`, or the latest when "".
+  // NOT_FOUND naming the server or the version when either is absent.
+  absl::StatusOr<v1::Server> GetVersion(const std::string& project_key,
+                                        const std::string& name_or_display,
+                                        const std::string& version,
+                                        absl::Time deadline);
 
   // Repositories that hold servers of the project (for permission filtering).
   absl::StatusOr<std::vector<std::string>> RepositoriesOf(

@@ -121,28 +121,35 @@ TEST_F(PgStoreTest, RegisterIsIdempotentAndVersionsBecomeLatest) {
   auto second = servers_->Register(Version("1.1.0"), Audit("register"), Soon());
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->created);
-  auto server = servers_->Get("ai-research", "mcp-server", Soon());
-  ASSERT_TRUE(server.ok());
-  EXPECT_EQ(server->latest_version(), "1.1.0");
-  ASSERT_EQ(server->versions_size(), 2);
-  EXPECT_EQ(server->versions(0).version(), "1.1.0");  // newest first
-  ASSERT_EQ(server->versions(1).environment_variables_size(), 1);
-  EXPECT_EQ(server->versions(1).environment_variables(0).name(), "API_URL");
-  EXPECT_TRUE(server->versions(1).environment_variables(0).is_required());
+  auto page = servers_->Get("ai-research", "mcp-server", 20, 0, Soon());
+  ASSERT_TRUE(page.ok());
+  const v1::Server& server = page->server;
+  EXPECT_EQ(server.latest_version(), "1.1.0");
+  EXPECT_EQ(server.version_count(), 2u);
+  ASSERT_EQ(server.versions_size(), 2);
+  EXPECT_EQ(server.versions(0).version(), "1.1.0");  // the latest first
+  ASSERT_EQ(server.versions(1).environment_variables_size(), 1);
+  EXPECT_EQ(server.versions(1).environment_variables(0).name(), "API_URL");
+  EXPECT_TRUE(server.versions(1).environment_variables(0).is_required());
+  EXPECT_EQ(page->next_before, 0);
   // Found by display name too.
   EXPECT_TRUE(
-      servers_->Get("ai-research", "pypi:ai-pypi-local:mcp-server", Soon())
+      servers_
+          ->Get("ai-research", "pypi:ai-pypi-local:mcp-server", 20, 0, Soon())
           .ok());
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action='register'"), 2);
 }
 
 // Register answers with the record it wrote instead of reading it again: what
-// it returns must be what a later read finds, for a new server, a new
-// version of an existing one, and an identical retry alike.
+// it returns (the server and the one version registered) must be what a
+// later read finds, for a new server, a new version of an existing one, and
+// an identical retry alike.
 TEST_F(PgStoreTest, RegisterReturnsTheServerAsCommitted) {
   const auto expect_as_stored = [&](const absl::StatusOr<Registered>& r) {
     ASSERT_TRUE(r.ok()) << r.status();
-    auto stored = servers_->Get("ai-research", "mcp-server", Soon());
+    ASSERT_EQ(r->server.versions_size(), 1);
+    auto stored = servers_->GetVersion("ai-research", "mcp-server",
+                                       r->server.versions(0).version(), Soon());
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_EQ(r->server.SerializeAsString(), stored->SerializeAsString())
         << "returned:\n"
@@ -152,23 +159,106 @@ TEST_F(PgStoreTest, RegisterReturnsTheServerAsCommitted) {
   auto first = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
   expect_as_stored(first);
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(first->server.versions_size(), 1);
   EXPECT_EQ(first->server.latest_version(), "1.0.0");
+  EXPECT_EQ(first->server.version_count(), 1u);
 
   NewServerVersion newer = Version("1.1.0");
   newer.description = "newer";
   auto second = servers_->Register(newer, Audit("register"), Soon());
   expect_as_stored(second);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->server.versions_size(), 2);
+  EXPECT_EQ(second->server.versions(0).version(), "1.1.0");
   EXPECT_EQ(second->server.description(), "newer");
   EXPECT_EQ(second->server.latest_version(), "1.1.0");
+  EXPECT_EQ(second->server.version_count(), 2u);
 
   auto retry = servers_->Register(Version("1.0.0"), Audit("register"), Soon());
   expect_as_stored(retry);
   ASSERT_TRUE(retry.ok());
   EXPECT_FALSE(retry->created);
+  EXPECT_EQ(retry->server.versions(0).version(), "1.0.0");
   EXPECT_EQ(retry->server.latest_version(), "1.1.0");  // unchanged
+  EXPECT_EQ(retry->server.description(), "newer");     // the latest's
+}
+
+// "Latest" is the package's own highest final release, not the version
+// registered last: a backport or a release candidate registered later does
+// not move every client configuration onto it.
+TEST_F(PgStoreTest, TheLatestIsTheHighestFinalReleaseNotTheLastRegistered) {
+  const auto register_version = [&](const std::string& version) {
+    NewServerVersion v = Version(version);
+    v.description = absl::StrCat("release ", version);
+    auto r = servers_->Register(v, Audit("register"), Soon());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->server : v1::Server();
+  };
+  EXPECT_EQ(register_version("1.0rc1").latest_version(), "1.0rc1");
+  EXPECT_EQ(register_version("1.0").latest_version(), "1.0");
+  EXPECT_EQ(register_version("2.0").latest_version(), "2.0");
+  const v1::Server backport = register_version("1.1");
+  EXPECT_EQ(backport.latest_version(), "2.0");
+  EXPECT_EQ(backport.description(), "release 2.0");
+  EXPECT_EQ(backport.versions(0).version(), "1.1");
+  EXPECT_EQ(register_version("3.0rc1").latest_version(), "2.0");
+
+  auto page = servers_->Get("ai-research", "mcp-server", 20, 0, Soon());
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->server.description(), "release 2.0");
+  std::vector<std::string> order;
+  for (const auto& v : page->server.versions()) order.push_back(v.version());
+  // The latest, then the others by registration, newest first.
+  EXPECT_THAT(order,
+              ::testing::ElementsAre("2.0", "3.0rc1", "1.1", "1.0", "1.0rc1"));
+}
+
+TEST_F(PgStoreTest, VersionsArePagedAfterTheLatest) {
+  constexpr int kVersions = 23;
+  for (int i = 1; i <= kVersions; ++i) {
+    ASSERT_TRUE(servers_
+                    ->Register(Version(absl::StrCat("1.0.", i)),
+                               Audit("register"), Soon())
+                    .ok());
+  }
+  std::vector<std::string> seen;
+  int64_t before = 0;
+  int pages = 0;
+  do {
+    auto page = servers_->Get("ai-research", "mcp-server", 5, before, Soon());
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->server.versions_size(), 5);
+    EXPECT_EQ(page->server.version_count(), static_cast<uint32_t>(kVersions));
+    for (const auto& v : page->server.versions()) seen.push_back(v.version());
+    before = page->next_before;
+    ASSERT_LT(++pages, 10);
+  } while (before != 0);
+  EXPECT_EQ(pages, 5);
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kVersions));
+  for (int i = 0; i < kVersions; ++i) {
+    EXPECT_EQ(seen[i], absl::StrCat("1.0.", kVersions - i));
+  }
+  // A page of one holds the latest alone, and says more follow.
+  auto one = servers_->Get("ai-research", "mcp-server", 1, 0, Soon());
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->server.versions_size(), 1);
+  EXPECT_EQ(one->server.versions(0).version(), "1.0.23");
+  EXPECT_NE(one->next_before, 0);
+}
+
+TEST_F(PgStoreTest, GetVersionNamesWhatIsMissing) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  auto latest = servers_->GetVersion("ai-research", "mcp-server", "", Soon());
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->versions(0).version(), "1.0.0");
+  auto no_version =
+      servers_->GetVersion("ai-research", "mcp-server", "9.9.9", Soon());
+  EXPECT_EQ(no_version.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(no_version.status().message()),
+              HasSubstr("has no version '9.9.9'"));
+  auto no_server = servers_->GetVersion("ai-research", "nope", "", Soon());
+  EXPECT_EQ(no_server.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(no_server.status().message()),
+              HasSubstr("no server named 'nope'"));
 }
 
 TEST_F(PgStoreTest, SameVersionWithAnotherArtifactIsAlreadyExists) {
@@ -243,6 +333,72 @@ TEST_F(PgStoreTest, UnregisterRemovesVersionsAndPoliciesAtOnce) {
   auto again = servers_->Unregister("ai-research", "mcp-server",
                                     Audit("unregister"), Soon());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kNotFound);
+}
+
+// Of concurrent unregisters of one server exactly one removes it (and is
+// audited); the others find it gone.
+TEST_F(PgStoreTest, ConcurrentUnregistersRemoveOnceAndAuditOnce) {
+  ASSERT_TRUE(
+      servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+  constexpr int kRacers = 12;
+  std::atomic<int> removed{0}, not_found{0}, other{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&] {
+      auto r = servers_->Unregister("ai-research", "mcp-server",
+                                    Audit("unregister"), Soon());
+      if (r.ok()) {
+        ++removed;
+      } else if (r.status().code() == absl::StatusCode::kNotFound) {
+        ++not_found;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(removed.load(), 1);
+  EXPECT_EQ(not_found.load(), kRacers - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = "
+                  "'unregister'"),
+            1);
+}
+
+// A registration racing an unregister of its server lands either before it
+// (and is removed with it) or after it (and creates the server anew), never
+// in between and never as an error.
+TEST_F(PgStoreTest, RegistrationsRacingUnregisterLandOnOneSideOfIt) {
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(
+        servers_->Register(Version("1.0.0"), Audit("register"), Soon()).ok());
+    absl::StatusOr<Registered> registered = absl::UnknownError("not run");
+    absl::StatusOr<UnregisterResult> removed = absl::UnknownError("not run");
+    std::thread a([&] {
+      registered = servers_->Register(Version(absl::StrCat("2.0.", round)),
+                                      Audit("register"), Soon());
+    });
+    std::thread b([&] {
+      removed = servers_->Unregister("ai-research", "mcp-server",
+                                     Audit("unregister"), Soon());
+    });
+    a.join();
+    b.join();
+    ASSERT_TRUE(registered.ok()) << registered.status();
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    const int64_t left = Count("SELECT count(*) FROM server_versions");
+    if (removed->versions_removed == 2) {  // registered first
+      EXPECT_EQ(left, 0);
+    } else {  // unregistered first: the registration made a new server
+      EXPECT_EQ(removed->versions_removed, 1u);
+      EXPECT_EQ(registered->server.version_count(), 1u);
+      EXPECT_EQ(left, 1);
+      ASSERT_TRUE(servers_
+                      ->Unregister("ai-research", "mcp-server",
+                                   Audit("unregister"), Soon())
+                      .ok());
+    }
+  }
 }
 
 TEST_F(PgStoreTest, ListPagesByNameWithinReadableRepositories) {
@@ -325,8 +481,23 @@ TEST_F(PgStoreTest, AccessTokensAndGrants) {
   EXPECT_TRUE(*access.HasGrant("root", "READ", "anything", Soon()));
   ASSERT_TRUE(access.RevokeToken(*id, Audit("token.revoke"), Soon()).ok());
   EXPECT_TRUE((*access.FindToken(std::string(64, 'b'), Soon()))->revoked_at);
-  EXPECT_EQ(access.RevokeToken(9999, Audit("token.revoke"), Soon()).code(),
-            absl::StatusCode::kNotFound);
+  auto again = access.RevokeToken(*id, Audit("token.revoke"), Soon());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()),
+              HasSubstr("already revoked"));
+  EXPECT_EQ(
+      access.RevokeToken(9999, Audit("token.revoke"), Soon()).status().code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = "
+                  "'token.revoke'"),
+            1);
+  // Granting what is held changes nothing and audits nothing.
+  auto regrant =
+      access.Grant("ci-bot", "ALLOW", "ai-research", Audit("grant"), Soon());
+  ASSERT_TRUE(regrant.ok()) << regrant.status();
+  EXPECT_FALSE(regrant->created);
+  EXPECT_EQ(regrant->grant.created_by, "ci-bot");
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE action = 'grant'"), 2);
 }
 
 // Restarts the cluster; ctest runs each test in a process of its own.

@@ -157,6 +157,17 @@ absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
 namespace {
 
 // Read-your-writes on this replica; the NOTIFY reaches the others.
+v1::Grant ToGrant(const storage::pg::GrantRecord& g) {
+  v1::Grant out;
+  out.set_principal(g.principal);
+  out.set_permission(g.permission);
+  out.set_resource(g.resource);
+  *out.mutable_created_at() =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(g.created_at));
+  out.set_created_by(g.created_by);
+  return out;
+}
+
 void AccessChanged(RegistryServices& s) {
   if (s.access_cache != nullptr) s.access_cache->Invalidate();
 }
@@ -172,18 +183,12 @@ absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
   if (!admin.ok()) return admin.status();
   storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat("token ", request.id());
-  if (absl::Status st =
-          s.access->RevokeToken(request.id(), audit, scope.deadline());
-      !st.ok()) {
-    return st;
-  }
+  absl::StatusOr<storage::pg::TokenRecord> revoked =
+      s.access->RevokeToken(request.id(), audit, scope.deadline());
+  if (!revoked.ok()) return revoked.status();
   AccessChanged(s);
-  auto tokens = s.access->ListTokens("", scope.deadline());
-  if (!tokens.ok()) return tokens.status();
   v1::RevokeTokenResponse response;
-  for (const auto& t : *tokens) {
-    if (t.id == request.id()) *response.mutable_info() = ToInfo(t);
-  }
+  *response.mutable_info() = ToInfo(*revoked);
   return response;
 }
 
@@ -211,15 +216,13 @@ absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
   storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat(g.permission(), " on '", g.resource(), "' to ",
                               g.principal());
-  if (absl::Status st = s.access->Grant(g.principal(), g.permission(),
-                                        g.resource(), audit, scope.deadline());
-      !st.ok()) {
-    return st;
-  }
-  AccessChanged(s);
+  absl::StatusOr<storage::pg::GrantResult> granted = s.access->Grant(
+      g.principal(), g.permission(), g.resource(), audit, scope.deadline());
+  if (!granted.ok()) return granted.status();
+  if (granted->created) AccessChanged(s);
   v1::GrantPermissionResponse response;
-  *response.mutable_grant() = g;
-  response.mutable_grant()->set_created_by(admin->name);
+  *response.mutable_grant() = ToGrant(granted->grant);
+  response.set_created(granted->created);
   return response;
 }
 
@@ -252,15 +255,7 @@ absl::StatusOr<v1::ListGrantsResponse> HandleListGrants(
   auto grants = s.access->ListGrants(request.principal(), scope.deadline());
   if (!grants.ok()) return grants.status();
   v1::ListGrantsResponse response;
-  for (const auto& g : *grants) {
-    v1::Grant* out = response.add_grants();
-    out->set_principal(g.principal);
-    out->set_permission(g.permission);
-    out->set_resource(g.resource);
-    *out->mutable_created_at() =
-        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(g.created_at));
-    out->set_created_by(g.created_by);
-  }
+  for (const auto& g : *grants) *response.add_grants() = ToGrant(g);
   return response;
 }
 

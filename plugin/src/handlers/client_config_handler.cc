@@ -9,6 +9,8 @@
 #include "handlers/call_scope.h"
 #include "handlers/governance_handlers.h"
 #include "handlers/server_access.h"
+#include "validation/register_validation.h"
+#include "validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {
@@ -42,11 +44,8 @@ Launch LaunchCommand(const std::string& base_url, const v1::Server& server,
   // user to add.
   for (const v1::RuntimeArgument& a : version.runtime_arguments()) {
     if (a.default_value().empty()) continue;
-    if (a.type() == "positional") {
-      l.args.push_back(a.default_value());
-    } else {
-      l.args.push_back(a.name());
-      l.args.push_back(a.default_value());
+    for (std::string& word : CommandLineWords(a, a.default_value())) {
+      l.args.push_back(std::move(word));
     }
   }
   return l;
@@ -101,20 +100,19 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
       services, scope, request.project_key(), request.server(), "projectKey",
       "server", authz::Permission::kRead);
   if (!access.ok()) return access.status();
-  absl::StatusOr<v1::Server> server = services.servers->Get(
+  if (!request.version().empty()) {
+    if (absl::Status s = ValidateVersion(request.version(), "version");
+        !s.ok()) {
+      return s;
+    }
+  }
+  // The one version the entry pins, read by key: the server's history does
+  // not enter into it.
+  absl::StatusOr<v1::Server> server = services.servers->GetVersion(
       access->project_key, access->server->server.display_name,
-      scope.deadline());
+      request.version(), scope.deadline());
   if (!server.ok()) return server.status();
-  const std::string wanted =
-      request.version().empty() ? server->latest_version() : request.version();
-  const v1::ServerVersion* version = nullptr;
-  for (const v1::ServerVersion& v : server->versions()) {
-    if (v.version() == wanted) version = &v;
-  }
-  if (version == nullptr) {
-    return absl::NotFoundError(absl::StrCat("version: ", server->display_name(),
-                                            " has no version '", wanted, "'"));
-  }
+  const v1::ServerVersion* version = &server->versions(0);
 
   const Launch launch =
       LaunchCommand(services.package_base_url, *server, *version);

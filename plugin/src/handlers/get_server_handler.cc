@@ -1,4 +1,7 @@
-// GetServer: one server with every version, and the latest README text.
+// GetServer: one server, its latest version with the README text first, then
+// the others a page at a time, so its cost does not grow with its history.
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "handlers/call_scope.h"
 #include "handlers/server_handlers.h"
@@ -9,6 +12,28 @@ namespace {
 
 // READMEs are shown, not archived: a bounded read is plenty.
 constexpr size_t kMaxReadmeBytes = 256 * 1024;
+constexpr uint32_t kDefaultVersionsPerPage = 20;
+constexpr uint32_t kMaxVersionsPerPage = 200;
+
+// A page token is the registration position the next page starts before,
+// opaque to callers.
+std::string PageToken(int64_t before) {
+  std::string token;
+  absl::WebSafeBase64Escape(absl::StrCat(before), &token);
+  return token;
+}
+
+absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
+  if (token.empty()) return 0;
+  std::string text;
+  int64_t before = 0;
+  if (!absl::WebSafeBase64Unescape(token, &text) ||
+      !absl::SimpleAtoi(text, &before) || before <= 0) {
+    return absl::InvalidArgumentError(
+        "pageToken: not a token from a previous GetServer response");
+  }
+  return before;
+}
 
 }  // namespace
 
@@ -23,12 +48,21 @@ absl::StatusOr<v1::Server> HandleGetServer(
   if (request.name().empty()) {
     return absl::InvalidArgumentError("name: is required");
   }
+  if (request.page_size() > kMaxVersionsPerPage) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pageSize: at most ", kMaxVersionsPerPage));
+  }
+  absl::StatusOr<int64_t> before = ParsePageToken(request.page_token());
+  if (!before.ok()) return before.status();
   absl::StatusOr<authz::Principal> principal =
       scope.Authenticate(project, request.name());
   if (!principal.ok()) return principal.status();
-  absl::StatusOr<v1::Server> server =
-      services.servers->Get(project, request.name(), scope.deadline());
-  if (!server.ok()) return server.status();
+  absl::StatusOr<storage::pg::ServerVersions> page = services.servers->Get(
+      project, request.name(),
+      request.page_size() == 0 ? kDefaultVersionsPerPage : request.page_size(),
+      *before, scope.deadline());
+  if (!page.ok()) return page.status();
+  v1::Server* server = &page->server;
   if (absl::Status s =
           scope.Require(*principal, authz::Permission::kRead,
                         server->repo_key(), project, server->display_name());
@@ -42,17 +76,22 @@ absl::StatusOr<v1::Server> HandleGetServer(
   if ((*policy)->server.policy.has_value()) {
     *server->mutable_tool_policy() = *(*policy)->server.policy;
   }
-  for (v1::ServerVersion& v : *server->mutable_versions()) {
-    if (v.version() != server->latest_version() ||
-        v.artifact().readme_path().empty()) {
-      continue;
-    }
-    absl::StatusOr<std::string> readme = services.repositories->ReadArtifact(
-        v.artifact().repo_key(), v.artifact().readme_path(), kMaxReadmeBytes);
-    // A README removed from storage since registration is not an error.
-    if (readme.ok()) v.set_readme(*readme);
+  if (page->next_before != 0) {
+    server->set_versions_next_page_token(PageToken(page->next_before));
   }
-  return server;
+  // Only the latest version's README, and only on the page that holds it.
+  if (*before == 0 && server->versions_size() > 0) {
+    v1::ServerVersion& latest = *server->mutable_versions(0);
+    if (latest.version() == server->latest_version() &&
+        !latest.artifact().readme_path().empty()) {
+      absl::StatusOr<std::string> readme = services.repositories->ReadArtifact(
+          latest.artifact().repo_key(), latest.artifact().readme_path(),
+          kMaxReadmeBytes);
+      // A README removed from storage since registration is not an error.
+      if (readme.ok()) latest.set_readme(*readme);
+    }
+  }
+  return std::move(*server);
 }
 
 }  // namespace mcpreg
