@@ -172,11 +172,15 @@ TEST_F(CliRegistryTest, BriefExamplesRegisterListGetAndUnregister) {
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &server).ok())
       << r.out;
   EXPECT_EQ(server.fields().at("latestVersion").string_value(), "1.0.0");
-  EXPECT_THAT(r.out, HasSubstr("WORKSPACE_DIR"));
+  EXPECT_EQ(server.fields().at("description").string_value(),
+            "A basic utility MCP server with default settings");
 
   r = Admin({"--project", "ai-research", "get", "--name", "mcp-server"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("API_TOKEN"));
+  EXPECT_THAT(r.out, HasSubstr("DB_CONNECTION_STRING"));
+  // The page's value-typed argument, and how a client passes it.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("--port +int +integer +8080 +"
+                                              "--port 8080"));
   EXPECT_THAT(r.out, HasSubstr("# mcp-server"));  // the README
 
   r = Admin({"--project", "ai-research", "unregister", "--name", "mcp-server"});
@@ -336,7 +340,16 @@ TEST_F(CliRegistryTest, GovernanceCommands) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(".cursor/mcp.json"));
   EXPECT_THAT(r.out, HasSubstr("simple-mcp@1.0.0"));
-  EXPECT_THAT(r.out, HasSubstr("${env:WORKSPACE_DIR}"));
+  // The page's PyPI example: its variable as a placeholder, its "int"
+  // argument passed as --port 8080.
+  ASSERT_EQ(
+      Admin({"register", "--json", Example("register-pypi.json")}).exit_code,
+      0);
+  r = run({"client-config", "--server", "mcp-server", "--client", "cursor"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("${env:DB_CONNECTION_STRING}"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         R"("mcp-server"\s*,\s*"--port"\s*,\s*"8080")"));
 
   r = run({"list", "--search", "SIMPLE"});
   EXPECT_THAT(r.out, HasSubstr("simple-mcp"));

@@ -3,46 +3,17 @@
 // headers and bodies exactly as written.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "registry_server.h"
+#include "shell.h"
 
 namespace mcpreg::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct HttpResult {
-  int status = 0;
-  std::string body;
-  google::protobuf::Struct json;  // empty unless the body is a JSON object
-  const google::protobuf::Value& operator[](const std::string& key) const {
-    static const google::protobuf::Value kNull;
-    auto it = json.fields().find(key);
-    return it == json.fields().end() ? kNull : it->second;
-  }
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 class RestE2eTest : public ::testing::Test {
  protected:
@@ -60,29 +31,8 @@ class RestE2eTest : public ::testing::Test {
   static HttpResult Curl(const std::string& method, const std::string& path,
                          const std::vector<std::string>& headers,
                          const std::string& body = "") {
-    const std::string base =
-        absl::StrCat(::testing::TempDir(), "/mcpreg-rest-", getpid());
-    std::string command = absl::StrCat("curl -sS -o ", base,
-                                       ".out -w '%{http_code}' -X ", method);
-    for (const std::string& h : headers) {
-      absl::StrAppend(&command, " -H ", Quote(h));
-    }
-    if (!body.empty()) {
-      std::ofstream(base + ".in", std::ios::binary) << body;
-      absl::StrAppend(&command, " -H 'Content-Type: application/json'",
-                      " --data-binary @", base, ".in");
-    }
-    absl::StrAppend(
-        &command, " ",
-        Quote(absl::StrCat("http://", server_->rest_address(), path)), " > ",
-        base, ".code");
-    HttpResult r;
-    if (std::system(command.c_str()) != 0) return r;
-    r.status = std::atoi(Slurp(base + ".code").c_str());
-    r.body = Slurp(base + ".out");
-    (void)google::protobuf::util::JsonStringToMessage(r.body, &r.json);
-    std::remove((base + ".in").c_str());
-    return r;
+    return mcpreg::testing::Curl(server_->rest_address(), method, path, headers,
+                                 body);
   }
   static std::string Bearer() {
     return "Authorization: Bearer " + server_->admin_token();
