@@ -36,6 +36,28 @@ bool ParseEntries(const std::string& json, v1::ToolPolicy* policy) {
       .ok();
 }
 
+// A policy from its stored columns, starting at `first`: mode, entries
+// (JSON), updated_at (µs), updated_by.
+absl::StatusOr<v1::ToolPolicy> PolicyFromColumns(const ServerPolicy& server,
+                                                 const pqxx::row& r,
+                                                 int first) {
+  v1::ToolPolicy p;
+  v1::ToolPolicy::Mode mode;
+  if (!v1::ToolPolicy::Mode_Parse(r[first].as<std::string>(), &mode) ||
+      !ParseEntries(r[first + 1].as<std::string>(), &p)) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored policy of ", server.display_name, " is unreadable"));
+  }
+  p.set_mode(mode);
+  p.set_project_key(server.project_key);
+  p.set_server(server.name);
+  p.set_display_name(server.display_name);
+  *p.mutable_updated_at() =
+      TimeUtil::MicrosecondsToTimestamp(r[first + 2].as<int64_t>());
+  p.set_updated_by(r[first + 3].as<std::string>());
+  return p;
+}
+
 }  // namespace
 
 void PreparePolicyStatements(pqxx::connection& c) {
@@ -48,11 +70,14 @@ void PreparePolicyStatements(pqxx::connection& c) {
     FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
   c.prepare(kUpsertPolicy, R"sql(
-    INSERT INTO tool_policies (server_id, mode, entries, updated_by)
+    INSERT INTO tool_policies AS p (server_id, mode, entries, updated_by)
     VALUES ($1, $2, $3::jsonb, $4)
     ON CONFLICT (server_id) DO UPDATE
       SET mode = EXCLUDED.mode, entries = EXCLUDED.entries,
-          updated_by = EXCLUDED.updated_by, updated_at = now())sql");
+          updated_by = EXCLUDED.updated_by, updated_at = now()
+    RETURNING p.mode, p.entries::text,
+              (extract(epoch FROM p.updated_at) * 1000000)::bigint,
+              p.updated_by)sql");
   c.prepare(kNotify, "SELECT pg_notify($1, $2)");
   c.prepare(kLockServer, "SELECT 1 FROM servers WHERE id = $1 FOR SHARE");
 }
@@ -89,47 +114,46 @@ absl::StatusOr<ServerPolicy> PolicyStore::Load(
         out.display_name = r[2].as<std::string>();
         out.repo_key = r[3].as<std::string>();
         out.package_type = r[4].as<std::string>();
+        out.project_key = project_key;
         if (!r[5].as<bool>()) return absl::OkStatus();
-        v1::ToolPolicy& p = out.policy.emplace();
-        v1::ToolPolicy::Mode mode;
-        if (!v1::ToolPolicy::Mode_Parse(r[6].as<std::string>(), &mode) ||
-            !ParseEntries(r[7].as<std::string>(), &p)) {
-          return absl::DataLossError(absl::StrCat(
-              "the stored policy of ", out.display_name, " is unreadable"));
-        }
-        p.set_mode(mode);
-        p.set_project_key(project_key);
-        p.set_server(out.name);
-        p.set_display_name(out.display_name);
-        *p.mutable_updated_at() =
-            TimeUtil::MicrosecondsToTimestamp(r[8].as<int64_t>());
-        p.set_updated_by(r[9].as<std::string>());
+        absl::StatusOr<v1::ToolPolicy> policy = PolicyFromColumns(out, r, 6);
+        if (!policy.ok()) return policy.status();
+        out.policy = *std::move(policy);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
   return out;
 }
 
-absl::Status PolicyStore::Set(int64_t server_id, const v1::ToolPolicy& policy,
-                              const std::string& actor, const AuditEvent& audit,
-                              absl::Time deadline) {
+absl::StatusOr<v1::ToolPolicy> PolicyStore::Set(const ServerPolicy& server,
+                                                const v1::ToolPolicy& policy,
+                                                const std::string& actor,
+                                                const AuditEvent& audit,
+                                                absl::Time deadline) {
   TransactionOptions options;
   options.deadline = deadline;
   options.what = absl::StrCat("setting the tool policy of ", audit.server);
   const std::string entries = EntriesJson(policy);
   const std::string mode = v1::ToolPolicy::Mode_Name(policy.mode());
+  v1::ToolPolicy stored;
   absl::Status status = RunTransaction(pool_, options, [&](Transaction& txn) {
     // Holds off a concurrent unregister until this commits.
-    if (txn.exec_prepared(kLockServer, server_id).empty()) {
+    if (txn.exec_prepared(kLockServer, server.server_id).empty()) {
       return absl::NotFoundError(absl::StrCat("server: ", audit.server,
                                               " was unregistered meanwhile"));
     }
-    txn.exec_prepared(kUpsertPolicy, server_id, mode, entries, actor);
+    pqxx::result row = txn.exec_prepared(kUpsertPolicy, server.server_id, mode,
+                                         entries, actor);
+    absl::StatusOr<v1::ToolPolicy> parsed =
+        PolicyFromColumns(server, row.at(0), 0);
+    if (!parsed.ok()) return parsed.status();
+    stored = *std::move(parsed);
     AppendAudit(txn, audit);
-    NotifyPolicyChanged(txn, server_id);
+    NotifyPolicyChanged(txn, server.server_id);
     return absl::OkStatus();
   });
-  return status;
+  if (!status.ok()) return status;
+  return stored;
 }
 
 }  // namespace mcpreg::storage::pg

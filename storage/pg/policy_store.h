@@ -29,6 +29,7 @@ struct ServerPolicy {
   std::string package_type;
   std::optional<v1::ToolPolicy>
       policy;  // mode, entries, updated_*; none = zero trust
+  std::string project_key;
 };
 
 void PreparePolicyStatements(pqxx::connection& c);
@@ -54,12 +55,16 @@ class PolicyStore {
                                     const std::string& name_or_display,
                                     absl::Time deadline);
 
-  // Replaces the policy of server `server_id` (mode and entries of
-  // `policy`), writes `audit` and notifies every replica, atomically.
+  // Replaces the policy of `server` (mode and entries of `policy`), writes
+  // `audit` and notifies every replica, atomically, and returns the policy
+  // as that transaction stored it: a caller told OK knows it is in force
+  // (no second read that an unregister could make fail after the commit).
   // NOT_FOUND when the server was unregistered meanwhile.
-  absl::Status Set(int64_t server_id, const v1::ToolPolicy& policy,
-                   const std::string& actor, const AuditEvent& audit,
-                   absl::Time deadline);
+  absl::StatusOr<v1::ToolPolicy> Set(const ServerPolicy& server,
+                                     const v1::ToolPolicy& policy,
+                                     const std::string& actor,
+                                     const AuditEvent& audit,
+                                     absl::Time deadline);
 
  private:
   ConnectionPool& pool_;

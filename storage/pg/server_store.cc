@@ -332,6 +332,7 @@ absl::StatusOr<UnregisterResult> ServerStore::Unregister(
                                               project_key, "'"));
     }
     const int64_t id = removed[0][0].as<int64_t>();
+    result.server_id = id;
     result.name = removed[0][1].as<std::string>();
     result.display_name = removed[0][2].as<std::string>();
     result.versions_removed = removed[0][3].as<uint32_t>();

@@ -44,6 +44,7 @@ struct Registered {
 };
 
 struct UnregisterResult {
+  int64_t server_id = 0;  // the removed row's
   std::string name;
   std::string display_name;
   uint32_t versions_removed = 0;

@@ -363,6 +363,7 @@ TEST_F(GovernancePgTest, PoliciesRoundTripAndNotifyOnlyOnCommit) {
   auto none = policies_->Load("ai-research", "mcp-server", Soon());
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->policy.has_value());
+  ASSERT_EQ(none->server_id, id);
 
   v1::ToolPolicy p;
   p.set_mode(v1::ToolPolicy::ALLOW_LIST);
@@ -370,11 +371,14 @@ TEST_F(GovernancePgTest, PoliciesRoundTripAndNotifyOnlyOnCommit) {
   auto* re = p.add_entries();
   re->set_pattern("search_.*");
   re->set_is_regex(true);
-  ASSERT_TRUE(policies_->Set(id, p, "admin", Event("policy.set"), Soon()).ok());
+  auto set = policies_->Set(*none, p, "admin", Event("policy.set"), Soon());
+  ASSERT_TRUE(set.ok()) << set.status();
   auto loaded =
       policies_->Load("ai-research", "pypi:ai-pypi-local:mcp-server", Soon());
   ASSERT_TRUE(loaded.ok());
   ASSERT_TRUE(loaded->policy.has_value());
+  // What Set returned is what is stored.
+  EXPECT_EQ(set->SerializeAsString(), loaded->policy->SerializeAsString());
   EXPECT_EQ(loaded->policy->mode(), v1::ToolPolicy::ALLOW_LIST);
   ASSERT_EQ(loaded->policy->entries_size(), 2);
   EXPECT_TRUE(loaded->policy->entries(1).is_regex());
@@ -402,7 +406,9 @@ TEST_F(GovernancePgTest, PoliciesRoundTripAndNotifyOnlyOnCommit) {
           ->Unregister("ai-research", "mcp-server", Event("unregister"), Soon())
           .ok());
   EXPECT_EQ(Count("SELECT count(*) FROM tool_policies"), 0);
-  EXPECT_EQ(policies_->Set(id, p, "admin", Event("policy.set"), Soon()).code(),
+  EXPECT_EQ(policies_->Set(*none, p, "admin", Event("policy.set"), Soon())
+                .status()
+                .code(),
             absl::StatusCode::kNotFound);
   absl::SleepFor(absl::Milliseconds(500));
   absl::MutexLock lock(&mu);

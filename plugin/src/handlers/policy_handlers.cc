@@ -29,21 +29,12 @@ absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
       scope.Audit(access->principal, access->project_key, server.display_name);
   audit.reason = absl::StrCat(v1::ToolPolicy::Mode_Name(policy.mode()), ", ",
                               policy.entries_size(), " entries");
-  if (absl::Status s = services.policies->Set(server.server_id, policy,
-                                              access->principal.name, audit,
-                                              scope.deadline());
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<v1::ToolPolicy> stored = services.policies->Set(
+      server, policy, access->principal.name, audit, scope.deadline());
+  if (!stored.ok()) return stored.status();
   // Read-your-writes on this replica; the NOTIFY reaches the others.
   services.policy_cache->Invalidate(server.server_id);
-  absl::StatusOr<storage::pg::ServerPolicy> stored = services.policies->Load(
-      access->project_key, server.display_name, scope.deadline());
-  if (!stored.ok()) return stored.status();
-  if (!stored->policy.has_value()) {
-    return absl::AbortedError("the policy was removed while it was being set");
-  }
-  return *stored->policy;
+  return stored;
 }
 
 absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(

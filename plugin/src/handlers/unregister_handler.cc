@@ -29,6 +29,10 @@ absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
                                    scope.Audit(*principal, project, ""),
                                    scope.deadline());
   if (!removed.ok()) return removed.status();
+  // At once on this replica (others drop it when the NOTIFY arrives): a
+  // check answered from the cache after this reply must not find the old
+  // policy, nor may a server registered again under the name inherit it.
+  services.policy_cache->Invalidate(removed->server_id);
   v1::UnregisterCustomServerResponse response;
   response.set_name(removed->name);
   response.set_display_name(removed->display_name);
