@@ -13,7 +13,9 @@
  *   host does not have). Every struct starts with `struct_size` and only grows
  *   at its end; a reader uses a field only if
  *       offsetof(T, field) + sizeof(field) <= struct_size
- *   (MCPREG_ABI_HAS_FIELD below).
+ *   (MCPREG_ABI_HAS_FIELD below). Everything below is ABI 1.0 unless marked
+ *   "since 1.N"; tests/unit/abi_layout_test.c freezes 1.0's offsets, sizes
+ *   and enumerator values.
  *
  * Naming and ownership
  *   A `_host_ptr` suffix marks a pointer owned by the host, `_module_ptr` one
@@ -197,7 +199,9 @@ typedef struct mcpreg_host_api {
                            mcpreg_str path, uint64_t offset, uint8_t* buffer,
                            size_t capacity, size_t* bytes_read);
 
-  /* Slots appended in later minors go here. */
+  /* Slots appended in later minors go here, each marked "since 1.N" as
+   * SQLite marks its API routines, with its line added to
+   * tests/unit/abi_layout_test.c, which freezes 1.0's layout. */
 } mcpreg_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -321,7 +325,8 @@ typedef struct mcpreg_plugin_api {
    */
   void (*cancel)(mcpreg_instance* instance, void* call_ctx_host_ptr);
 
-  /* Functions appended in later minors go here. */
+  /* Functions appended in later minors go here, each marked "since 1.N"
+   * (see mcpreg_host_api). */
 } mcpreg_plugin_api;
 
 /*
