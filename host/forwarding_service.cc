@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "abi_call.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -52,7 +53,9 @@ class ForwardedCall {
         plugin_running_ = false;
       }
       delete plugin_ref;
-      Finish(RejectedStatus(code, info.method), nullptr);
+      Finish(ToGrpcStatus(RefusalStatus(
+                 code, absl::string_view(info.method.data, info.method.size))),
+             nullptr);
     }
   }
 
@@ -92,9 +95,7 @@ class ForwardedCall {
     timer_ = timer;
     timer_id_ = timer->Schedule(deadline, [weak, method] {
       if (auto call = weak.lock()) {
-        call->Abandon(grpc::Status(
-            grpc::StatusCode::DEADLINE_EXCEEDED,
-            absl::StrCat(method, " did not complete before its deadline")));
+        call->Abandon(ToGrpcStatus(DeadlineStatus(method)));
       }
     });
   }
@@ -144,52 +145,13 @@ class ForwardedCall {
     // the RPC with its own status (it may not have yet, if the plugin
     // completed from inside cancel).
     if (abandoned) return;
-    if (result == nullptr) {
-      call.Finish(grpc::Status(grpc::StatusCode::INTERNAL,
-                               "plugin completed the call without a result"),
-                  nullptr);
-      return;
-    }
-    call.Finish(ToGrpcStatus(*result), &result->response);
+    call.Finish(ToGrpcStatus(StatusOfCompletion(result)),
+                result == nullptr ? nullptr : &result->response);
   }
 
-  static grpc::Status ToGrpcStatus(const mcpreg_call_result& r) {
-    int32_t code = r.status_code;
-    if (code < MCPREG_STATUS_OK || code > MCPREG_STATUS_UNAUTHENTICATED) {
-      code = MCPREG_STATUS_UNKNOWN;
-    }
-    std::string message(
-        r.status_message.data == nullptr ? "" : r.status_message.data,
-        r.status_message.data == nullptr ? 0 : r.status_message.size);
-    std::string details;
-    if (MCPREG_ABI_HAS_FIELD(mcpreg_call_result, status_details,
-                             r.struct_size) &&
-        r.status_details.data != nullptr) {
-      details.assign(reinterpret_cast<const char*>(r.status_details.data),
-                     r.status_details.size);
-    }
-    return grpc::Status(static_cast<grpc::StatusCode>(code), message, details);
-  }
-
-  static grpc::Status RejectedStatus(int32_t code, mcpreg_str method) {
-    const std::string name(method.data, method.size);
-    if (code < MCPREG_STATUS_OK || code > MCPREG_STATUS_UNAUTHENTICATED) {
-      code = MCPREG_STATUS_UNKNOWN;
-    }
-    std::string message;
-    switch (code) {
-      case MCPREG_STATUS_RESOURCE_EXHAUSTED:
-        message = absl::StrCat("the plugin's queue is full; retry ", name,
-                               " with backoff");
-        break;
-      case MCPREG_STATUS_UNAVAILABLE:
-        message = "the plugin is shutting down; retry on another replica";
-        break;
-      default:
-        message =
-            absl::StrCat("the plugin refused ", name, " (status ", code, ")");
-    }
-    return grpc::Status(static_cast<grpc::StatusCode>(code), message);
+  static grpc::Status ToGrpcStatus(const AbiStatus& s) {
+    return grpc::Status(static_cast<grpc::StatusCode>(s.code), s.message,
+                        s.details);
   }
 
   absl::Mutex mu_;
@@ -264,13 +226,6 @@ class ForwardingReactor : public grpc::ServerGenericBidiReactor {
                  joined.size()};
     }
 
-    std::vector<mcpreg_metadata_entry> metadata;
-    metadata.reserve(context_->client_metadata().size());
-    for (const auto& [key, value] : context_->client_metadata()) {
-      metadata.push_back(
-          {{key.data(), key.size()},
-           {reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-    }
     const std::string peer = context_->peer();
     const std::string& method = context_->method();
 
@@ -281,15 +236,8 @@ class ForwardingReactor : public grpc::ServerGenericBidiReactor {
       deadline = std::min(deadline, absl::FromChrono(client_deadline));
     }
 
-    mcpreg_call_info info{};
-    info.struct_size = sizeof(info);
-    info.method = {method.data(), method.size()};
-    info.metadata = metadata.data();
-    info.metadata_count = metadata.size();
-    info.peer = {peer.data(), peer.size()};
-    info.deadline_unix_nanos = absl::ToUnixNanos(deadline);
-
-    call_->Start(call_, info, request);
+    const AbiCallInfo info(method, context_->client_metadata(), peer, deadline);
+    call_->Start(call_, info.get(), request);
     call_->BoundByDeadline(timer_, deadline, call_, method);
   }
 

@@ -3,6 +3,7 @@
 #include <memory>
 #include <thread>
 
+#include "abi_call.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -27,31 +28,23 @@ void OnComplete(void* ctx, const mcpreg_call_result* result) {
   absl::MutexLock lock(&state.mu);
   WaitForCancelElsewhere(state.mu, state.cancelling_thread);
   PluginReply& r = state.reply;
-  if (result == nullptr) {
-    r.code = MCPREG_STATUS_INTERNAL;
-    r.message = "plugin completed the call without a result";
-  } else {
-    r.code = result->status_code;
-    if (r.code < MCPREG_STATUS_OK || r.code > MCPREG_STATUS_UNAUTHENTICATED) {
-      r.code = MCPREG_STATUS_UNKNOWN;
-    }
-    if (result->status_message.data != nullptr) {
-      r.message.assign(result->status_message.data,
-                       result->status_message.size);
-    }
-    if (MCPREG_ABI_HAS_FIELD(mcpreg_call_result, status_details,
-                             result->struct_size) &&
-        result->status_details.data != nullptr) {
-      r.details.assign(
-          reinterpret_cast<const char*>(result->status_details.data),
-          result->status_details.size);
-    }
-    if (r.code == MCPREG_STATUS_OK && result->response.data != nullptr) {
-      r.response.assign(reinterpret_cast<const char*>(result->response.data),
-                        result->response.size);
-    }
+  AbiStatus status = StatusOfCompletion(result);
+  r.code = status.code;
+  r.message = std::move(status.message);
+  r.details = std::move(status.details);
+  if (r.code == MCPREG_STATUS_OK && result->response.data != nullptr) {
+    r.response.assign(reinterpret_cast<const char*>(result->response.data),
+                      result->response.size);
   }
   state.done = true;
+}
+
+PluginReply ReplyOf(AbiStatus status) {
+  PluginReply r;
+  r.code = status.code;
+  r.message = std::move(status.message);
+  r.details = std::move(status.details);
+  return r;
 }
 
 }  // namespace
@@ -60,35 +53,17 @@ PluginReply CallPluginAndWait(
     const PluginInstance& plugin, const std::string& method,
     const std::vector<std::pair<std::string, std::string>>& metadata,
     const std::string& peer, const std::string& request, absl::Time deadline) {
-  std::vector<mcpreg_metadata_entry> entries;
-  entries.reserve(metadata.size());
-  for (const auto& [key, value] : metadata) {
-    entries.push_back(
-        {{key.data(), key.size()},
-         {reinterpret_cast<const uint8_t*>(value.data()), value.size()}});
-  }
-  mcpreg_call_info info{};
-  info.struct_size = sizeof(info);
-  info.method = {method.data(), method.size()};
-  info.metadata = entries.data();
-  info.metadata_count = entries.size();
-  info.peer = {peer.data(), peer.size()};
-  info.deadline_unix_nanos = absl::ToUnixNanos(deadline);
-
+  const AbiCallInfo info(method, metadata, peer, deadline);
   auto state = std::make_shared<CallState>();
   // Released by OnComplete, whenever the plugin gets to it.
   auto* ref = new std::shared_ptr<CallState>(state);
   const int32_t code = plugin.Call(
-      info, {reinterpret_cast<const uint8_t*>(request.data()), request.size()},
+      info.get(),
+      {reinterpret_cast<const uint8_t*>(request.data()), request.size()},
       &OnComplete, ref);
   if (code != MCPREG_STATUS_OK) {
     delete ref;  // rejected up front: no completion will come
-    PluginReply r;
-    r.code = code;
-    r.message = code == MCPREG_STATUS_RESOURCE_EXHAUSTED
-                    ? "the plugin's queue is full; retry with backoff"
-                    : absl::StrCat("the plugin refused ", method);
-    return r;
+    return ReplyOf(RefusalStatus(code, method));
   }
   {
     absl::MutexLock lock(&state->mu);
@@ -105,10 +80,7 @@ PluginReply CallPluginAndWait(
     absl::MutexLock lock(&state->mu);
     state->cancelling_thread = std::thread::id();
   }
-  PluginReply r;
-  r.code = MCPREG_STATUS_DEADLINE_EXCEEDED;
-  r.message = "the call did not finish before its deadline";
-  return r;
+  return ReplyOf(DeadlineStatus(method));
 }
 
 }  // namespace mcpreg::host

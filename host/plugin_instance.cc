@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "log.h"
+#include "sdk/abi_status.h"
 
 namespace mcpreg::host {
 namespace {
@@ -41,13 +42,12 @@ absl::StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(
     std::string message = error != nullptr ? error : "no reason given";
     self->api_->free_string(error);
     self->instance_ = nullptr;
-    const auto status_code = static_cast<absl::StatusCode>(
-        code > MCPREG_STATUS_OK && code <= MCPREG_STATUS_UNAUTHENTICATED
-            ? code
-            : MCPREG_STATUS_UNKNOWN);
+    // A failed create that says OK is still a failure: UNKNOWN.
     return absl::Status(
-        status_code, absl::StrCat(plugin.path(),
-                                  ": the plugin refused to start: ", message));
+        code == MCPREG_STATUS_OK ? absl::StatusCode::kUnknown
+                                 : StatusCodeFromAbi(code),
+        absl::StrCat(plugin.path(),
+                     ": the plugin refused to start: ", message));
   }
   self->api_->free_string(error);
   if (absl::Status s = self->Describe(); !s.ok()) return s;

@@ -15,10 +15,12 @@
 #include "json_transcoder.h"
 #include "log.h"
 #include "plugin_call.h"
+#include "sdk/abi_status.h"
 
 namespace mcpreg::host {
 namespace {
 
+// Indexed by status code (mcpreg_status_code).
 constexpr const char* kCodeNames[] = {"OK",
                                       "CANCELLED",
                                       "UNKNOWN",
@@ -40,8 +42,7 @@ constexpr const char* kCodeNames[] = {"OK",
 std::string ErrorJson(int code, const std::string& message) {
   google::protobuf::Struct error;
   auto& f = *error.mutable_fields();
-  f["code"].set_string_value(code >= 0 && code <= 16 ? kCodeNames[code]
-                                                     : "UNKNOWN");
+  f["code"].set_string_value(kCodeNames[ClampAbiCode(code)]);
   f["message"].set_string_value(message);
   f["details"].mutable_list_value();
   std::string json;
@@ -71,34 +72,34 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
 
 int HttpStatusForGrpcCode(int code) {
   switch (code) {
-    case 0:
+    case MCPREG_STATUS_OK:
       return 200;
-    case 1:
-      return 499;  // CANCELLED
-    case 3:
-      return 400;  // INVALID_ARGUMENT
-    case 4:
-      return 504;  // DEADLINE_EXCEEDED
-    case 5:
-      return 404;  // NOT_FOUND
-    case 6:
-      return 409;  // ALREADY_EXISTS
-    case 7:
-      return 403;  // PERMISSION_DENIED
-    case 8:
-      return 429;  // RESOURCE_EXHAUSTED
-    case 9:
-      return 412;  // FAILED_PRECONDITION
-    case 10:
-      return 409;  // ABORTED
-    case 11:
-      return 400;  // OUT_OF_RANGE
-    case 12:
-      return 501;  // UNIMPLEMENTED
-    case 14:
-      return 503;  // UNAVAILABLE
-    case 16:
-      return 401;  // UNAUTHENTICATED
+    case MCPREG_STATUS_CANCELLED:
+      return 499;
+    case MCPREG_STATUS_INVALID_ARGUMENT:
+      return 400;
+    case MCPREG_STATUS_DEADLINE_EXCEEDED:
+      return 504;
+    case MCPREG_STATUS_NOT_FOUND:
+      return 404;
+    case MCPREG_STATUS_ALREADY_EXISTS:
+      return 409;
+    case MCPREG_STATUS_PERMISSION_DENIED:
+      return 403;
+    case MCPREG_STATUS_RESOURCE_EXHAUSTED:
+      return 429;
+    case MCPREG_STATUS_FAILED_PRECONDITION:
+      return 412;
+    case MCPREG_STATUS_ABORTED:
+      return 409;
+    case MCPREG_STATUS_OUT_OF_RANGE:
+      return 400;
+    case MCPREG_STATUS_UNIMPLEMENTED:
+      return 501;
+    case MCPREG_STATUS_UNAVAILABLE:
+      return 503;
+    case MCPREG_STATUS_UNAUTHENTICATED:
+      return 401;
     default:
       return 500;  // UNKNOWN, INTERNAL, DATA_LOSS
   }
@@ -137,11 +138,12 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   server.set_error_handler([max_body](const httplib::Request&,
                                       httplib::Response& res) {
     if (res.status == 413) {
-      SendError(res, 8,
+      SendError(res, MCPREG_STATUS_RESOURCE_EXHAUSTED,
                 absl::StrCat("request body: larger than ", max_body, " bytes"),
                 413);
     } else if (res.body.empty()) {
-      SendError(res, 3, "the request could not be read", res.status);
+      SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
+                "the request could not be read", res.status);
     }
   });
   const absl::Duration max_timeout =
@@ -155,7 +157,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     const std::string raw_path = req.target.substr(0, req.target.find('?'));
     absl::StatusOr<RouteMatch> match = table->Match(req.method, raw_path);
     if (!match.ok()) {
-      SendError(res, static_cast<int>(match.status().code()),
+      SendError(res, AbiCodeFromStatus(match.status().code()),
                 std::string(match.status().message()),
                 match.status().code() == absl::StatusCode::kUnimplemented
                     ? 405
@@ -167,7 +169,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     absl::StatusOr<std::string> request =
         transcoder->Request(*match, req.body, query);
     if (!request.ok()) {
-      SendError(res, static_cast<int>(request.status().code()),
+      SendError(res, AbiCodeFromStatus(request.status().code()),
                 std::string(request.status().message()));
       return;
     }
@@ -188,7 +190,8 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
     absl::StatusOr<std::string> json =
         transcoder->ResponseJson(*match->route, reply.response);
     if (!json.ok()) {
-      SendError(res, 13, std::string(json.status().message()));
+      SendError(res, MCPREG_STATUS_INTERNAL,
+                std::string(json.status().message()));
       return;
     }
     res.status = 200;

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "abi_status.h"
 #include "absl/strings/str_cat.h"
 
 struct mcpreg_instance {
@@ -62,7 +63,7 @@ int32_t Create(const mcpreg_host_api* host, mcpreg_str config_json,
     absl::StatusOr<std::unique_ptr<PluginInstance>> impl =
         g_factory(host, json);
     if (!impl.ok()) {
-      return Fail(error_out, static_cast<int32_t>(impl.status().code()),
+      return Fail(error_out, AbiCodeFromStatus(impl.status().code()),
                   std::string(impl.status().message()));
     }
     *instance_out = new mcpreg_instance{std::move(*impl)};

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "abi_status.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,7 @@ void Complete(mcpreg_completion_fn complete, void* call_ctx,
                     result->size()};
   } else {
     // absl::StatusCode values are the gRPC codes by design.
-    out.status_code = static_cast<int32_t>(result.status().code());
+    out.status_code = AbiCodeFromStatus(result.status().code());
     const absl::string_view message = result.status().message();
     out.status_message = {message.data(), message.size()};
   }

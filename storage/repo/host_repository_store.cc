@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "safe_path.h"
+#include "sdk/abi_status.h"
 #include "sha256.h"
 
 namespace mcpreg::storage {
@@ -15,12 +16,9 @@ absl::Status HostError(int32_t code, absl::string_view what) {
   if (code == MCPREG_STATUS_NOT_FOUND) {
     return absl::NotFoundError(absl::StrCat(what, ": not found"));
   }
-  if (code < 0 || code > MCPREG_STATUS_UNAUTHENTICATED) {
-    code = MCPREG_STATUS_UNKNOWN;
-  }
-  return absl::Status(
-      static_cast<absl::StatusCode>(code),
-      absl::StrCat(what, ": the host's storage failed (status ", code, ")"));
+  return absl::Status(StatusCodeFromAbi(code),
+                      absl::StrCat(what, ": the host's storage failed (status ",
+                                   ClampAbiCode(code), ")"));
 }
 
 class HostRepositoryStore : public RepositoryStore {
