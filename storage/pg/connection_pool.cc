@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "libpq_connection.h"
+#include "libpqxx6.h"
 #include "pg_status.h"
 
 namespace mcpreg::storage::pg {

@@ -110,20 +110,4 @@ PipelinedCommit CommitInPipeline(PGconn* pg,
   return out;
 }
 
-void ThrowAsLibpqxxWould(const std::string& sqlstate,
-                         const std::string& message,
-                         const std::string& statement) {
-  const char* state = sqlstate.empty() ? nullptr : sqlstate.c_str();
-  if (sqlstate.rfind("08", 0) == 0) throw pqxx::broken_connection(message);
-  if (sqlstate == "40000") throw pqxx::transaction_rollback(message);
-  if (sqlstate == "40001") throw pqxx::serialization_failure(message);
-  if (sqlstate == "40003") throw pqxx::statement_completion_unknown(message);
-  if (sqlstate == "40P01") throw pqxx::deadlock_detected(message);
-  if (sqlstate == "53300") throw pqxx::too_many_connections(message);
-  // The finer sql_error subclasses; pg_status.h tells apart only this one.
-  if (sqlstate == "23505")
-    throw pqxx::unique_violation(message, statement, state);
-  throw pqxx::sql_error(message, statement, state);
-}
-
 }  // namespace mcpreg::storage::pg

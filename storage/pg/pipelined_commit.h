@@ -43,13 +43,6 @@ struct PipelinedCommit {
 PipelinedCommit CommitInPipeline(PGconn* pg,
                                  const std::vector<PreparedCall>& statements);
 
-// Throws what libpqxx 6.4 throws for a statement that failed with
-// `sqlstate` (result.cxx's ThrowSQLError), so that pg_status.h maps it as
-// it would any other statement's error.
-[[noreturn]] void ThrowAsLibpqxxWould(const std::string& sqlstate,
-                                      const std::string& message,
-                                      const std::string& statement);
-
 }  // namespace mcpreg::storage::pg
 
 #endif  // MCPREG_STORAGE_PG_PIPELINED_COMMIT_H_

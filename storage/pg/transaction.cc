@@ -8,9 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "call_interrupt.h"
-#include "libpq_connection.h"
+#include "libpqxx6.h"
 #include "pg_status.h"
-#include "pipelined_commit.h"
 
 namespace mcpreg::storage::pg {
 namespace {
@@ -24,98 +23,6 @@ std::string BeginSql(const ConnectionPool& pool, absl::Time deadline) {
   return absl::StrCat("BEGIN; SET LOCAL statement_timeout = ",
                       pool.BoundedStatementTimeoutMs(deadline - absl::Now()));
 }
-
-// pqxx::work (READ COMMITTED, read-write), but begun with BeginSql: a
-// separate SET LOCAL would cost every write transaction a round trip. It
-// also commits statements deferred to COMMIT (ExecAtCommit).
-class BoundedWork : public pqxx::internal::basic_transaction {
- public:
-  BoundedWork(pqxx::connection_base& c, std::string begin_sql)
-      : pqxx::internal::namedclass("BoundedWork"),
-        basic_transaction(c, "READ COMMITTED", pqxx::read_write),
-        begin_sql_(std::move(begin_sql)) {
-    Begin();
-  }
-  ~BoundedWork() noexcept override { End(); }
-
-  void Defer(PreparedCall statement) {
-    // Prepared now, if this connection has not yet: PREPARE may fail, and
-    // then it fails the work, not the commit.
-    conn().prepare_now(statement.name);
-    deferred_.push_back(std::move(statement));
-  }
-
- private:
-  void do_commit() override {
-    if (deferred_.empty()) {
-      CommitAlone();
-    } else {
-      CommitWithDeferred();
-    }
-  }
-
-  // basic_transaction's own, which a subclass cannot call: COMMIT, and a
-  // connection lost on the way makes the outcome unknown.
-  void CommitAlone() {
-    try {
-      direct_exec("COMMIT");
-    } catch (const pqxx::statement_completion_unknown& e) {
-      throw pqxx::in_doubt_error(e.what());
-    } catch (const std::exception& e) {
-      if (!conn().is_open()) throw pqxx::in_doubt_error(e.what());
-      throw;
-    }
-  }
-
-  void CommitWithDeferred() {
-    PGconn* pg = LibpqConnection::Of(*this);
-    const PipelinedCommit result = CommitInPipeline(pg, deferred_);
-    deferred_.clear();
-    switch (result.outcome) {
-      case PipelinedCommit::Outcome::kCommitted:
-        return;
-      case PipelinedCommit::Outcome::kInDoubt:
-        throw pqxx::in_doubt_error("connection lost while committing: " +
-                                   result.message);
-      case PipelinedCommit::Outcome::kNotRun:
-        throw pqxx::broken_connection(result.message);
-      case PipelinedCommit::Outcome::kFailed:
-        break;
-    }
-    // A failed statement leaves the transaction open and aborted (COMMIT
-    // never ran): roll it back, or the connection would go back to the pool
-    // inside it. A failed COMMIT has ended it already.
-    if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
-      try {
-        direct_exec("ROLLBACK");
-      } catch (const std::exception& e) {
-        throw pqxx::broken_connection(e.what());  // and nothing committed
-      }
-    }
-    if (result.sqlstate == "40003") {  // as CommitAlone would say it
-      throw pqxx::in_doubt_error(result.message);
-    }
-    ThrowAsLibpqxxWould(result.sqlstate, result.message, result.statement);
-  }
-
-  void do_begin() override {
-    try {
-      direct_exec(begin_sql_.c_str());
-    } catch (...) {
-      // BEGIN may have run and the SET failed (or been cancelled): libpqxx
-      // rolls back only a transaction it saw begin, and the connection
-      // would go back to the pool inside an aborted one.
-      try {
-        direct_exec("ROLLBACK");
-      } catch (...) {
-      }
-      throw;
-    }
-  }
-
-  const std::string begin_sql_;
-  std::vector<PreparedCall> deferred_;
-};
 
 // Runs `work` in `txn` and commits it if the work succeeded.
 template <typename Txn, typename Work>
