@@ -1,6 +1,5 @@
 // One libmcpreg.so instance: wires the registry's handlers into the SDK's
-// method table. Each later capability (register, policy, audit) adds its
-// handlers here and its state as members.
+// method table, each bound to the dependencies built from the config.
 #ifndef MCPREG_PLUGIN_SRC_REGISTRY_INSTANCE_H_
 #define MCPREG_PLUGIN_SRC_REGISTRY_INSTANCE_H_
 
