@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "health_routes.h"
 #include "http_routes.h"
 #include "json_transcoder.h"
 #include "log.h"
@@ -196,6 +197,10 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
       SendError(res, 3, "the request could not be read", res.status);
     }
   });
+  // The probes first: cpp-httplib tries handlers in the order added.
+  if (absl::Status s = AddHealthRoutes(server, *g->routes_, plugin); !s.ok()) {
+    return s;
+  }
   auto handler =
       [table = g->routes_.get(), transcoder = g->transcoder_.get(), plugin,
        max_timeout = absl::Milliseconds(config.max_call_timeout_ms())](
