@@ -155,6 +155,7 @@ class HealthE2eTest : public ::testing::Test {
                                     kFlipBound - (absl::Now() - since));
     const absl::Duration took = absl::Now() - since;
     std::cout << "[ flip     ] " << what << ": "
+              << (flipped ? "" : "still not ")
               << HealthCheckResponse::ServingStatus_Name(
                      static_cast<HealthCheckResponse::ServingStatus>(status))
               << " after " << absl::FormatDuration(took) << std::endl;
@@ -304,6 +305,22 @@ TEST_F(HealthE2eTest, StoppedDatabaseIsNotServingUntilItIsBack) {
 
   server_->cluster().Start();  // returns once it accepts connections
   ExpectFlip(HealthCheckResponse::SERVING, absl::Now(), "started");
+  ExpectOneHealthConnection();
+}
+
+// A probe blocked on a lock is ended by the server (the probe session's
+// statement_timeout) before the probe would give up on its connection, so
+// no backend is left waiting behind a dropped one.
+TEST_F(HealthE2eTest, ProbeBlockedOnALockLeavesNoBackendsBehind) {
+  EXPECT_EQ(Health(), HealthCheckResponse::SERVING);
+  pqxx::connection holder(server_->conninfo());
+  pqxx::work lock(holder);
+  lock.exec("LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE");
+  ExpectFlip(HealthCheckResponse::NOT_SERVING, absl::Now(), "locked");
+  absl::SleepFor(absl::Seconds(12));  // past two 5 s stalls
+  EXPECT_EQ(HealthConnections(), 1);
+  lock.abort();
+  ExpectFlip(HealthCheckResponse::SERVING, absl::Now(), "unlocked");
   ExpectOneHealthConnection();
 }
 
