@@ -24,7 +24,7 @@
 
 namespace mcpreg::storage::pg {
 
-// The figures docs/configuration.md derives its 1 s promises from.
+// The figures the 1 s promises of docs/rest.md follow from.
 struct HealthProbeOptions {
   std::string conninfo;
   // The schema version the database must be at (KnownSchemaVersion()).
