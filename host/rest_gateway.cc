@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "health_routes.h"
 #include "http_routes.h"
 #include "json_transcoder.h"
 #include "log.h"
@@ -42,7 +43,7 @@ constexpr const char* kCodeNames[] = {"OK",
 std::string ErrorJson(int code, const std::string& message) {
   google::protobuf::Struct error;
   auto& f = *error.mutable_fields();
-  f["code"].set_string_value(kCodeNames[ClampAbiCode(code)]);
+  f["code"].set_string_value(GrpcCodeName(code));
   f["message"].set_string_value(message);
   f["details"].mutable_list_value();
   std::string json;
@@ -68,7 +69,59 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
          *port >= 0 && *port <= 65535;
 }
 
+// A request for one of the plugin's routes: matched, transcoded, forwarded,
+// and the answer transcoded back.
+void Forward(const RouteTable& table, JsonTranscoder& transcoder,
+             const PluginInstance& plugin, absl::Duration max_timeout,
+             const httplib::Request& req, httplib::Response& res) {
+  // req.path is already percent-decoded; an encoded '/' inside a path
+  // variable must stay inside it, so match the raw target instead.
+  const std::string raw_path = req.target.substr(0, req.target.find('?'));
+  absl::StatusOr<RouteMatch> match = table.Match(req.method, raw_path);
+  if (!match.ok()) {
+    SendError(
+        res, AbiCodeFromStatus(match.status().code()),
+        std::string(match.status().message()),
+        match.status().code() == absl::StatusCode::kUnimplemented ? 405 : 404);
+    return;
+  }
+  std::multimap<std::string, std::string> query(req.params.begin(),
+                                                req.params.end());
+  absl::StatusOr<std::string> request =
+      transcoder.Request(*match, req.body, query);
+  if (!request.ok()) {
+    SendError(res, AbiCodeFromStatus(request.status().code()),
+              std::string(request.status().message()));
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> metadata;
+  for (const auto& [key, value] : req.headers) {
+    metadata.emplace_back(absl::AsciiStrToLower(key), value);
+  }
+  const std::string peer = absl::StrCat(
+      req.remote_addr.find(':') == std::string::npos ? "ipv4:" : "ipv6:",
+      req.remote_addr, ":", req.remote_port);
+  PluginReply reply =
+      CallPluginAndWait(plugin, match->route->grpc_method, metadata, peer,
+                        *request, absl::Now() + max_timeout);
+  if (reply.code != MCPREG_STATUS_OK) {
+    SendError(res, reply.code, reply.message);
+    return;
+  }
+  absl::StatusOr<std::string> json =
+      transcoder.ResponseJson(*match->route, reply.response);
+  if (!json.ok()) {
+    SendError(res, MCPREG_STATUS_INTERNAL,
+              std::string(json.status().message()));
+    return;
+  }
+  res.status = 200;
+  res.set_content(*json, "application/json");
+}
+
 }  // namespace
+
+const char* GrpcCodeName(int code) { return kCodeNames[ClampAbiCode(code)]; }
 
 int HttpStatusForGrpcCode(int code) {
   switch (code) {
@@ -146,57 +199,16 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
                 "the request could not be read", res.status);
     }
   });
-  const absl::Duration max_timeout =
-      absl::Milliseconds(config.max_call_timeout_ms());
-  RouteTable* table = g->routes_.get();
-  JsonTranscoder* transcoder = g->transcoder_.get();
-  auto handler = [table, transcoder, plugin, max_timeout](
-                     const httplib::Request& req, httplib::Response& res) {
-    // req.path is already percent-decoded; an encoded '/' inside a path
-    // variable must stay inside it, so match the raw target instead.
-    const std::string raw_path = req.target.substr(0, req.target.find('?'));
-    absl::StatusOr<RouteMatch> match = table->Match(req.method, raw_path);
-    if (!match.ok()) {
-      SendError(res, AbiCodeFromStatus(match.status().code()),
-                std::string(match.status().message()),
-                match.status().code() == absl::StatusCode::kUnimplemented
-                    ? 405
-                    : 404);
-      return;
-    }
-    std::multimap<std::string, std::string> query(req.params.begin(),
-                                                  req.params.end());
-    absl::StatusOr<std::string> request =
-        transcoder->Request(*match, req.body, query);
-    if (!request.ok()) {
-      SendError(res, AbiCodeFromStatus(request.status().code()),
-                std::string(request.status().message()));
-      return;
-    }
-    std::vector<std::pair<std::string, std::string>> metadata;
-    for (const auto& [key, value] : req.headers) {
-      metadata.emplace_back(absl::AsciiStrToLower(key), value);
-    }
-    const std::string peer = absl::StrCat(
-        req.remote_addr.find(':') == std::string::npos ? "ipv4:" : "ipv6:",
-        req.remote_addr, ":", req.remote_port);
-    PluginReply reply =
-        CallPluginAndWait(*plugin, match->route->grpc_method, metadata, peer,
-                          *request, absl::Now() + max_timeout);
-    if (reply.code != 0) {
-      SendError(res, reply.code, reply.message);
-      return;
-    }
-    absl::StatusOr<std::string> json =
-        transcoder->ResponseJson(*match->route, reply.response);
-    if (!json.ok()) {
-      SendError(res, MCPREG_STATUS_INTERNAL,
-                std::string(json.status().message()));
-      return;
-    }
-    res.status = 200;
-    res.set_content(*json, "application/json");
-  };
+  // The probes first: cpp-httplib tries handlers in the order added.
+  if (absl::Status s = AddHealthRoutes(server, *g->routes_, plugin); !s.ok()) {
+    return s;
+  }
+  auto handler =
+      [table = g->routes_.get(), transcoder = g->transcoder_.get(), plugin,
+       max_timeout = absl::Milliseconds(config.max_call_timeout_ms())](
+          const httplib::Request& req, httplib::Response& res) {
+        Forward(*table, *transcoder, *plugin, max_timeout, req, res);
+      };
   const std::string any = ".*";
   server.Get(any, handler);
   server.Post(any, handler);

@@ -26,6 +26,8 @@ class JsonTranscoder;
 
 // HTTP status for a gRPC status code.
 int HttpStatusForGrpcCode(int code);
+// "NOT_FOUND" for 5; "UNKNOWN" for a code out of range.
+const char* GrpcCodeName(int code);
 
 class RestGateway {
  public:

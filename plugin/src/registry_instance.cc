@@ -88,11 +88,17 @@ void RegistryInstance::AddHandlers() {
     AddAdminHandlers();
     services.push_back("mcpreg.v1.McpRegistryAdmin");
   }
+  // Reads the probe's latest verdict, never the database: answered inline
+  // even while every worker waits for a frozen one. Without a database there
+  // is nothing that can fail, so always SERVING.
+  const storage::pg::HealthProbe* probe =
+      services_ != nullptr ? services_->health.get() : nullptr;
   AddMethod<HealthCheckRequest, HealthCheckResponse>(
       health->FindMethodByName("Check"),
-      [services](const sdk::CallContext& ctx,
-                 const HealthCheckRequest& request) {
-        return HandleHealthCheck(services, ctx, request);
+      [services, probe](const sdk::CallContext& ctx,
+                        const HealthCheckRequest& request) {
+        return HandleHealthCheck(services, probe == nullptr || probe->serving(),
+                                 ctx, request);
       },
       sdk::Dispatch::kInline);
   // Last: the list names every method registered above. Calls come only

@@ -111,6 +111,25 @@ absl::Status SeedQuickstart(RegistryServices& s) {
   return absl::OkStatus();
 }
 
+// Logs each change once: a probe's verdict repeated every 250 ms is noise.
+absl::Status StartHealthProbe(RegistryServices& s,
+                              const std::string& conninfo) {
+  storage::pg::HealthProbeOptions options;
+  options.conninfo = conninfo;
+  options.expected_schema_version = storage::pg::KnownSchemaVersion();
+  options.on_change = [log = s.log](bool serving, const std::string& reason) {
+    if (serving) {
+      log.Info(absl::StrCat("health: SERVING (", reason, ")"));
+    } else {
+      log.Warning(absl::StrCat("health: NOT_SERVING (", reason, ")"));
+    }
+  };
+  auto probe = storage::pg::HealthProbe::Start(std::move(options));
+  if (!probe.ok()) return probe.status();
+  s.health = std::move(*probe);
+  return absl::OkStatus();
+}
+
 absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
   return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
 }
@@ -139,6 +158,9 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   absl::StatusOr<int> version = storage::pg::Migrate(*s->pool, deadline);
   if (!version.ok()) return Prefixed(version.status(), "database: ");
   s->log.Info(absl::StrCat("database schema at version ", *version));
+  if (absl::Status st = StartHealthProbe(*s, db.conninfo()); !st.ok()) {
+    return st;
+  }
   s->servers = std::make_unique<storage::pg::ServerStore>(*s->pool);
   s->access = std::make_unique<storage::pg::AccessStore>(*s->pool);
   s->package_base_url = config.package_base_url();
@@ -188,6 +210,9 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
       return Prefixed(st, "quickstart: ");
     }
   }
+  // The first health check already tells the truth; a database that went
+  // away since migrating makes it NOT_SERVING, not a failed start.
+  s->health->WaitForFirstVerdict(absl::Seconds(2));
   return s;
 }
 

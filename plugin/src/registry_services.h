@@ -14,6 +14,7 @@
 #include "call_interrupt.h"
 #include "connection_pool.h"
 #include "governance/policy_cache.h"
+#include "health_probe.h"
 #include "mcpreg/config/v1/plugin_config.pb.h"
 #include "mcpreg/plugin_abi.h"
 #include "notification_listener.h"
@@ -55,6 +56,10 @@ struct RegistryServices {
   std::unique_ptr<storage::pg::NotificationListener> policy_listener;
   std::unique_ptr<storage::pg::NotificationListener> access_listener;
   std::unique_ptr<storage::pg::AuditBatcher> audit_batcher;
+
+  // Whether the database answers, on a connection of its own; what
+  // grpc.health.v1 reports.
+  std::unique_ptr<storage::pg::HealthProbe> health;
 };
 
 // Connects, migrates, picks the authz and storage backends (the host's when

@@ -29,12 +29,10 @@ absl::StatusOr<int> MigrateLocked(pqxx::connection& c) {
   int current = 0;
   {
     pqxx::nontransaction q(c);
-    current =
-        q.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0]
-            .as<int>();
+    current = q.exec(kSchemaVersionQuery)[0][0].as<int>();
   }
   const auto& all = AllMigrations();
-  const int newest = all.empty() ? 0 : all.back().version;
+  const int newest = KnownSchemaVersion();
   if (current > newest) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database schema is at version ", current,
@@ -55,6 +53,11 @@ absl::StatusOr<int> MigrateLocked(pqxx::connection& c) {
 }
 
 }  // namespace
+
+int KnownSchemaVersion() {
+  const auto& all = AllMigrations();
+  return all.empty() ? 0 : all.back().version;
+}
 
 absl::StatusOr<int> Migrate(ConnectionPool& pool, absl::Time deadline) {
   absl::StatusOr<ConnectionPool::Lease> lease = pool.Borrow(deadline);

@@ -22,6 +22,15 @@ struct Migration {
 // Every migration this build knows, by ascending version.
 const std::vector<Migration>& AllMigrations();
 
+// The newest version this build knows: the one it migrates a database to
+// and the one its health probe expects to find.
+int KnownSchemaVersion();
+
+// The database's schema version (0 before any migration): read-only, so
+// the health probe may run it too.
+inline constexpr char kSchemaVersionQuery[] =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+
 // Brings the database to the newest known version; returns it. FAILED_
 // PRECONDITION when the database is newer than this plugin.
 absl::StatusOr<int> Migrate(ConnectionPool& pool, absl::Time deadline);

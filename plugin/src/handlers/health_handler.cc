@@ -7,7 +7,8 @@
 namespace mcpreg {
 
 absl::StatusOr<grpc::health::v1::HealthCheckResponse> HandleHealthCheck(
-    const std::vector<std::string>& services, const sdk::CallContext&,
+    const std::vector<std::string>& services, bool serving,
+    const sdk::CallContext&,
     const grpc::health::v1::HealthCheckRequest& request) {
   const std::string& service = request.service();
   if (!service.empty() &&
@@ -16,7 +17,9 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse> HandleHealthCheck(
         absl::StrCat("service \"", service, "\" is not served here"));
   }
   grpc::health::v1::HealthCheckResponse response;
-  response.set_status(grpc::health::v1::HealthCheckResponse::SERVING);
+  response.set_status(serving
+                          ? grpc::health::v1::HealthCheckResponse::SERVING
+                          : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   return response;
 }
 

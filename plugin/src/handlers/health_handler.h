@@ -13,9 +13,11 @@
 namespace mcpreg {
 
 // `services` are the fully-qualified service names served; any other name is
-// NOT_FOUND, as the health protocol specifies.
+// NOT_FOUND, as the health protocol specifies. Every served name, and "",
+// gets `serving`: the instance's one verdict (its database's health probe).
 absl::StatusOr<grpc::health::v1::HealthCheckResponse> HandleHealthCheck(
-    const std::vector<std::string>& services, const sdk::CallContext& ctx,
+    const std::vector<std::string>& services, bool serving,
+    const sdk::CallContext& ctx,
     const grpc::health::v1::HealthCheckRequest& request);
 
 }  // namespace mcpreg
