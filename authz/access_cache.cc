@@ -1,4 +1,4 @@
-#include "access_cache.h"
+#include "authz/access_cache.h"
 
 namespace mcpreg::authz {
 

@@ -1,4 +1,4 @@
-#include "access_token.h"
+#include "authz/access_token.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

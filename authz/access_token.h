@@ -6,7 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "authorizer.h"
+#include "authz/authorizer.h"
 
 namespace mcpreg::authz {
 

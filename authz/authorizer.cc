@@ -1,4 +1,4 @@
-#include "authorizer.h"
+#include "authz/authorizer.h"
 
 #include "absl/strings/str_cat.h"
 

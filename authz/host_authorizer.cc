@@ -1,4 +1,4 @@
-#include "host_authorizer.h"
+#include "authz/host_authorizer.h"
 
 #include <cstring>
 #include <vector>

@@ -3,7 +3,7 @@
 #ifndef MCPREG_AUTHZ_HOST_AUTHORIZER_H_
 #define MCPREG_AUTHZ_HOST_AUTHORIZER_H_
 
-#include "authorizer.h"
+#include "authz/authorizer.h"
 #include "mcpreg/plugin_abi.h"
 
 namespace mcpreg::authz {

@@ -1,8 +1,8 @@
-#include "pg_authorizer.h"
+#include "authz/pg_authorizer.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "access_token.h"
+#include "authz/access_token.h"
 
 namespace mcpreg::authz {
 namespace {

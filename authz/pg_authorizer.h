@@ -3,9 +3,9 @@
 #ifndef MCPREG_AUTHZ_PG_AUTHORIZER_H_
 #define MCPREG_AUTHZ_PG_AUTHORIZER_H_
 
-#include "access_cache.h"
-#include "access_store.h"
-#include "authorizer.h"
+#include "authz/access_cache.h"
+#include "authz/authorizer.h"
+#include "storage/pg/access_store.h"
 
 namespace mcpreg::authz {
 

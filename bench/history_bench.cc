@@ -21,9 +21,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "registry_server.h"
-#include "repo/repository_store.h"
-#include "repo/sample_packages.h"
+#include "storage/repo/repository_store.h"
+#include "storage/repo/sample_packages.h"
+#include "tests/support/registry_server.h"
 
 ABSL_FLAG(int, versions, 10000, "versions of the server with a long history");
 ABSL_FLAG(int, small_versions, 10, "versions of the server with a short one");

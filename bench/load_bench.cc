@@ -33,9 +33,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/process_cpu.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "process_cpu.h"
-#include "registry_server.h"
+#include "tests/support/registry_server.h"
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
 ABSL_FLAG(int, seconds, 6, "how long each workload runs in all");

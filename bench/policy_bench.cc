@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "tool_policy.h"
+#include "policy/tool_policy.h"
 
 namespace {
 

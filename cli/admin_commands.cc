@@ -5,7 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "commands.h"
+#include "cli/commands.h"
 #include "mcpreg/v1/admin.grpc.pb.h"
 
 namespace mcpreg::cli {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.h"
+#include "cli/cli_common.h"
 
 namespace mcpreg::cli {
 

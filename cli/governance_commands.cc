@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "commands.h"
+#include "cli/commands.h"
 #include "google/protobuf/util/time_util.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "commands.h"
+#include "cli/commands.h"
 
 namespace mcpreg::cli {
 namespace {

@@ -4,11 +4,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "commands.h"
+#include "cli/commands.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "validation/runtime_argument.h"
+#include "plugin/src/validation/runtime_argument.h"
 
 namespace mcpreg::cli {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "repo/package_manifest.h"
+#include "storage/repo/package_manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_split.h"
-#include "validation/register_validation.h"
+#include "plugin/src/validation/register_validation.h"
 
 namespace {
 

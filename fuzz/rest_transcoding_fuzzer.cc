@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.pb.h"
-#include "http_routes.h"
-#include "json_transcoder.h"
+#include "host/http_routes.h"
+#include "host/json_transcoder.h"
 #include "mcpreg/v1/admin.pb.h"
 #include "mcpreg/v1/registry.pb.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_split.h"
-#include "repo/safe_path.h"
+#include "storage/repo/safe_path.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path(reinterpret_cast<const char*>(data), size);

@@ -1,7 +1,7 @@
-#include "abi_call.h"
+#include "host/abi_call.h"
 
 #include "absl/strings/str_cat.h"
-#include "sdk/abi_status.h"
+#include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::host {
 

@@ -1,4 +1,4 @@
-#include "forwarding_service.h"
+#include "host/forwarding_service.h"
 
 #include <memory>
 #include <string>
@@ -6,12 +6,12 @@
 #include <utility>
 #include <vector>
 
-#include "abi_call.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "cancel_handshake.h"
+#include "host/abi_call.h"
+#include "host/cancel_handshake.h"
 
 namespace mcpreg::host {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 class ForwardedCall {
  public:
   ForwardedCall(grpc::ServerGenericBidiReactor* reactor,
-                grpc::ByteBuffer* response_slot, const PluginInstance* plugin)
+                grpc::ByteBuffer* response_slot, const HostedInstance* plugin)
       : reactor_(reactor), response_slot_(response_slot), plugin_(plugin) {}
 
   // Starts the plugin call. `self` keeps this object alive until the plugin
@@ -157,7 +157,7 @@ class ForwardedCall {
   absl::Mutex mu_;
   grpc::ServerGenericBidiReactor* reactor_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer* const response_slot_;
-  const PluginInstance* const plugin_;
+  const HostedInstance* const plugin_;
   bool plugin_running_ ABSL_GUARDED_BY(mu_) = false;
   bool cancel_sent_ ABSL_GUARDED_BY(mu_) = false;
   // The thread inside the plugin's cancel, if any.
@@ -171,7 +171,7 @@ class ForwardedCall {
 class ForwardingReactor : public grpc::ServerGenericBidiReactor {
  public:
   ForwardingReactor(grpc::GenericCallbackServerContext* context,
-                    const PluginInstance* plugin, DeadlineTimer* timer,
+                    const HostedInstance* plugin, DeadlineTimer* timer,
                     const ForwardingOptions& options)
       : context_(context),
         plugin_(plugin),
@@ -242,7 +242,7 @@ class ForwardingReactor : public grpc::ServerGenericBidiReactor {
   }
 
   grpc::GenericCallbackServerContext* const context_;
-  const PluginInstance* const plugin_;
+  const HostedInstance* const plugin_;
   DeadlineTimer* const timer_;
   const ForwardingOptions& options_;
   grpc::ByteBuffer request_;
@@ -252,7 +252,7 @@ class ForwardingReactor : public grpc::ServerGenericBidiReactor {
 
 }  // namespace
 
-ForwardingService::ForwardingService(const PluginInstance* plugin,
+ForwardingService::ForwardingService(const HostedInstance* plugin,
                                      ForwardingOptions options)
     : plugin_(plugin), options_(options) {}
 

@@ -7,8 +7,8 @@
 #include <grpcpp/generic/async_generic_service.h>
 
 #include "absl/time/time.h"
-#include "deadline_timer.h"
-#include "plugin_instance.h"
+#include "host/deadline_timer.h"
+#include "host/hosted_instance.h"
 
 namespace mcpreg::host {
 
@@ -20,13 +20,13 @@ struct ForwardingOptions {
 
 class ForwardingService : public grpc::CallbackGenericService {
  public:
-  ForwardingService(const PluginInstance* plugin, ForwardingOptions options);
+  ForwardingService(const HostedInstance* plugin, ForwardingOptions options);
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override;
 
  private:
-  const PluginInstance* plugin_;
+  const HostedInstance* plugin_;
   const ForwardingOptions options_;
   DeadlineTimer timer_;
 };

@@ -1,4 +1,4 @@
-#include "grpc_server.h"
+#include "host/grpc_server.h"
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
@@ -57,7 +57,7 @@ std::string WithPort(const std::string& listen, int port) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const config::v1::HostConfig& config, const PluginInstance* plugin) {
+    const config::v1::HostConfig& config, const HostedInstance* plugin) {
   auto credentials = Credentials(config);
   if (!credentials.ok()) return credentials.status();
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "forwarding_service.h"
+#include "host/forwarding_service.h"
+#include "host/hosted_instance.h"
 #include "mcpreg/config/v1/host_config.pb.h"
-#include "plugin_instance.h"
 
 namespace mcpreg::host {
 
@@ -19,7 +19,7 @@ class GrpcServer {
  public:
   // Listens on config.grpc_listen(); `plugin` must outlive the server.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const config::v1::HostConfig& config, const PluginInstance* plugin);
+      const config::v1::HostConfig& config, const HostedInstance* plugin);
 
   // The address actually bound (port 0 resolved).
   const std::string& address() const { return address_; }

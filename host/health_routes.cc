@@ -1,4 +1,4 @@
-#include "health_routes.h"
+#include "host/health_routes.h"
 
 #include <httplib.h>
 
@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/unknown_field_set.h"
-#include "plugin_call.h"
-#include "rest_gateway.h"
+#include "host/plugin_call.h"
+#include "host/rest_gateway.h"
 
 namespace mcpreg::host {
 namespace {
@@ -48,7 +48,7 @@ const char* StatusName(int status) {
   }
 }
 
-void Readyz(const PluginInstance& plugin, const httplib::Request& req,
+void Readyz(const HostedInstance& plugin, const httplib::Request& req,
             httplib::Response& res) {
   const std::string peer = absl::StrCat(
       req.remote_addr.find(':') == std::string::npos ? "ipv4:" : "ipv6:",
@@ -72,7 +72,7 @@ void Readyz(const PluginInstance& plugin, const httplib::Request& req,
 }  // namespace
 
 absl::Status AddHealthRoutes(httplib::Server& server, const RouteTable& routes,
-                             const PluginInstance* plugin) {
+                             const HostedInstance* plugin) {
   for (const char* path : {kHealthz, kReadyz}) {
     // Any verb: NOT_FOUND means no route has the path at all.
     if (routes.Match("GET", path).status().code() !=

@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "http_routes.h"
-#include "plugin_instance.h"
+#include "host/hosted_instance.h"
+#include "host/http_routes.h"
 
 namespace httplib {
 class Server;
@@ -28,7 +28,7 @@ inline constexpr absl::Duration kReadyzDeadline = absl::Milliseconds(500);
 // therefore be added after. FAILED_PRECONDITION when the plugin declares
 // either path itself: one of the two would be shadowed.
 absl::Status AddHealthRoutes(httplib::Server& server, const RouteTable& routes,
-                             const PluginInstance* plugin);
+                             const HostedInstance* plugin);
 
 }  // namespace mcpreg::host
 

@@ -1,4 +1,4 @@
-#include "host_config.h"
+#include "host/host_config.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "http_routes.h"
+#include "host/http_routes.h"
 
 #include <algorithm>
 

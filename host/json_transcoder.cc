@@ -1,4 +1,4 @@
-#include "json_transcoder.h"
+#include "host/json_transcoder.h"
 
 #include <memory>
 

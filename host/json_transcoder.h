@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/dynamic_message.h"
-#include "http_routes.h"
+#include "host/http_routes.h"
 
 namespace mcpreg::host {
 

@@ -13,12 +13,12 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "grpc_server.h"
-#include "host_config.h"
-#include "log.h"
-#include "plugin_instance.h"
-#include "plugin_loader.h"
-#include "rest_gateway.h"
+#include "host/grpc_server.h"
+#include "host/host_config.h"
+#include "host/hosted_instance.h"
+#include "host/log.h"
+#include "host/plugin_loader.h"
+#include "host/rest_gateway.h"
 
 ABSL_FLAG(std::string, config, "", "JSON config file (HostConfig)");
 ABSL_FLAG(std::string, plugin, "", "plugin .so to load (overrides pluginPath)");
@@ -91,7 +91,7 @@ int Run() {
                        d.plugin_version, ", plugin ABI ", d.abi_major, ".",
                        d.abi_minor));
 
-  auto instance = PluginInstance::Create(*plugin, PluginConfigJson(*config));
+  auto instance = HostedInstance::Create(*plugin, PluginConfigJson(*config));
   if (!instance.ok()) return Fail(instance.status());
 
   auto server = GrpcServer::Start(*config, instance->get());

@@ -1,13 +1,13 @@
-#include "plugin_call.h"
+#include "host/plugin_call.h"
 
 #include <memory>
 #include <thread>
 
-#include "abi_call.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "cancel_handshake.h"
+#include "host/abi_call.h"
+#include "host/cancel_handshake.h"
 
 namespace mcpreg::host {
 namespace {
@@ -50,7 +50,7 @@ PluginReply ReplyOf(AbiStatus status) {
 }  // namespace
 
 PluginReply CallPluginAndWait(
-    const PluginInstance& plugin, const std::string& method,
+    const HostedInstance& plugin, const std::string& method,
     const std::vector<std::pair<std::string, std::string>>& metadata,
     const std::string& peer, const std::string& request, absl::Time deadline) {
   const AbiCallInfo info(method, metadata, peer, deadline);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "plugin_instance.h"
+#include "host/hosted_instance.h"
 
 namespace mcpreg::host {
 
@@ -23,7 +23,7 @@ struct PluginReply {
 };
 
 PluginReply CallPluginAndWait(
-    const PluginInstance& plugin, const std::string& method,
+    const HostedInstance& plugin, const std::string& method,
     const std::vector<std::pair<std::string, std::string>>& metadata,
     const std::string& peer, const std::string& request, absl::Time deadline);
 

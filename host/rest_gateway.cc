@@ -1,4 +1,4 @@
-#include "rest_gateway.h"
+#include "host/rest_gateway.h"
 
 #include <httplib.h>
 
@@ -11,12 +11,12 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "health_routes.h"
-#include "http_routes.h"
-#include "json_transcoder.h"
-#include "log.h"
-#include "plugin_call.h"
-#include "sdk/abi_status.h"
+#include "host/health_routes.h"
+#include "host/http_routes.h"
+#include "host/json_transcoder.h"
+#include "host/log.h"
+#include "host/plugin_call.h"
+#include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::host {
 namespace {
@@ -72,7 +72,7 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
 // A request for one of the plugin's routes: matched, transcoded, forwarded,
 // and the answer transcoded back.
 void Forward(const RouteTable& table, JsonTranscoder& transcoder,
-             const PluginInstance& plugin, absl::Duration max_timeout,
+             const HostedInstance& plugin, absl::Duration max_timeout,
              const httplib::Request& req, httplib::Response& res) {
   // req.path is already percent-decoded; an encoded '/' inside a path
   // variable must stay inside it, so match the raw target instead.
@@ -159,7 +159,7 @@ int HttpStatusForGrpcCode(int code) {
 }
 
 absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
-    const config::v1::HostConfig& config, const PluginInstance* plugin) {
+    const config::v1::HostConfig& config, const HostedInstance* plugin) {
   std::unique_ptr<RestGateway> g(new RestGateway());
   auto routes =
       RouteTable::Build(plugin->file_descriptor_set(), plugin->methods());

@@ -12,8 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "host/hosted_instance.h"
 #include "mcpreg/config/v1/host_config.pb.h"
-#include "plugin_instance.h"
 
 namespace httplib {
 class Server;
@@ -34,7 +34,7 @@ class RestGateway {
   // Binds config.rest_listen (TLS with config.tls when set) and starts
   // serving; `plugin` must outlive the gateway.
   static absl::StatusOr<std::unique_ptr<RestGateway>> Start(
-      const config::v1::HostConfig& config, const PluginInstance* plugin);
+      const config::v1::HostConfig& config, const HostedInstance* plugin);
   ~RestGateway();  // Stop()s
 
   // Stops accepting, lets running requests finish, joins the threads.

@@ -1,4 +1,4 @@
-#include "tool_policy.h"
+#include "policy/tool_policy.h"
 
 #include <algorithm>
 

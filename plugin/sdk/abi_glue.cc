@@ -1,12 +1,12 @@
-#include "abi_glue.h"
+#include "plugin/sdk/abi_glue.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
 
-#include "abi_status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/sdk/abi_status.h"
 
 struct mcpreg_instance {
   std::unique_ptr<mcpreg::sdk::PluginInstance> impl;

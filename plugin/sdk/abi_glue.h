@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "mcpreg/plugin_abi.h"
-#include "plugin_instance.h"
+#include "plugin/sdk/plugin_instance.h"
 
 namespace mcpreg::sdk {
 

@@ -1,4 +1,4 @@
-#include "call_context.h"
+#include "plugin/sdk/call_context.h"
 
 namespace mcpreg::sdk {
 namespace {

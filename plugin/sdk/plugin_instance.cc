@@ -1,15 +1,15 @@
-#include "plugin_instance.h"
+#include "plugin/sdk/plugin_instance.h"
 
 #include <atomic>
 #include <exception>
 #include <optional>
 #include <utility>
 
-#include "abi_status.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::sdk {
 namespace {

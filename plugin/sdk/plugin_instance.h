@@ -18,11 +18,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "call_context.h"
 #include "google/protobuf/descriptor.h"
-#include "host_log.h"
 #include "mcpreg/plugin_abi.h"
-#include "worker_pool.h"
+#include "plugin/sdk/call_context.h"
+#include "plugin/sdk/host_log.h"
+#include "plugin/sdk/worker_pool.h"
 
 namespace mcpreg::sdk {
 

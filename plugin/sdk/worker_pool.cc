@@ -1,4 +1,4 @@
-#include "worker_pool.h"
+#include "plugin/sdk/worker_pool.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "plugin_config.h"
+#include "plugin/src/plugin_config.h"
 
 #include <algorithm>
 #include <string>

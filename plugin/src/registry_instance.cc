@@ -1,4 +1,4 @@
-#include "registry_instance.h"
+#include "plugin/src/registry_instance.h"
 
 #include <string>
 #include <vector>
@@ -6,14 +6,14 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
-#include "handlers/admin_handlers.h"
-#include "handlers/governance_handlers.h"
-#include "handlers/health_handler.h"
-#include "handlers/plugin_info_handler.h"
-#include "handlers/register_handler.h"
-#include "handlers/server_handlers.h"
 #include "mcpreg/v1/admin.pb.h"
 #include "mcpreg/v1/registry.pb.h"
+#include "plugin/src/handlers/admin_handlers.h"
+#include "plugin/src/handlers/governance_handlers.h"
+#include "plugin/src/handlers/health_handler.h"
+#include "plugin/src/handlers/plugin_info_handler.h"
+#include "plugin/src/handlers/register_handler.h"
+#include "plugin/src/handlers/server_handlers.h"
 
 namespace mcpreg {
 namespace {

@@ -8,9 +8,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "mcpreg/config/v1/plugin_config.pb.h"
-#include "plugin_config.h"
-#include "registry_services.h"
-#include "sdk/plugin_instance.h"
+#include "plugin/sdk/plugin_instance.h"
+#include "plugin/src/plugin_config.h"
+#include "plugin/src/registry_services.h"
 
 namespace mcpreg {
 

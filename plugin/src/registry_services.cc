@@ -1,17 +1,17 @@
-#include "registry_services.h"
+#include "plugin/src/registry_services.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "access_token.h"
-#include "host_authorizer.h"
-#include "migrations.h"
-#include "pg_authorizer.h"
-#include "repo/host_repository_store.h"
-#include "repo/sample_packages.h"
-#include "statements.h"
+#include "authz/access_token.h"
+#include "authz/host_authorizer.h"
+#include "authz/pg_authorizer.h"
+#include "storage/pg/migrations.h"
+#include "storage/pg/statements.h"
+#include "storage/repo/host_repository_store.h"
+#include "storage/repo/sample_packages.h"
 
 namespace mcpreg {
 namespace {

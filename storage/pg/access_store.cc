@@ -1,10 +1,10 @@
-#include "access_store.h"
+#include "storage/pg/access_store.h"
 
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
-#include "policy_store.h"
-#include "transaction.h"
+#include "storage/pg/policy_store.h"
+#include "storage/pg/transaction.h"
 
 namespace mcpreg::storage::pg {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "audit_store.h"
-#include "connection_pool.h"
+#include "storage/pg/audit_store.h"
+#include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 

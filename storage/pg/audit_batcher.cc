@@ -1,11 +1,11 @@
-#include "audit_batcher.h"
+#include "storage/pg/audit_batcher.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "pg_status.h"
+#include "storage/pg/pg_status.h"
 
 namespace mcpreg::storage::pg {
 namespace {

@@ -21,8 +21,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "audit_store.h"
-#include "connection_pool.h"
+#include "storage/pg/audit_store.h"
+#include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 

@@ -1,9 +1,9 @@
-#include "audit_store.h"
+#include "storage/pg/audit_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "call_interrupt.h"
 #include "google/protobuf/util/time_util.h"
-#include "transaction.h"
+#include "storage/pg/call_interrupt.h"
+#include "storage/pg/transaction.h"
 
 namespace mcpreg::storage::pg {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "connection_pool.h"
 #include "mcpreg/v1/registry.pb.h"
+#include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 

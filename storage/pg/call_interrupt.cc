@@ -1,4 +1,4 @@
-#include "call_interrupt.h"
+#include "storage/pg/call_interrupt.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "connection_pool.h"
+#include "storage/pg/connection_pool.h"
 
 #include <algorithm>
 #include <limits>
@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "libpqxx6.h"
-#include "pg_status.h"
+#include "storage/pg/libpqxx6.h"
+#include "storage/pg/pg_status.h"
 
 namespace mcpreg::storage::pg {
 

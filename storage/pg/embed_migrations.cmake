@@ -10,5 +10,5 @@ foreach(f ${sql_files})
   string(APPEND body "    {${version}, \"${CMAKE_MATCH_2}\", R\"mcpreg_sql(${sql})mcpreg_sql\"},\n")
 endforeach()
 file(WRITE ${OUT}.tmp
-"// Generated from storage/pg/migrations/*.sql by embed_migrations.cmake.\n#include \"migrations.h\"\n\nnamespace mcpreg::storage::pg {\n\nconst std::vector<Migration>& AllMigrations() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace mcpreg::storage::pg\n")
+"// Generated from storage/pg/migrations/*.sql by embed_migrations.cmake.\n#include \"storage/pg/migrations.h\"\n\nnamespace mcpreg::storage::pg {\n\nconst std::vector<Migration>& AllMigrations() {\n  static const std::vector<Migration> kMigrations = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace mcpreg::storage::pg\n")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

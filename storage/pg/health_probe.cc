@@ -1,4 +1,4 @@
-#include "health_probe.h"
+#include "storage/pg/health_probe.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "migrations.h"
+#include "storage/pg/migrations.h"
 
 namespace mcpreg::storage::pg {
 namespace {

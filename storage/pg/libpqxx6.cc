@@ -1,4 +1,4 @@
-#include "libpqxx6.h"
+#include "storage/pg/libpqxx6.h"
 
 #include <exception>
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "pipelined_commit.h"
+#include "storage/pg/pipelined_commit.h"
 
 #if !defined(PQXX_VERSION_MAJOR) || PQXX_VERSION_MAJOR != 6
 #error \

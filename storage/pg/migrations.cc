@@ -1,10 +1,10 @@
-#include "migrations.h"
+#include "storage/pg/migrations.h"
 
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "pg_status.h"
+#include "storage/pg/pg_status.h"
 
 namespace mcpreg::storage::pg {
 namespace {

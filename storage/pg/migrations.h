@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "connection_pool.h"
+#include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 

@@ -1,4 +1,4 @@
-#include "notification_listener.h"
+#include "storage/pg/notification_listener.h"
 
 #include <pqxx/pqxx>
 

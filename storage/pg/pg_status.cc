@@ -1,4 +1,4 @@
-#include "pg_status.h"
+#include "storage/pg/pg_status.h"
 
 #include <cstring>
 #include <pqxx/pqxx>

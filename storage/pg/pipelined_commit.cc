@@ -1,4 +1,4 @@
-#include "pipelined_commit.h"
+#include "storage/pg/pipelined_commit.h"
 
 #include <pqxx/except>
 #include <string>

@@ -1,9 +1,9 @@
-#include "policy_store.h"
+#include "storage/pg/policy_store.h"
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "transaction.h"
+#include "storage/pg/transaction.h"
 
 namespace mcpreg::storage::pg {
 namespace {

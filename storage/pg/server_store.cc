@@ -1,4 +1,4 @@
-#include "server_store.h"
+#include "storage/pg/server_store.h"
 
 #include <limits>
 #include <pqxx/pqxx>
@@ -8,9 +8,9 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "policy_store.h"
-#include "repo/package_version.h"
-#include "transaction.h"
+#include "storage/pg/policy_store.h"
+#include "storage/pg/transaction.h"
+#include "storage/repo/package_version.h"
 
 namespace mcpreg::storage::pg {
 namespace {

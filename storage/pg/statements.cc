@@ -1,9 +1,9 @@
-#include "statements.h"
+#include "storage/pg/statements.h"
 
-#include "access_store.h"
-#include "audit_store.h"
-#include "policy_store.h"
-#include "server_store.h"
+#include "storage/pg/access_store.h"
+#include "storage/pg/audit_store.h"
+#include "storage/pg/policy_store.h"
+#include "storage/pg/server_store.h"
 
 namespace mcpreg::storage::pg {
 

@@ -1,4 +1,4 @@
-#include "transaction.h"
+#include "storage/pg/transaction.h"
 
 #include <algorithm>
 #include <pqxx/pqxx>
@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "call_interrupt.h"
-#include "libpqxx6.h"
-#include "pg_status.h"
+#include "storage/pg/call_interrupt.h"
+#include "storage/pg/libpqxx6.h"
+#include "storage/pg/pg_status.h"
 
 namespace mcpreg::storage::pg {
 namespace {

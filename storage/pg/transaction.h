@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "connection_pool.h"
+#include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 

@@ -25,9 +25,9 @@
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "repository_store.h"
-#include "safe_path.h"
-#include "sha256.h"
+#include "storage/repo/repository_store.h"
+#include "storage/repo/safe_path.h"
+#include "storage/repo/sha256.h"
 
 namespace mcpreg::storage {
 namespace {

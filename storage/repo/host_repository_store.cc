@@ -1,11 +1,11 @@
-#include "host_repository_store.h"
+#include "storage/repo/host_repository_store.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "safe_path.h"
-#include "sdk/abi_status.h"
-#include "sha256.h"
+#include "plugin/sdk/abi_status.h"
+#include "storage/repo/safe_path.h"
+#include "storage/repo/sha256.h"
 
 namespace mcpreg::storage {
 namespace {

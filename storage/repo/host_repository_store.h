@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "mcpreg/plugin_abi.h"
-#include "repository_store.h"
+#include "storage/repo/repository_store.h"
 
 namespace mcpreg::storage {
 

@@ -1,4 +1,4 @@
-#include "manifest_cache.h"
+#include "storage/repo/manifest_cache.h"
 
 #include "absl/strings/str_cat.h"
 

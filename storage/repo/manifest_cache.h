@@ -17,7 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "package_manifest.h"
+#include "storage/repo/package_manifest.h"
 
 namespace mcpreg::storage {
 

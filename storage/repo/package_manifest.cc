@@ -1,4 +1,4 @@
-#include "package_manifest.h"
+#include "storage/repo/package_manifest.h"
 
 #include <archive.h>
 #include <archive_entry.h>

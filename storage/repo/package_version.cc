@@ -1,4 +1,4 @@
-#include "repo/package_version.h"
+#include "storage/repo/package_version.h"
 
 #include <string>
 #include <vector>

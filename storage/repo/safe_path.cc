@@ -1,4 +1,4 @@
-#include "safe_path.h"
+#include "storage/repo/safe_path.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "sample_packages.h"
+#include "storage/repo/sample_packages.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "raw_grpc.h"
-#include "registry_server.h"
-#include "shared_registry_test.h"
+#include "tests/support/raw_grpc.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -17,8 +17,8 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "registry_server.h"
-#include "shared_registry_test.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {

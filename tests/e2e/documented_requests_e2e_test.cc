@@ -16,8 +16,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "re2/re2.h"
-#include "shared_registry_test.h"
-#include "shell.h"
+#include "tests/support/shared_registry_test.h"
+#include "tests/support/shell.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -10,12 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "host_process.h"
 #include "mcpreg/v1/admin.grpc.pb.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "raw_grpc.h"
-#include "registry_server.h"
-#include "shared_registry_test.h"
+#include "tests/support/host_process.h"
+#include "tests/support/raw_grpc.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -22,11 +22,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "eventually.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "raw_grpc.h"
-#include "registry_server.h"
+#include "tests/support/eventually.h"
+#include "tests/support/raw_grpc.h"
+#include "tests/support/registry_server.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -7,8 +7,8 @@
 #include <future>
 
 #include "absl/time/clock.h"
-#include "host_process.h"
-#include "raw_grpc.h"
+#include "tests/support/host_process.h"
+#include "tests/support/raw_grpc.h"
 
 namespace mcpreg::testing {
 namespace {

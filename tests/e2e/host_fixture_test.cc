@@ -8,8 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "host_process.h"
-#include "raw_grpc.h"
+#include "tests/support/host_process.h"
+#include "tests/support/raw_grpc.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "host_process.h"
 #include "mcpreg/plugin_abi.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "raw_grpc.h"
+#include "tests/support/host_process.h"
+#include "tests/support/raw_grpc.h"
 
 namespace mcpreg::testing {
 namespace {

@@ -24,7 +24,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "mcpreg/v1/admin.grpc.pb.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
-#include "shared_registry_test.h"
+#include "tests/support/shared_registry_test.h"
 
 namespace mcpreg::testing {
 namespace {

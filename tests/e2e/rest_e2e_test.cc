@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "registry_server.h"
-#include "shell.h"
+#include "tests/support/registry_server.h"
+#include "tests/support/shell.h"
 
 namespace mcpreg::testing {
 namespace {

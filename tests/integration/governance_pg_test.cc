@@ -14,12 +14,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "audit_batcher.h"
-#include "audit_store.h"
-#include "notification_listener.h"
-#include "pg_fixture.h"
-#include "policy_store.h"
-#include "server_store.h"
+#include "storage/pg/audit_batcher.h"
+#include "storage/pg/audit_store.h"
+#include "storage/pg/notification_listener.h"
+#include "storage/pg/policy_store.h"
+#include "storage/pg/server_store.h"
+#include "tests/support/pg_fixture.h"
 
 namespace mcpreg::storage::pg {
 namespace {

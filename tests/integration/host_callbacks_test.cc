@@ -20,9 +20,9 @@
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
 #include "mcpreg/plugin_abi.h"
-#include "pg_cluster.h"
-#include "repo/sample_packages.h"
-#include "repo/sha256.h"
+#include "storage/repo/sample_packages.h"
+#include "storage/repo/sha256.h"
+#include "tests/support/pg_cluster.h"
 
 namespace {
 

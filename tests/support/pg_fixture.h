@@ -12,10 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "connection_pool.h"
-#include "migrations.h"
-#include "pg_cluster.h"
-#include "statements.h"
+#include "storage/pg/connection_pool.h"
+#include "storage/pg/migrations.h"
+#include "storage/pg/statements.h"
+#include "tests/support/pg_cluster.h"
 
 namespace mcpreg::testing {
 

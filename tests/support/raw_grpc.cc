@@ -1,4 +1,4 @@
-#include "raw_grpc.h"
+#include "tests/support/raw_grpc.h"
 
 #include <grpcpp/generic/generic_stub.h>
 

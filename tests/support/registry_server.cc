@@ -1,4 +1,4 @@
-#include "registry_server.h"
+#include "tests/support/registry_server.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "host_process.h"
-#include "pg_cluster.h"
+#include "tests/support/host_process.h"
+#include "tests/support/pg_cluster.h"
 
 namespace mcpreg::testing {
 

@@ -9,8 +9,8 @@
 
 #include <memory>
 
-#include "raw_grpc.h"
-#include "registry_server.h"
+#include "tests/support/raw_grpc.h"
+#include "tests/support/registry_server.h"
 
 namespace mcpreg::testing {
 

@@ -1,4 +1,4 @@
-#include "shell.h"
+#include "tests/support/shell.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>

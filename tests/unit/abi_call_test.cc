@@ -1,5 +1,5 @@
 // The host's one reading of a plugin's completion and refusal.
-#include "abi_call.h"
+#include "host/abi_call.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

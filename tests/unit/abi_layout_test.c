@@ -19,10 +19,10 @@
 
 #define SIZE(type, size) \
   _Static_assert(sizeof(type) == (size), #type " changed size")
-#define FIELD(type, field, offset, size)                             \
-  _Static_assert(offsetof(type, field) == (offset),                  \
-                 #type "." #field " moved");                         \
-  _Static_assert(sizeof(((type*)0)->field) == (size),                \
+#define FIELD(type, field, offset, size)              \
+  _Static_assert(offsetof(type, field) == (offset),   \
+                 #type "." #field " moved");          \
+  _Static_assert(sizeof(((type*)0)->field) == (size), \
                  #type "." #field " changed size")
 /* A struct that starts with struct_size only grows: 1.0's size is its least. */
 #define GROWS(type, size) \

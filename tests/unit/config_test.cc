@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "host_config.h"
-#include "plugin_config.h"
+#include "host/host_config.h"
+#include "plugin/src/plugin_config.h"
 
 namespace mcpreg {
 namespace {

@@ -1,4 +1,4 @@
-#include "deadline_timer.h"
+#include "host/deadline_timer.h"
 
 #include <gtest/gtest.h>
 

@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "repo/repository_store.h"
-#include "repo/safe_path.h"
+#include "storage/repo/repository_store.h"
+#include "storage/repo/safe_path.h"
 
 namespace mcpreg::storage {
 namespace {

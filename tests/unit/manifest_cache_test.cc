@@ -1,4 +1,4 @@
-#include "repo/manifest_cache.h"
+#include "storage/repo/manifest_cache.h"
 
 #include <string>
 

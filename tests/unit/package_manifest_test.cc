@@ -1,6 +1,6 @@
 // Package manifests read out of real archives the tests build with libarchive,
 // and the sample packages checked as packages that actually run.
-#include "repo/package_manifest.h"
+#include "storage/repo/package_manifest.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "repo/sample_packages.h"
+#include "storage/repo/sample_packages.h"
 
 namespace mcpreg::storage {
 namespace {

@@ -1,5 +1,5 @@
 // Version order per ecosystem, and which registered version is the latest.
-#include "repo/package_version.h"
+#include "storage/repo/package_version.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
 // ABI negotiation: what the host accepts and refuses, and what it says.
-#include "plugin_loader.h"
+#include "host/plugin_loader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "host_process.h"
+#include "tests/support/host_process.h"
 
 namespace mcpreg::host {
 namespace {

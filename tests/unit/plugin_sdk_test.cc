@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
-#include "empty_service.h"
 #include "google/protobuf/empty.pb.h"
-#include "sdk/plugin_instance.h"
+#include "plugin/sdk/plugin_instance.h"
+#include "tests/support/empty_service.h"
 
 namespace mcpreg::sdk {
 namespace {

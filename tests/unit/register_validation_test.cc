@@ -1,6 +1,6 @@
 // Table tests of request validation: each case breaks one thing in the
 // brief's example and expects INVALID_ARGUMENT naming that field.
-#include "validation/register_validation.h"
+#include "plugin/src/validation/register_validation.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "google/protobuf/util/json_util.h"
-#include "validation/runtime_argument.h"
+#include "plugin/src/validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {

@@ -1,6 +1,6 @@
 // Artifact paths arrive in requests; none of these may name a file outside
 // its repository, however it is spelled.
-#include "repo/safe_path.h"
+#include "storage/repo/safe_path.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

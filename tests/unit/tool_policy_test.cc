@@ -1,7 +1,7 @@
 // Policy semantics, table-driven: every mode x static/regex x match/no-match,
 // whole-name anchoring, empty lists, Unicode names, and the compile-time
 // refusals.
-#include "tool_policy.h"
+#include "policy/tool_policy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

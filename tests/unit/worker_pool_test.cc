@@ -1,4 +1,4 @@
-#include "sdk/worker_pool.h"
+#include "plugin/sdk/worker_pool.h"
 
 #include <gtest/gtest.h>
 

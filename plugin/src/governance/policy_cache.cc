@@ -1,4 +1,4 @@
-#include "governance/policy_cache.h"
+#include "plugin/src/governance/policy_cache.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

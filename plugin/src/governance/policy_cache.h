@@ -15,8 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "policy_store.h"
-#include "tool_policy.h"
+#include "policy/tool_policy.h"
+#include "storage/pg/policy_store.h"
 
 namespace mcpreg {
 

@@ -1,12 +1,12 @@
-#include "handlers/admin_handlers.h"
+#include "plugin/src/handlers/admin_handlers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "access_token.h"
-#include "audit_store.h"
+#include "authz/access_token.h"
 #include "google/protobuf/util/time_util.h"
-#include "handlers/call_scope.h"
-#include "validation/register_validation.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/validation/register_validation.h"
+#include "storage/pg/audit_store.h"
 
 namespace mcpreg {
 namespace {

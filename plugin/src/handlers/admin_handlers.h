@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/admin.pb.h"
-#include "registry_services.h"
-#include "sdk/call_context.h"
+#include "plugin/sdk/call_context.h"
+#include "plugin/src/registry_services.h"
 
 namespace mcpreg {
 

@@ -2,11 +2,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "audit_store.h"
 #include "google/protobuf/util/time_util.h"
-#include "handlers/call_scope.h"
-#include "handlers/governance_handlers.h"
-#include "validation/register_validation.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/governance_handlers.h"
+#include "plugin/src/validation/register_validation.h"
+#include "storage/pg/audit_store.h"
 
 namespace mcpreg {
 namespace {

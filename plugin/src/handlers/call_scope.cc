@@ -1,4 +1,4 @@
-#include "handlers/call_scope.h"
+#include "plugin/src/handlers/call_scope.h"
 
 #include <algorithm>
 #include <random>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "audit_store.h"
+#include "storage/pg/audit_store.h"
 
 namespace mcpreg {
 namespace {

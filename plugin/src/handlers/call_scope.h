@@ -7,9 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "authorizer.h"
-#include "registry_services.h"
-#include "sdk/call_context.h"
+#include "authz/authorizer.h"
+#include "plugin/sdk/call_context.h"
+#include "plugin/src/registry_services.h"
 
 namespace mcpreg {
 

@@ -6,9 +6,9 @@
 // once, instead of sleeping through the commit and being woken to answer.
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "handlers/call_scope.h"
-#include "handlers/governance_handlers.h"
-#include "handlers/server_access.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/governance_handlers.h"
+#include "plugin/src/handlers/server_access.h"
 
 namespace mcpreg {
 namespace {

@@ -6,11 +6,11 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "handlers/call_scope.h"
-#include "handlers/governance_handlers.h"
-#include "handlers/server_access.h"
-#include "validation/register_validation.h"
-#include "validation/runtime_argument.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/governance_handlers.h"
+#include "plugin/src/handlers/server_access.h"
+#include "plugin/src/validation/register_validation.h"
+#include "plugin/src/validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {

@@ -3,9 +3,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "handlers/call_scope.h"
-#include "handlers/server_handlers.h"
-#include "validation/register_validation.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/server_handlers.h"
+#include "plugin/src/validation/register_validation.h"
 
 namespace mcpreg {
 namespace {

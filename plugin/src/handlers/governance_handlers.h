@@ -4,9 +4,9 @@
 
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/registry.pb.h"
-#include "registry_services.h"
-#include "sdk/call_context.h"
-#include "sdk/plugin_instance.h"
+#include "plugin/sdk/call_context.h"
+#include "plugin/sdk/plugin_instance.h"
+#include "plugin/src/registry_services.h"
 
 namespace mcpreg {
 

@@ -1,4 +1,4 @@
-#include "handlers/health_handler.h"
+#include "plugin/src/handlers/health_handler.h"
 
 #include <algorithm>
 

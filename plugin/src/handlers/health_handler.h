@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.pb.h"
-#include "sdk/call_context.h"
+#include "plugin/sdk/call_context.h"
 
 namespace mcpreg {
 

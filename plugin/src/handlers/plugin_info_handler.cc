@@ -1,4 +1,4 @@
-#include "handlers/plugin_info_handler.h"
+#include "plugin/src/handlers/plugin_info_handler.h"
 
 #include "build_info.h"
 #include "mcpreg/plugin_abi.h"

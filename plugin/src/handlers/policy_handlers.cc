@@ -1,8 +1,8 @@
 // SetToolPolicy and GetToolPolicy.
 #include "absl/strings/str_cat.h"
-#include "handlers/call_scope.h"
-#include "handlers/governance_handlers.h"
-#include "handlers/server_access.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/governance_handlers.h"
+#include "plugin/src/handlers/server_access.h"
 
 namespace mcpreg {
 

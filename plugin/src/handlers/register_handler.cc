@@ -1,11 +1,11 @@
-#include "handlers/register_handler.h"
+#include "plugin/src/handlers/register_handler.h"
 
 #include "absl/strings/str_cat.h"
-#include "handlers/call_scope.h"
-#include "handlers/repository_checks.h"
-#include "repo/package_manifest.h"
-#include "repo/sha256.h"
-#include "validation/register_validation.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/repository_checks.h"
+#include "plugin/src/validation/register_validation.h"
+#include "storage/repo/package_manifest.h"
+#include "storage/repo/sha256.h"
 
 namespace mcpreg {
 namespace {

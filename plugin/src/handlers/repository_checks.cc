@@ -1,7 +1,7 @@
-#include "handlers/repository_checks.h"
+#include "plugin/src/handlers/repository_checks.h"
 
 #include "absl/strings/str_cat.h"
-#include "repo/safe_path.h"
+#include "storage/repo/safe_path.h"
 
 namespace mcpreg {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "repo/repository_store.h"
+#include "storage/repo/repository_store.h"
 
 namespace mcpreg {
 

@@ -1,7 +1,7 @@
-#include "handlers/server_access.h"
+#include "plugin/src/handlers/server_access.h"
 
 #include "absl/strings/str_cat.h"
-#include "validation/register_validation.h"
+#include "plugin/src/validation/register_validation.h"
 
 namespace mcpreg {
 

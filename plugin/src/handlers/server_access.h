@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "authorizer.h"
-#include "governance/policy_cache.h"
-#include "handlers/call_scope.h"
+#include "authz/authorizer.h"
+#include "plugin/src/governance/policy_cache.h"
+#include "plugin/src/handlers/call_scope.h"
 
 namespace mcpreg {
 

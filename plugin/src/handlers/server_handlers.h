@@ -4,8 +4,8 @@
 
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/registry.pb.h"
-#include "registry_services.h"
-#include "sdk/call_context.h"
+#include "plugin/sdk/call_context.h"
+#include "plugin/src/registry_services.h"
 
 namespace mcpreg {
 

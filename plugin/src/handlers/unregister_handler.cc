@@ -1,9 +1,9 @@
 // UnregisterCustomServer: removes the metadata and policies in one
 // transaction; the artifact stays in storage.
 #include "absl/strings/str_cat.h"
-#include "handlers/call_scope.h"
-#include "handlers/server_handlers.h"
-#include "validation/register_validation.h"
+#include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/server_handlers.h"
+#include "plugin/src/validation/register_validation.h"
 
 namespace mcpreg {
 

@@ -1,4 +1,4 @@
-#include "validation/register_validation.h"
+#include "plugin/src/validation/register_validation.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "plugin/src/validation/runtime_argument.h"
 #include "re2/re2.h"
-#include "repo/repository_store.h"
-#include "repo/safe_path.h"
-#include "validation/runtime_argument.h"
+#include "storage/repo/repository_store.h"
+#include "storage/repo/safe_path.h"
 
 namespace mcpreg {
 namespace {

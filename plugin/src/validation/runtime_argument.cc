@@ -1,4 +1,4 @@
-#include "validation/runtime_argument.h"
+#include "plugin/src/validation/runtime_argument.h"
 
 namespace mcpreg {
 namespace {

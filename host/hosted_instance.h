@@ -1,7 +1,8 @@
-// One created plugin instance, seen from the host: the host callback table it
+// HostedInstance: one created plugin instance as the host holds it (the
+// plugin side's C++ base is sdk::PluginInstance): the host callback table it
 // was given, what it serves (methods and descriptors), and its C functions.
-#ifndef MCPREG_HOST_PLUGIN_INSTANCE_H_
-#define MCPREG_HOST_PLUGIN_INSTANCE_H_
+#ifndef MCPREG_HOST_HOSTED_INSTANCE_H_
+#define MCPREG_HOST_HOSTED_INSTANCE_H_
 
 #include <memory>
 #include <string>
@@ -9,23 +10,23 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "host/plugin_loader.h"
 #include "mcpreg/plugin_abi.h"
-#include "plugin_loader.h"
 
 namespace mcpreg::host {
 
-class PluginInstance {
+class HostedInstance {
  public:
   // Calls the plugin's create with `config_json`; a failure carries the
   // plugin's own message. `plugin` must outlive the instance.
-  static absl::StatusOr<std::unique_ptr<PluginInstance>> Create(
+  static absl::StatusOr<std::unique_ptr<HostedInstance>> Create(
       const LoadedPlugin& plugin, const std::string& config_json);
 
   // Calls the plugin's destroy, which completes every call still open.
-  ~PluginInstance();
+  ~HostedInstance();
 
-  PluginInstance(const PluginInstance&) = delete;
-  PluginInstance& operator=(const PluginInstance&) = delete;
+  HostedInstance(const HostedInstance&) = delete;
+  HostedInstance& operator=(const HostedInstance&) = delete;
 
   bool Serves(absl::string_view method) const {
     return methods_.contains(method);
@@ -45,7 +46,7 @@ class PluginInstance {
   void Cancel(void* call_ctx) const { api_->cancel(instance_, call_ctx); }
 
  private:
-  explicit PluginInstance(const LoadedPlugin& plugin);
+  explicit HostedInstance(const LoadedPlugin& plugin);
   absl::Status Describe();
 
   const mcpreg_plugin_api* api_;
@@ -59,4 +60,4 @@ class PluginInstance {
 
 }  // namespace mcpreg::host
 
-#endif  // MCPREG_HOST_PLUGIN_INSTANCE_H_
+#endif  // MCPREG_HOST_HOSTED_INSTANCE_H_

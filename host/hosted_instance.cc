@@ -1,8 +1,8 @@
-#include "plugin_instance.h"
+#include "host/hosted_instance.h"
 
 #include "absl/strings/str_cat.h"
-#include "log.h"
-#include "sdk/abi_status.h"
+#include "host/log.h"
+#include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::host {
 namespace {
@@ -19,7 +19,7 @@ void LogFromPlugin(void* ctx, int32_t level, mcpreg_str message) {
 
 }  // namespace
 
-PluginInstance::PluginInstance(const LoadedPlugin& plugin)
+HostedInstance::HostedInstance(const LoadedPlugin& plugin)
     : api_(&plugin.api()),
       label_(absl::StrCat("plugin ", plugin.descriptor().plugin_name)) {
   host_api_.struct_size = sizeof(host_api_);
@@ -31,9 +31,9 @@ PluginInstance::PluginInstance(const LoadedPlugin& plugin)
   // host lets the plugin use its built-in backends.
 }
 
-absl::StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(
+absl::StatusOr<std::unique_ptr<HostedInstance>> HostedInstance::Create(
     const LoadedPlugin& plugin, const std::string& config_json) {
-  std::unique_ptr<PluginInstance> self(new PluginInstance(plugin));
+  std::unique_ptr<HostedInstance> self(new HostedInstance(plugin));
   char* error = nullptr;
   const int32_t code = self->api_->create(
       &self->host_api_, {config_json.data(), config_json.size()},
@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(
   return self;
 }
 
-absl::Status PluginInstance::Describe() {
+absl::Status HostedInstance::Describe() {
   mcpreg_description description{};
   description.struct_size = sizeof(description);
   const int32_t code = api_->describe(instance_, &description);
@@ -75,7 +75,7 @@ absl::Status PluginInstance::Describe() {
   return absl::OkStatus();
 }
 
-PluginInstance::~PluginInstance() {
+HostedInstance::~HostedInstance() {
   if (instance_ != nullptr) api_->destroy(instance_);
 }
 
