@@ -1,6 +1,7 @@
 // Who is calling, and may they? The registry asks through this interface;
-// two backends answer: grants in PostgreSQL (pg_authorizer.h) or the host's
-// own access service through the ABI's authorize slot (host_authorizer.h).
+// two backends answer: the registry's own grants (builtin_authorizer.h) or the
+// host's own access service through the ABI's authorize slot
+// (host_authorizer.h).
 #ifndef MCPREG_AUTHZ_AUTHORIZER_H_
 #define MCPREG_AUTHZ_AUTHORIZER_H_
 

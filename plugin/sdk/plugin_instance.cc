@@ -52,6 +52,13 @@ struct RawReply::Call {
         complete(complete),
         call_ctx(call_ctx),
         method(std::move(method)) {}
+  Call(std::function<void(const absl::StatusOr<std::string>&)> finish,
+       std::string method)
+      : instance(nullptr),
+        complete(nullptr),
+        call_ctx(nullptr),
+        method(std::move(method)),
+        finish(std::move(finish)) {}
   ~Call() {
     Answer(absl::InternalError(
         absl::StrCat("internal error in ", method,
@@ -59,18 +66,29 @@ struct RawReply::Call {
   }
   void Answer(const absl::StatusOr<std::string>& result) {
     if (answered.exchange(true, std::memory_order_acq_rel)) return;
-    instance->FinishAsync(call_ctx, complete, result);
+    if (instance == nullptr) {
+      finish(result);
+    } else {
+      instance->FinishAsync(call_ctx, complete, result);
+    }
   }
 
-  PluginInstance* const instance;
+  PluginInstance* const instance;  // null: `finish` answers
   const mcpreg_completion_fn complete;
   void* const call_ctx;
   const std::string method;
+  const std::function<void(const absl::StatusOr<std::string>&)> finish;
   std::atomic<bool> answered{false};
 };
 
 void RawReply::operator()(absl::StatusOr<std::string> result) const {
   call_->Answer(result);
+}
+
+RawReply RawReply::Calling(
+    std::function<void(const absl::StatusOr<std::string>&)> finish,
+    std::string method) {
+  return RawReply(std::make_shared<Call>(std::move(finish), std::move(method)));
 }
 
 absl::Status InvalidRequest(const google::protobuf::MethodDescriptor* method) {

@@ -44,6 +44,15 @@ class RawReply {
  public:
   void operator()(absl::StatusOr<std::string> result) const;
 
+  // A reply that hands the serialized answer to `finish` instead of the
+  // host, with the same once-only and answered-on-destruction guarantees:
+  // for running an asynchronous handler outside an instance (its unit
+  // tests). `method` names the call in the "finished without answering"
+  // error.
+  static RawReply Calling(
+      std::function<void(const absl::StatusOr<std::string>&)> finish,
+      std::string method);
+
  private:
   friend class PluginInstance;
   struct Call;

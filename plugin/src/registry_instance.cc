@@ -37,10 +37,10 @@ absl::StatusOr<std::unique_ptr<sdk::PluginInstance>> RegistryInstance::Create(
   // Without a database the instance only identifies itself (GetPluginInfo,
   // health): enough for ABI tests and for probing a host's wiring.
   if (!config->database().conninfo().empty()) {
-    absl::StatusOr<std::unique_ptr<RegistryServices>> services =
-        OpenRegistryServices(host, *config);
-    if (!services.ok()) return services.status();
-    instance->services_ = std::move(*services);
+    absl::StatusOr<std::unique_ptr<RegistryRuntime>> runtime =
+        OpenRegistryRuntime(host, *config);
+    if (!runtime.ok()) return runtime.status();
+    instance->runtime_ = std::move(*runtime);
   }
   instance->AddHandlers();
   instance->log().Info(absl::StrCat(
@@ -83,7 +83,7 @@ void RegistryInstance::AddHandlers() {
 
   std::vector<std::string> services = {registry->full_name(),
                                        health->full_name()};
-  if (services_ != nullptr) {
+  if (runtime_ != nullptr) {
     AddRegistryHandlers();
     AddAdminHandlers();
     services.push_back("mcpreg.v1.McpRegistryAdmin");
@@ -92,7 +92,7 @@ void RegistryInstance::AddHandlers() {
   // even while every worker waits for a frozen one. Without a database there
   // is nothing that can fail, so always SERVING.
   const storage::pg::HealthProbe* probe =
-      services_ != nullptr ? services_->health.get() : nullptr;
+      runtime_ != nullptr ? runtime_->health.get() : nullptr;
   AddMethod<HealthCheckRequest, HealthCheckResponse>(
       health->FindMethodByName("Check"),
       [services, probe](const sdk::CallContext& ctx,
@@ -113,11 +113,10 @@ namespace {
 // passed): a statement it waits in is cancelled and a wait for a
 // connection ends, so the worker and the connection are free at once.
 template <typename Body>
-auto Interruptible(RegistryServices& services, const sdk::CallContext& ctx,
+auto Interruptible(RegistryRuntime& runtime, const sdk::CallContext& ctx,
                    Body body) {
-  if (services.canceller == nullptr) return body();  // no database
   auto interrupt =
-      std::make_shared<storage::pg::CallInterrupt>(*services.canceller);
+      std::make_shared<storage::pg::CallInterrupt>(*runtime.canceller);
   storage::pg::ScopedCallInterrupt installed(interrupt.get());
   // Also at the deadline, when the host cancels too: a read is bounded
   // only by the session's 30 s, and a transaction's later statements each
@@ -127,45 +126,46 @@ auto Interruptible(RegistryServices& services, const sdk::CallContext& ctx,
   return body();
 }
 
-// Binds a handler taking the services to the SDK's typed method signature.
+// Binds a handler taking its dependencies to the SDK's typed method
+// signature.
 template <typename Request, typename Response>
 std::function<absl::StatusOr<Response>(const sdk::CallContext&, const Request&)>
-Bind(RegistryServices* services,
-     absl::StatusOr<Response> (*handler)(RegistryServices&,
+Bind(RegistryRuntime* runtime,
+     absl::StatusOr<Response> (*handler)(RegistryDependencies&,
                                          const sdk::CallContext&,
                                          const Request&)) {
-  return
-      [services, handler](const sdk::CallContext& ctx, const Request& request) {
-        return Interruptible(*services, ctx,
-                             [&] { return handler(*services, ctx, request); });
-      };
+  return [runtime, handler](const sdk::CallContext& ctx,
+                            const Request& request) {
+    return Interruptible(*runtime, ctx,
+                         [&] { return handler(runtime->deps, ctx, request); });
+  };
 }
 
 // The same for an asynchronous handler, which answers through its Reply.
 template <typename Request, typename Response>
 std::function<void(const sdk::CallContext&, const Request&,
                    sdk::Reply<Response>)>
-BindAsync(RegistryServices* services,
-          void (*handler)(RegistryServices&, const sdk::CallContext&,
+BindAsync(RegistryRuntime* runtime,
+          void (*handler)(RegistryDependencies&, const sdk::CallContext&,
                           const Request&, sdk::Reply<Response>)) {
-  return [services, handler](const sdk::CallContext& ctx,
-                             const Request& request,
-                             sdk::Reply<Response> reply) {
-    Interruptible(*services, ctx,
-                  [&] { handler(*services, ctx, request, std::move(reply)); });
+  return [runtime, handler](const sdk::CallContext& ctx, const Request& request,
+                            sdk::Reply<Response> reply) {
+    Interruptible(*runtime, ctx, [&] {
+      handler(runtime->deps, ctx, request, std::move(reply));
+    });
   };
 }
 
 template <typename Request, typename Response>
 std::function<bool(const sdk::CallContext&, const Request&,
                    const sdk::Reply<Response>&)>
-BindFastPath(RegistryServices* services,
-             bool (*fast_path)(RegistryServices&, const sdk::CallContext&,
+BindFastPath(RegistryRuntime* runtime,
+             bool (*fast_path)(RegistryDependencies&, const sdk::CallContext&,
                                const Request&, const sdk::Reply<Response>&)) {
   return
-      [services, fast_path](const sdk::CallContext& ctx, const Request& request,
-                            const sdk::Reply<Response>& reply) {
-        return fast_path(*services, ctx, request, reply);
+      [runtime, fast_path](const sdk::CallContext& ctx, const Request& request,
+                           const sdk::Reply<Response>& reply) {
+        return fast_path(runtime->deps, ctx, request, reply);
       };
 }
 
@@ -175,7 +175,7 @@ void RegistryInstance::AddRegistryHandlers() {
   const auto* registry =
       v1::GetPluginInfoRequest::descriptor()->file()->FindServiceByName(
           "McpRegistry");
-  RegistryServices* s = services_.get();
+  RegistryRuntime* s = runtime_.get();
   AddMethod(registry->FindMethodByName("RegisterCustomServer"),
             Bind(s, &HandleRegisterCustomServer));
   AddMethod(registry->FindMethodByName("UnregisterCustomServer"),
@@ -204,7 +204,7 @@ void RegistryInstance::AddRegistryHandlers() {
 void RegistryInstance::AddAdminHandlers() {
   const auto* admin = v1::Repository::descriptor()->file()->FindServiceByName(
       "McpRegistryAdmin");
-  RegistryServices* s = services_.get();
+  RegistryRuntime* s = runtime_.get();
   AddMethod(admin->FindMethodByName("CreateRepository"),
             Bind(s, &HandleCreateRepository));
   AddMethod(admin->FindMethodByName("ListRepositories"),

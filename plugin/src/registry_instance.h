@@ -10,7 +10,7 @@
 #include "mcpreg/config/v1/plugin_config.pb.h"
 #include "plugin/sdk/plugin_instance.h"
 #include "plugin/src/plugin_config.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_runtime.h"
 
 namespace mcpreg {
 
@@ -32,7 +32,7 @@ class RegistryInstance : public sdk::PluginInstance {
   // GetPluginInfo's answer, serialized once every method is registered.
   std::string plugin_info_;
   // Null without a database: only GetPluginInfo and health are served then.
-  std::unique_ptr<RegistryServices> services_;
+  std::unique_ptr<RegistryRuntime> runtime_;
 };
 
 }  // namespace mcpreg

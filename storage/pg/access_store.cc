@@ -114,7 +114,7 @@ void PrepareAccessStatements(pqxx::connection& c) {
   c.prepare(kAnyPrincipal, "SELECT EXISTS (SELECT 1 FROM principals)");
 }
 
-absl::StatusOr<std::optional<TokenRecord>> AccessStore::FindToken(
+absl::StatusOr<std::optional<TokenRecord>> PgAccessStore::FindToken(
     const std::string& sha256_hex, absl::Time deadline) {
   std::optional<TokenRecord> found;
   absl::Status s =
@@ -129,10 +129,10 @@ absl::StatusOr<std::optional<TokenRecord>> AccessStore::FindToken(
   return found;
 }
 
-absl::StatusOr<bool> AccessStore::HasGrant(const std::string& principal,
-                                           const std::string& permission,
-                                           const std::string& resource,
-                                           absl::Time deadline) {
+absl::StatusOr<bool> PgAccessStore::HasGrant(const std::string& principal,
+                                             const std::string& permission,
+                                             const std::string& resource,
+                                             absl::Time deadline) {
   bool has = false;
   absl::Status s = RunReadOnly(
       pool_, Options(deadline, "checking permissions"),
@@ -145,7 +145,7 @@ absl::StatusOr<bool> AccessStore::HasGrant(const std::string& principal,
   return has;
 }
 
-absl::StatusOr<int64_t> AccessStore::CreateToken(
+absl::StatusOr<int64_t> PgAccessStore::CreateToken(
     const std::string& principal, const std::string& sha256_hex,
     const std::string& description, std::optional<absl::Time> expires_at,
     const AuditEvent& audit, absl::Time deadline) {
@@ -165,9 +165,9 @@ absl::StatusOr<int64_t> AccessStore::CreateToken(
   return id;
 }
 
-absl::StatusOr<TokenRecord> AccessStore::RevokeToken(int64_t id,
-                                                     const AuditEvent& audit,
-                                                     absl::Time deadline) {
+absl::StatusOr<TokenRecord> PgAccessStore::RevokeToken(int64_t id,
+                                                       const AuditEvent& audit,
+                                                       absl::Time deadline) {
   TokenRecord revoked;
   absl::Status s = RunTransaction(
       pool_, Options(deadline, "revoking a token"), [&](Transaction& txn) {
@@ -188,7 +188,7 @@ absl::StatusOr<TokenRecord> AccessStore::RevokeToken(int64_t id,
   return revoked;
 }
 
-absl::StatusOr<std::vector<TokenRecord>> AccessStore::ListTokens(
+absl::StatusOr<std::vector<TokenRecord>> PgAccessStore::ListTokens(
     const std::string& principal, absl::Time deadline) {
   std::vector<TokenRecord> tokens;
   absl::Status s = RunReadOnly(
@@ -203,11 +203,11 @@ absl::StatusOr<std::vector<TokenRecord>> AccessStore::ListTokens(
   return tokens;
 }
 
-absl::StatusOr<GrantResult> AccessStore::Grant(const std::string& principal,
-                                               const std::string& permission,
-                                               const std::string& resource,
-                                               const AuditEvent& audit,
-                                               absl::Time deadline) {
+absl::StatusOr<GrantResult> PgAccessStore::Grant(const std::string& principal,
+                                                 const std::string& permission,
+                                                 const std::string& resource,
+                                                 const AuditEvent& audit,
+                                                 absl::Time deadline) {
   GrantResult result;
   absl::Status s = RunTransaction(
       pool_, Options(deadline, "granting a permission"), [&](Transaction& txn) {
@@ -236,10 +236,11 @@ absl::StatusOr<GrantResult> AccessStore::Grant(const std::string& principal,
   return result;
 }
 
-absl::Status AccessStore::Revoke(const std::string& principal,
-                                 const std::string& permission,
-                                 const std::string& resource,
-                                 const AuditEvent& audit, absl::Time deadline) {
+absl::Status PgAccessStore::Revoke(const std::string& principal,
+                                   const std::string& permission,
+                                   const std::string& resource,
+                                   const AuditEvent& audit,
+                                   absl::Time deadline) {
   return RunTransaction(
       pool_, Options(deadline, "revoking a permission"), [&](Transaction& txn) {
         if (txn.exec_prepared(kDeleteGrant, principal, permission, resource)
@@ -254,7 +255,7 @@ absl::Status AccessStore::Revoke(const std::string& principal,
       });
 }
 
-absl::StatusOr<std::vector<GrantRecord>> AccessStore::ListGrants(
+absl::StatusOr<std::vector<GrantRecord>> PgAccessStore::ListGrants(
     const std::string& principal, absl::Time deadline) {
   std::vector<GrantRecord> grants;
   absl::Status s = RunReadOnly(
@@ -269,10 +270,10 @@ absl::StatusOr<std::vector<GrantRecord>> AccessStore::ListGrants(
   return grants;
 }
 
-absl::Status AccessStore::BootstrapAdmin(const std::string& principal,
-                                         const std::string& sha256_hex,
-                                         const AuditEvent& audit,
-                                         absl::Time deadline) {
+absl::Status PgAccessStore::BootstrapAdmin(const std::string& principal,
+                                           const std::string& sha256_hex,
+                                           const AuditEvent& audit,
+                                           absl::Time deadline) {
   return RunTransaction(
       pool_, Options(deadline, "bootstrapping the first administrator"),
       [&](Transaction& txn) {
@@ -287,7 +288,7 @@ absl::Status AccessStore::BootstrapAdmin(const std::string& principal,
       });
 }
 
-absl::StatusOr<bool> AccessStore::AnyPrincipal(absl::Time deadline) {
+absl::StatusOr<bool> PgAccessStore::AnyPrincipal(absl::Time deadline) {
   bool any = false;
   absl::Status s =
       RunReadOnly(pool_, Options(deadline, "reading principals"),

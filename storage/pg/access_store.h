@@ -11,90 +11,63 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "storage/access_store.h"
 #include "storage/pg/audit_store.h"
 #include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
 
-struct TokenRecord {
-  int64_t id = 0;
-  std::string token_sha256;  // hex
-  std::string principal;
-  std::string description;
-  absl::Time created_at;
-  std::optional<absl::Time> expires_at;
-  std::optional<absl::Time> revoked_at;
-};
-
-struct GrantRecord {
-  std::string principal;
-  std::string permission;  // "ALLOW", "READ", "ADMIN"
-  std::string resource;
-  absl::Time created_at;
-  std::string created_by;
-};
-
-struct GrantResult {
-  GrantRecord grant;
-  bool created = false;  // false: the principal held it already
-};
-
 void PrepareAccessStatements(pqxx::connection& c);
 
-class AccessStore {
+// storage/access_store.h, on PostgreSQL.
+class PgAccessStore : public AccessStore {
  public:
-  explicit AccessStore(ConnectionPool& pool) : pool_(pool) {}
+  explicit PgAccessStore(ConnectionPool& pool) : pool_(pool) {}
 
   // The token row with this hash, or nullopt.
   absl::StatusOr<std::optional<TokenRecord>> FindToken(
-      const std::string& sha256_hex, absl::Time deadline);
+      const std::string& sha256_hex, absl::Time deadline) override;
 
-  // Whether `principal` holds `permission` on `resource`, or ADMIN.
   absl::StatusOr<bool> HasGrant(const std::string& principal,
                                 const std::string& permission,
                                 const std::string& resource,
-                                absl::Time deadline);
+                                absl::Time deadline) override;
 
-  // Creates the principal if new, stores the token hash, audits; returns id.
   absl::StatusOr<int64_t> CreateToken(const std::string& principal,
                                       const std::string& sha256_hex,
                                       const std::string& description,
                                       std::optional<absl::Time> expires_at,
                                       const AuditEvent& audit,
-                                      absl::Time deadline);
+                                      absl::Time deadline) override;
   // Revokes and audits, returning the revoked token. NOT_FOUND for an
   // unknown id; FAILED_PRECONDITION for a token revoked before — so of
   // concurrent revokes exactly one succeeds and is audited.
   absl::StatusOr<TokenRecord> RevokeToken(int64_t id, const AuditEvent& audit,
-                                          absl::Time deadline);
+                                          absl::Time deadline) override;
   absl::StatusOr<std::vector<TokenRecord>> ListTokens(
-      const std::string& principal /* "" = all */, absl::Time deadline);
+      const std::string& principal /* "" = all */,
+      absl::Time deadline) override;
 
-  // Idempotent; creates the principal if new. Returns the grant as stored
-  // and whether this call created it: only a created grant is audited and
-  // announced, so of concurrent identical grants exactly one is.
   absl::StatusOr<GrantResult> Grant(const std::string& principal,
                                     const std::string& permission,
                                     const std::string& resource,
                                     const AuditEvent& audit,
-                                    absl::Time deadline);
+                                    absl::Time deadline) override;
   // NOT_FOUND when there was no such grant.
   absl::Status Revoke(const std::string& principal,
                       const std::string& permission,
                       const std::string& resource, const AuditEvent& audit,
-                      absl::Time deadline);
+                      absl::Time deadline) override;
   absl::StatusOr<std::vector<GrantRecord>> ListGrants(
-      const std::string& principal /* "" = all */, absl::Time deadline);
+      const std::string& principal /* "" = all */,
+      absl::Time deadline) override;
 
-  // The first administrator: the principal, its ADMIN grant and its token,
-  // in one transaction, so a failure leaves nothing behind and the next
-  // start simply bootstraps again.
   absl::Status BootstrapAdmin(const std::string& principal,
                               const std::string& sha256_hex,
-                              const AuditEvent& audit, absl::Time deadline);
+                              const AuditEvent& audit,
+                              absl::Time deadline) override;
 
-  // True once any principal exists (the database has been bootstrapped).
-  absl::StatusOr<bool> AnyPrincipal(absl::Time deadline);
+  absl::StatusOr<bool> AnyPrincipal(absl::Time deadline) override;
 
  private:
   ConnectionPool& pool_;

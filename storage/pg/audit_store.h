@@ -12,21 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "mcpreg/v1/registry.pb.h"
+#include "storage/audit_log.h"
 #include "storage/pg/connection_pool.h"
 
 namespace mcpreg::storage::pg {
-
-struct AuditEvent {
-  std::string actor;   // principal, or "anonymous"
-  std::string action;  // "register", "unregister", "token.create", ...
-  std::string project_key;
-  std::string server;  // display name when known
-  std::string tool;
-  std::string decision;  // "ALLOW", "DENY" or "ERROR"
-  std::string reason;
-  std::string request_id;
-  std::string details_json = "{}";
-};
 
 void PrepareAuditStatements(pqxx::connection& c);
 
@@ -44,31 +33,9 @@ void AppendAuditRows(pqxx::transaction_base& txn,
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
                          absl::Time deadline);
 
-// Filters of ListAuditEvents; empty strings and zero times mean "any".
-struct AuditQuery {
-  std::string project_key;   // required
-  int64_t since_micros = 0;  // inclusive
-  int64_t until_micros = 0;  // exclusive
-  std::string actor, server, tool, action, decision;
-  int64_t before_id = 0;  // cursor: rows with a smaller id (0 = newest)
-  uint32_t limit = 100;
-};
-
-struct AuditPage {
-  std::vector<v1::AuditEvent> events;  // newest first
-  int64_t next_before_id = 0;          // 0 when this was the last page
-};
-
 absl::StatusOr<AuditPage> ListAudit(ConnectionPool& pool,
                                     const AuditQuery& query,
                                     absl::Time deadline);
-
-struct ChainVerdict {
-  bool intact = true;
-  int64_t rows_checked = 0;
-  int64_t first_broken_id = 0;
-  std::string problem;
-};
 
 // Recomputes every row's hash in id order, in batches, and checks each row's
 // link to the previous one and the chain head against the last row.

@@ -91,7 +91,7 @@ void NotifyPolicyChanged(pqxx::transaction_base& txn, int64_t server_id) {
                     std::to_string(server_id));
 }
 
-absl::StatusOr<ServerPolicy> PolicyStore::Load(
+absl::StatusOr<ServerPolicy> PgPolicyStore::Load(
     const std::string& project_key, const std::string& name_or_display,
     absl::Time deadline) {
   TransactionOptions options;
@@ -125,11 +125,11 @@ absl::StatusOr<ServerPolicy> PolicyStore::Load(
   return out;
 }
 
-absl::StatusOr<v1::ToolPolicy> PolicyStore::Set(const ServerPolicy& server,
-                                                const v1::ToolPolicy& policy,
-                                                const std::string& actor,
-                                                const AuditEvent& audit,
-                                                absl::Time deadline) {
+absl::StatusOr<v1::ToolPolicy> PgPolicyStore::Set(const ServerPolicy& server,
+                                                  const v1::ToolPolicy& policy,
+                                                  const std::string& actor,
+                                                  const AuditEvent& audit,
+                                                  absl::Time deadline) {
   TransactionOptions options;
   options.deadline = deadline;
   options.what = absl::StrCat("setting the tool policy of ", audit.server);

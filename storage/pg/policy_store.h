@@ -13,24 +13,13 @@
 #include "mcpreg/v1/registry.pb.h"
 #include "storage/pg/audit_store.h"
 #include "storage/pg/connection_pool.h"
+#include "storage/policy_store.h"
 
 namespace mcpreg::storage::pg {
 
 // LISTEN/NOTIFY channel; the payload is the server id whose policy changed
 // (set, or removed with its server).
 inline constexpr char kPolicyChannel[] = "mcpreg_policy";
-
-// What a tool-call check needs to know about a server.
-struct ServerPolicy {
-  int64_t server_id = 0;
-  std::string name;
-  std::string display_name;
-  std::string repo_key;
-  std::string package_type;
-  std::optional<v1::ToolPolicy>
-      policy;  // mode, entries, updated_*; none = zero trust
-  std::string project_key;
-};
 
 void PreparePolicyStatements(pqxx::connection& c);
 
@@ -45,26 +34,22 @@ inline constexpr char kAccessChannel[] = "mcpreg_access";
 // Queues a notification on kAccessChannel, delivered when `txn` commits.
 void NotifyAccessChanged(pqxx::transaction_base& txn);
 
-class PolicyStore {
+// storage/policy_store.h, on PostgreSQL.
+class PgPolicyStore : public PolicyStore {
  public:
-  explicit PolicyStore(ConnectionPool& pool) : pool_(pool) {}
+  explicit PgPolicyStore(ConnectionPool& pool) : pool_(pool) {}
 
   // The server named `name_or_display` in the project with its policy.
   // NOT_FOUND when there is no such server.
   absl::StatusOr<ServerPolicy> Load(const std::string& project_key,
                                     const std::string& name_or_display,
-                                    absl::Time deadline);
+                                    absl::Time deadline) override;
 
-  // Replaces the policy of `server` (mode and entries of `policy`), writes
-  // `audit` and notifies every replica, atomically, and returns the policy
-  // as that transaction stored it: a caller told OK knows it is in force
-  // (no second read that an unregister could make fail after the commit).
-  // NOT_FOUND when the server was unregistered meanwhile.
   absl::StatusOr<v1::ToolPolicy> Set(const ServerPolicy& server,
                                      const v1::ToolPolicy& policy,
                                      const std::string& actor,
                                      const AuditEvent& audit,
-                                     absl::Time deadline);
+                                     absl::Time deadline) override;
 
  private:
   ConnectionPool& pool_;

@@ -229,9 +229,9 @@ constexpr int kRegisterPasses = 3;
 
 }  // namespace
 
-absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
-                                                 const AuditEvent& audit,
-                                                 absl::Time deadline) {
+absl::StatusOr<Registered> PgServerStore::Register(const NewServerVersion& v,
+                                                   const AuditEvent& audit,
+                                                   absl::Time deadline) {
   const std::string env_json = JsonArray(v.environment_variables);
   const std::string args_json = JsonArray(v.runtime_arguments);
   TransactionOptions options;
@@ -314,7 +314,7 @@ absl::StatusOr<Registered> ServerStore::Register(const NewServerVersion& v,
   return out;
 }
 
-absl::StatusOr<UnregisterResult> ServerStore::Unregister(
+absl::StatusOr<UnregisterResult> PgServerStore::Unregister(
     const std::string& project_key, const std::string& name_or_display,
     AuditEvent audit, absl::Time deadline) {
   TransactionOptions options;
@@ -355,7 +355,7 @@ absl::Status ServerNotFound(const std::string& project_key,
 
 }  // namespace
 
-absl::StatusOr<ServerVersions> ServerStore::Get(
+absl::StatusOr<ServerVersions> PgServerStore::Get(
     const std::string& project_key, const std::string& name_or_display,
     uint32_t page_size, int64_t before, absl::Time deadline) {
   TransactionOptions options;
@@ -395,7 +395,7 @@ absl::StatusOr<ServerVersions> ServerStore::Get(
   return out;
 }
 
-absl::StatusOr<v1::Server> ServerStore::GetVersion(
+absl::StatusOr<v1::Server> PgServerStore::GetVersion(
     const std::string& project_key, const std::string& name_or_display,
     const std::string& version, absl::Time deadline) {
   TransactionOptions options;
@@ -419,7 +419,7 @@ absl::StatusOr<v1::Server> ServerStore::GetVersion(
   return server;
 }
 
-absl::StatusOr<std::vector<std::string>> ServerStore::RepositoriesOf(
+absl::StatusOr<std::vector<std::string>> PgServerStore::RepositoriesOf(
     const std::string& project_key, absl::Time deadline) {
   TransactionOptions options;
   options.deadline = deadline;
@@ -438,7 +438,7 @@ absl::StatusOr<std::vector<std::string>> ServerStore::RepositoriesOf(
   return repos;
 }
 
-absl::StatusOr<ServerPage> ServerStore::List(
+absl::StatusOr<ServerPage> PgServerStore::List(
     const std::string& project_key, const std::vector<std::string>& repo_keys,
     const std::string& after_name, uint32_t page_size,
     const std::string& search, absl::Time deadline) {

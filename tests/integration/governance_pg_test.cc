@@ -75,8 +75,8 @@ class GovernancePgTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
-    servers_ = std::make_unique<ServerStore>(*pool_);
-    policies_ = std::make_unique<PolicyStore>(*pool_);
+    servers_ = std::make_unique<PgServerStore>(*pool_);
+    policies_ = std::make_unique<PgPolicyStore>(*pool_);
   }
   // Registers "mcp-server" and returns its id.
   int64_t RegisterServer(const std::string& name = "mcp-server") {
@@ -112,8 +112,8 @@ class GovernancePgTest : public testing::MigratedDatabaseTest {
               0);
   }
 
-  std::unique_ptr<ServerStore> servers_;
-  std::unique_ptr<PolicyStore> policies_;
+  std::unique_ptr<PgServerStore> servers_;
+  std::unique_ptr<PgPolicyStore> policies_;
 };
 
 TEST_F(GovernancePgTest, ChainIsIntactAcrossConcurrentWriters) {

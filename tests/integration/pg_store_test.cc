@@ -40,7 +40,7 @@ class PgStoreTest : public testing::MigratedDatabaseTest {
  protected:
   void SetUp() override {
     MigratedDatabaseTest::SetUp();
-    servers_ = std::make_unique<ServerStore>(*pool_);
+    servers_ = std::make_unique<PgServerStore>(*pool_);
   }
 
   NewServerVersion Version(const std::string& version,
@@ -75,7 +75,7 @@ class PgStoreTest : public testing::MigratedDatabaseTest {
     e.decision = "ALLOW";
     return e;
   }
-  std::unique_ptr<ServerStore> servers_;
+  std::unique_ptr<PgServerStore> servers_;
 };
 
 TEST_F(PgStoreTest, MigrationsAreIdempotentAndRecorded) {
@@ -442,7 +442,7 @@ TEST_F(PgStoreTest, PoolExhaustionWaitsUntilTheDeadline) {
 }
 
 TEST_F(PgStoreTest, BootstrapAdminIsAllOrNothing) {
-  AccessStore access(*pool_);
+  PgAccessStore access(*pool_);
   // A token row the database refuses (not a SHA-256) takes the principal and
   // the grant down with it: the next start can bootstrap again.
   EXPECT_FALSE(
@@ -463,7 +463,7 @@ TEST_F(PgStoreTest, BootstrapAdminIsAllOrNothing) {
 }
 
 TEST_F(PgStoreTest, AccessTokensAndGrants) {
-  AccessStore access(*pool_);
+  PgAccessStore access(*pool_);
   auto id = access.CreateToken("ci-bot", std::string(64, 'b'), "ci",
                                std::nullopt, Audit("token.create"), Soon());
   ASSERT_TRUE(id.ok()) << id.status();

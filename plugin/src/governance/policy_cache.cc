@@ -66,7 +66,7 @@ absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> PolicyCache::Get(
     generation = generation_;
     ++loads_;
   }
-  absl::StatusOr<storage::pg::ServerPolicy> loaded =
+  absl::StatusOr<storage::ServerPolicy> loaded =
       store_.Load(project_key, server, deadline);
   if (!loaded.ok()) return loaded.status();
   auto entry = std::make_shared<CachedServerPolicy>();

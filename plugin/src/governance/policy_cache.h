@@ -16,12 +16,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "policy/tool_policy.h"
-#include "storage/pg/policy_store.h"
+#include "storage/policy_store.h"
 
 namespace mcpreg {
 
 struct CachedServerPolicy {
-  storage::pg::ServerPolicy server;
+  storage::ServerPolicy server;
   // Null when the server has no policy (zero trust: no tool is allowed).
   std::shared_ptr<const policy::CompiledPolicy> compiled;
 };
@@ -34,7 +34,7 @@ class PolicyCache {
  public:
   static constexpr size_t kMaxEntries = 100000;
 
-  explicit PolicyCache(storage::pg::PolicyStore& store) : store_(store) {}
+  explicit PolicyCache(storage::PolicyStore& store) : store_(store) {}
 
   // From the cache, or loaded and compiled. NOT_FOUND for an unknown server.
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> Get(
@@ -58,7 +58,7 @@ class PolicyCache {
   std::shared_ptr<const CachedServerPolicy> FindLocked(const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  storage::pg::PolicyStore& store_;
+  storage::PolicyStore& store_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const CachedServerPolicy>>
       entries_ ABSL_GUARDED_BY(mu_);

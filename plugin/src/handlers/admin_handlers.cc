@@ -6,7 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/validation/register_validation.h"
-#include "storage/pg/audit_store.h"
+#include "storage/audit_log.h"
 
 namespace mcpreg {
 namespace {
@@ -51,7 +51,7 @@ absl::Status ValidateGrant(const v1::Grant& grant) {
       "(resource = repository key) or ADMIN");
 }
 
-v1::TokenInfo ToInfo(const storage::pg::TokenRecord& t) {
+v1::TokenInfo ToInfo(const storage::TokenRecord& t) {
   v1::TokenInfo info;
   info.set_id(t.id);
   info.set_principal(t.principal);
@@ -81,7 +81,7 @@ v1::Repository ToProto(const storage::RepositoryInfo& r) {
 }  // namespace
 
 absl::StatusOr<v1::Repository> HandleCreateRepository(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::CreateRepositoryRequest& request) {
   CallScope scope(s, ctx, "repository.create");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
@@ -93,20 +93,18 @@ absl::StatusOr<v1::Repository> HandleCreateRepository(
   if (absl::Status st = s.repositories->CreateRepository(info); !st.ok()) {
     return st;
   }
-  storage::pg::AuditEvent audit = scope.Audit(*admin, info.project_key, "");
+  storage::AuditEvent audit = scope.Audit(*admin, info.project_key, "");
   audit.details_json = "{}";
   audit.reason = absl::StrCat("repository ", info.key, " (", info.package_type,
                               ", ", info.repo_class, ")");
-  if (absl::Status st =
-          storage::pg::AppendAudit(*s.pool, audit, scope.deadline());
-      !st.ok()) {
+  if (absl::Status st = s.audit->Append(audit, scope.deadline()); !st.ok()) {
     return st;
   }
   return ToProto(info);
 }
 
 absl::StatusOr<v1::ListRepositoriesResponse> HandleListRepositories(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListRepositoriesRequest&) {
   CallScope scope(s, ctx, "repository.list");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
@@ -119,7 +117,7 @@ absl::StatusOr<v1::ListRepositoriesResponse> HandleListRepositories(
 }
 
 absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::CreateTokenRequest& request) {
   CallScope scope(s, ctx, "token.create");
   if (absl::Status st = ValidatePrincipalName(request.principal()); !st.ok()) {
@@ -139,7 +137,7 @@ absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
   if (request.expires_in_days() > 0) {
     expires = absl::Now() + absl::Hours(24) * request.expires_in_days();
   }
-  storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
+  storage::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat("token for ", request.principal());
   const std::string hash = authz::TokenSha256Hex(*token);
   auto id =
@@ -157,7 +155,7 @@ absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
 namespace {
 
 // Read-your-writes on this replica; the NOTIFY reaches the others.
-v1::Grant ToGrant(const storage::pg::GrantRecord& g) {
+v1::Grant ToGrant(const storage::GrantRecord& g) {
   v1::Grant out;
   out.set_principal(g.principal);
   out.set_permission(g.permission);
@@ -168,22 +166,22 @@ v1::Grant ToGrant(const storage::pg::GrantRecord& g) {
   return out;
 }
 
-void AccessChanged(RegistryServices& s) {
+void AccessChanged(RegistryDependencies& s) {
   if (s.access_cache != nullptr) s.access_cache->Invalidate();
 }
 
 }  // namespace
 
 absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::RevokeTokenRequest& request) {
   CallScope scope(s, ctx, "token.revoke");
   if (request.id() <= 0) return absl::InvalidArgumentError("id: is required");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
-  storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
+  storage::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat("token ", request.id());
-  absl::StatusOr<storage::pg::TokenRecord> revoked =
+  absl::StatusOr<storage::TokenRecord> revoked =
       s.access->RevokeToken(request.id(), audit, scope.deadline());
   if (!revoked.ok()) return revoked.status();
   AccessChanged(s);
@@ -193,7 +191,7 @@ absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
 }
 
 absl::StatusOr<v1::ListTokensResponse> HandleListTokens(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListTokensRequest& request) {
   CallScope scope(s, ctx, "token.list");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
@@ -206,17 +204,17 @@ absl::StatusOr<v1::ListTokensResponse> HandleListTokens(
 }
 
 absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::GrantPermissionRequest& request) {
   CallScope scope(s, ctx, "grant");
   if (absl::Status st = ValidateGrant(request.grant()); !st.ok()) return st;
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   const v1::Grant& g = request.grant();
-  storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
+  storage::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat(g.permission(), " on '", g.resource(), "' to ",
                               g.principal());
-  absl::StatusOr<storage::pg::GrantResult> granted = s.access->Grant(
+  absl::StatusOr<storage::GrantResult> granted = s.access->Grant(
       g.principal(), g.permission(), g.resource(), audit, scope.deadline());
   if (!granted.ok()) return granted.status();
   if (granted->created) AccessChanged(s);
@@ -227,14 +225,14 @@ absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
 }
 
 absl::StatusOr<v1::RevokePermissionResponse> HandleRevokePermission(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::RevokePermissionRequest& request) {
   CallScope scope(s, ctx, "revoke");
   if (absl::Status st = ValidateGrant(request.grant()); !st.ok()) return st;
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
   const v1::Grant& g = request.grant();
-  storage::pg::AuditEvent audit = scope.Audit(*admin, "", "");
+  storage::AuditEvent audit = scope.Audit(*admin, "", "");
   audit.reason = absl::StrCat(g.permission(), " on '", g.resource(), "' from ",
                               g.principal());
   if (absl::Status st = s.access->Revoke(g.principal(), g.permission(),
@@ -247,7 +245,7 @@ absl::StatusOr<v1::RevokePermissionResponse> HandleRevokePermission(
 }
 
 absl::StatusOr<v1::ListGrantsResponse> HandleListGrants(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListGrantsRequest& request) {
   CallScope scope(s, ctx, "grant.list");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();

@@ -6,33 +6,33 @@
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/admin.pb.h"
 #include "plugin/sdk/call_context.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
 
 absl::StatusOr<v1::Repository> HandleCreateRepository(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::CreateRepositoryRequest& request);
 absl::StatusOr<v1::ListRepositoriesResponse> HandleListRepositories(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListRepositoriesRequest& request);
 absl::StatusOr<v1::CreateTokenResponse> HandleCreateToken(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::CreateTokenRequest& request);
 absl::StatusOr<v1::RevokeTokenResponse> HandleRevokeToken(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::RevokeTokenRequest& request);
 absl::StatusOr<v1::ListTokensResponse> HandleListTokens(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListTokensRequest& request);
 absl::StatusOr<v1::GrantPermissionResponse> HandleGrantPermission(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::GrantPermissionRequest& request);
 absl::StatusOr<v1::RevokePermissionResponse> HandleRevokePermission(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::RevokePermissionRequest& request);
 absl::StatusOr<v1::ListGrantsResponse> HandleListGrants(
-    RegistryServices& s, const sdk::CallContext& ctx,
+    RegistryDependencies& s, const sdk::CallContext& ctx,
     const v1::ListGrantsRequest& request);
 
 }  // namespace mcpreg

@@ -6,7 +6,7 @@
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/validation/register_validation.h"
-#include "storage/pg/audit_store.h"
+#include "storage/audit_log.h"
 
 namespace mcpreg {
 namespace {
@@ -27,10 +27,10 @@ absl::Status CheckFilter(const std::string& value, absl::string_view field) {
 }  // namespace
 
 absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::ListAuditEventsRequest& request) {
-  CallScope scope(services, ctx, "audit.list");
-  storage::pg::AuditQuery query;
+  CallScope scope(deps, ctx, "audit.list");
+  storage::AuditQuery query;
   query.project_key = scope.ProjectKey(request.project_key());
   if (absl::Status s = ValidateProjectKey(query.project_key, "projectKey");
       !s.ok()) {
@@ -85,8 +85,8 @@ absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
   absl::StatusOr<authz::Principal> principal =
       scope.AuthenticateWithAllow(query.project_key, "");
   if (!principal.ok()) return principal.status();
-  absl::StatusOr<storage::pg::AuditPage> page =
-      storage::pg::ListAudit(*services.pool, query, scope.deadline());
+  absl::StatusOr<storage::AuditPage> page =
+      deps.audit->List(query, scope.deadline());
   if (!page.ok()) return page.status();
   v1::ListAuditEventsResponse response;
   for (v1::AuditEvent& e : page->events) *response.add_events() = std::move(e);
@@ -98,13 +98,13 @@ absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
 }
 
 absl::StatusOr<v1::VerifyAuditLogResponse> HandleVerifyAuditLog(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::VerifyAuditLogRequest&) {
-  CallScope scope(services, ctx, "audit.verify");
+  CallScope scope(deps, ctx, "audit.verify");
   absl::StatusOr<authz::Principal> admin = scope.AuthenticateAdmin();
   if (!admin.ok()) return admin.status();
-  absl::StatusOr<storage::pg::ChainVerdict> verdict =
-      storage::pg::VerifyAuditChain(*services.pool, scope.deadline());
+  absl::StatusOr<storage::ChainVerdict> verdict =
+      deps.audit->Verify(scope.deadline());
   if (!verdict.ok()) return verdict.status();
   v1::VerifyAuditLogResponse response;
   response.set_intact(verdict->intact);

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "storage/pg/audit_store.h"
 
 namespace mcpreg {
 namespace {
@@ -26,9 +25,9 @@ std::string NewRequestId() {
 
 }  // namespace
 
-CallScope::CallScope(RegistryServices& services, const sdk::CallContext& ctx,
+CallScope::CallScope(RegistryDependencies& deps, const sdk::CallContext& ctx,
                      std::string action)
-    : services_(services), ctx_(ctx), action_(std::move(action)) {
+    : deps_(deps), ctx_(ctx), action_(std::move(action)) {
   // Work that outlives its caller is wasted: without a deadline from the
   // host, bound it anyway.
   deadline_ = std::min(ctx.deadline(), absl::Now() + kLongestCall);
@@ -50,10 +49,10 @@ std::string CallScope::ProjectKey(const std::string& from_request) const {
   return std::string(ctx_.Header("jfrog-project-key"));
 }
 
-storage::pg::AuditEvent CallScope::Audit(const authz::Principal& principal,
-                                         const std::string& project_key,
-                                         const std::string& server) const {
-  storage::pg::AuditEvent e;
+storage::AuditEvent CallScope::Audit(const authz::Principal& principal,
+                                     const std::string& project_key,
+                                     const std::string& server) const {
+  storage::AuditEvent e;
   e.actor = principal.name;
   e.action = action_;
   e.project_key = project_key;
@@ -67,15 +66,13 @@ void CallScope::AuditDenial(const std::string& actor,
                             const std::string& project_key,
                             const std::string& server,
                             const absl::Status& why) {
-  storage::pg::AuditEvent e =
-      Audit(authz::Principal{actor}, project_key, server);
+  storage::AuditEvent e = Audit(authz::Principal{actor}, project_key, server);
   e.decision = "DENY";
   e.reason = std::string(why.message());
-  absl::Status written =
-      storage::pg::AppendAudit(*services_.pool, e, deadline_);
+  absl::Status written = deps_.audit->Append(e, deadline_);
   if (!written.ok()) {
-    services_.log.Warning(absl::StrCat("could not audit a denial of ", action_,
-                                       ": ", written.message()));
+    deps_.log.Warning(absl::StrCat("could not audit a denial of ", action_,
+                                   ": ", written.message()));
   }
 }
 
@@ -106,7 +103,7 @@ absl::StatusOr<authz::Principal> CallScope::AuthenticateAndRequire(
 absl::StatusOr<authz::Principal> CallScope::Authenticate(
     const std::string& project_key, const std::string& server) {
   absl::StatusOr<authz::Principal> principal =
-      services_.authorizer->Authenticate(ctx_.metadata(), deadline_);
+      deps_.authorizer->Authenticate(ctx_.metadata(), deadline_);
   if (principal.status().code() == absl::StatusCode::kUnauthenticated) {
     AuditDenial("anonymous", project_key, server, principal.status());
   }
@@ -118,7 +115,7 @@ absl::Status CallScope::Require(const authz::Principal& principal,
                                 const std::string& resource,
                                 const std::string& project_key,
                                 const std::string& server) {
-  absl::Status status = services_.authorizer->Require(
+  absl::Status status = deps_.authorizer->Require(
       principal, ctx_.metadata(), permission, resource, deadline_);
   if (status.code() == absl::StatusCode::kPermissionDenied ||
       status.code() == absl::StatusCode::kUnauthenticated) {

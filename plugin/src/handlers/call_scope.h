@@ -9,13 +9,13 @@
 #include "absl/status/statusor.h"
 #include "authz/authorizer.h"
 #include "plugin/sdk/call_context.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
 
 class CallScope {
  public:
-  CallScope(RegistryServices& services, const sdk::CallContext& ctx,
+  CallScope(RegistryDependencies& deps, const sdk::CallContext& ctx,
             std::string action);
 
   absl::Time deadline() const { return deadline_; }
@@ -42,9 +42,9 @@ class CallScope {
                        const std::string& server);
 
   // An audit event for this call, decision ALLOW, to fill in and append.
-  storage::pg::AuditEvent Audit(const authz::Principal& principal,
-                                const std::string& project_key,
-                                const std::string& server) const;
+  storage::AuditEvent Audit(const authz::Principal& principal,
+                            const std::string& project_key,
+                            const std::string& server) const;
 
  private:
   absl::StatusOr<authz::Principal> AuthenticateAndRequire(
@@ -53,7 +53,7 @@ class CallScope {
   void AuditDenial(const std::string& actor, const std::string& project_key,
                    const std::string& server, const absl::Status& why);
 
-  RegistryServices& services_;
+  RegistryDependencies& deps_;
   const sdk::CallContext& ctx_;
   std::string action_;
   absl::Time deadline_;

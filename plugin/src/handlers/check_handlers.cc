@@ -43,10 +43,10 @@ policy::Decision Decide(const CachedServerPolicy& server,
 // could not be, or only after the call's deadline, the reason, prefixed with
 // `what` ("the check").
 template <typename Response>
-void AnswerOnceAudited(RegistryServices& services, const CallScope& scope,
-                       Response response, const storage::pg::AuditEvent& audit,
+void AnswerOnceAudited(RegistryDependencies& deps, const CallScope& scope,
+                       Response response, const storage::AuditEvent& audit,
                        absl::string_view what, sdk::Reply<Response> reply) {
-  services.audit_batcher->AppendAsync(
+  deps.audit->AppendAsync(
       audit, [what = std::string(what), response = std::move(response),
               deadline = scope.deadline(), reply](const absl::Status& written) {
         if (written.ok() && absl::Now() > deadline) {
@@ -74,7 +74,7 @@ absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
 v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
                                       const ServerAccess& access,
                                       const v1::CheckToolCallRequest& request,
-                                      storage::pg::AuditEvent& audit) {
+                                      storage::AuditEvent& audit) {
   const CachedServerPolicy& server = *access.server;
   const policy::Decision decision = Decide(server, request.tool());
   audit = scope.Audit(access.principal, access.project_key,
@@ -113,7 +113,7 @@ absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
 v1::FilterToolsResponse DecideFilter(const CallScope& scope,
                                      const ServerAccess& access,
                                      const v1::FilterToolsRequest& request,
-                                     storage::pg::AuditEvent& audit) {
+                                     storage::AuditEvent& audit) {
   v1::FilterToolsResponse response;
   for (const std::string& tool : request.tools()) {
     // The same decision CheckToolCall would give, tool by tool.
@@ -135,25 +135,25 @@ v1::FilterToolsResponse DecideFilter(const CallScope& scope,
 // audited by CallScope.
 template <typename Request, typename Response, typename Validate,
           typename DecideFn>
-void DecideAndAnswer(RegistryServices& services, const sdk::CallContext& ctx,
+void DecideAndAnswer(RegistryDependencies& deps, const sdk::CallContext& ctx,
                      absl::string_view action, absl::string_view what,
                      const Request& request, Validate validate, DecideFn decide,
                      sdk::Reply<Response> reply) {
-  CallScope scope(services, ctx, std::string(action));
+  CallScope scope(deps, ctx, std::string(action));
   if (absl::Status s = validate(request); !s.ok()) {
     reply(s);
     return;
   }
-  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, request.project_key(), request.server(), "projectKey",
-      "server", authz::Permission::kRead);
+  absl::StatusOr<ServerAccess> access =
+      OpenServerForCaller(deps, scope, request.project_key(), request.server(),
+                          "projectKey", "server", authz::Permission::kRead);
   if (!access.ok()) {
     reply(access.status());
     return;
   }
-  storage::pg::AuditEvent audit;
+  storage::AuditEvent audit;
   Response response = decide(scope, *access, request, audit);
-  AnswerOnceAudited<Response>(services, scope, std::move(response), audit, what,
+  AnswerOnceAudited<Response>(deps, scope, std::move(response), audit, what,
                               std::move(reply));
 }
 
@@ -161,56 +161,56 @@ void DecideAndAnswer(RegistryServices& services, const sdk::CallContext& ctx,
 // answered, when the request is invalid or anything needed is not cached.
 template <typename Request, typename Response, typename Validate,
           typename DecideFn>
-bool DecideAndAnswerFromCaches(RegistryServices& services,
+bool DecideAndAnswerFromCaches(RegistryDependencies& deps,
                                const sdk::CallContext& ctx,
                                absl::string_view action, absl::string_view what,
                                const Request& request, Validate validate,
                                DecideFn decide,
                                const sdk::Reply<Response>& reply) {
   if (!validate(request).ok()) return false;
-  CallScope scope(services, ctx, std::string(action));
+  CallScope scope(deps, ctx, std::string(action));
   std::optional<ServerAccess> access =
-      OpenServerFromCaches(services, scope, request.project_key(),
-                           request.server(), authz::Permission::kRead);
+      OpenServerFromCaches(deps, scope, request.project_key(), request.server(),
+                           authz::Permission::kRead);
   if (!access.has_value()) return false;
-  storage::pg::AuditEvent audit;
+  storage::AuditEvent audit;
   Response response = decide(scope, *access, request, audit);
-  AnswerOnceAudited<Response>(services, scope, std::move(response), audit, what,
+  AnswerOnceAudited<Response>(deps, scope, std::move(response), audit, what,
                               reply);
   return true;
 }
 
 }  // namespace
 
-void HandleCheckToolCall(RegistryServices& services,
+void HandleCheckToolCall(RegistryDependencies& deps,
                          const sdk::CallContext& ctx,
                          const v1::CheckToolCallRequest& request,
                          sdk::Reply<v1::CheckToolCallResponse> reply) {
-  DecideAndAnswer(services, ctx, kCheckAction, "the check", request,
-                  &ValidateCheck, &DecideCheck, std::move(reply));
+  DecideAndAnswer(deps, ctx, kCheckAction, "the check", request, &ValidateCheck,
+                  &DecideCheck, std::move(reply));
 }
 
 bool AnswerCheckToolCallFromCaches(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::CheckToolCallRequest& request,
     const sdk::Reply<v1::CheckToolCallResponse>& reply) {
-  return DecideAndAnswerFromCaches(services, ctx, kCheckAction, "the check",
+  return DecideAndAnswerFromCaches(deps, ctx, kCheckAction, "the check",
                                    request, &ValidateCheck, &DecideCheck,
                                    reply);
 }
 
-void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
+void HandleFilterTools(RegistryDependencies& deps, const sdk::CallContext& ctx,
                        const v1::FilterToolsRequest& request,
                        sdk::Reply<v1::FilterToolsResponse> reply) {
-  DecideAndAnswer(services, ctx, kFilterAction, "the filter", request,
+  DecideAndAnswer(deps, ctx, kFilterAction, "the filter", request,
                   &ValidateFilter, &DecideFilter, std::move(reply));
 }
 
 bool AnswerFilterToolsFromCaches(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::FilterToolsRequest& request,
     const sdk::Reply<v1::FilterToolsResponse>& reply) {
-  return DecideAndAnswerFromCaches(services, ctx, kFilterAction, "the filter",
+  return DecideAndAnswerFromCaches(deps, ctx, kFilterAction, "the filter",
                                    request, &ValidateFilter, &DecideFilter,
                                    reply);
 }

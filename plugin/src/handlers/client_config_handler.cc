@@ -88,17 +88,17 @@ std::string ToJson(const Struct& s) {
 }  // namespace
 
 absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetClientConfigRequest& request) {
-  CallScope scope(services, ctx, "client-config");
+  CallScope scope(deps, ctx, "client-config");
   const std::string& client = request.client();
   if (client != "cursor" && client != "vscode" && client != "claude-code") {
     return absl::InvalidArgumentError(
         "client: must be cursor, vscode or claude-code");
   }
-  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, request.project_key(), request.server(), "projectKey",
-      "server", authz::Permission::kRead);
+  absl::StatusOr<ServerAccess> access =
+      OpenServerForCaller(deps, scope, request.project_key(), request.server(),
+                          "projectKey", "server", authz::Permission::kRead);
   if (!access.ok()) return access.status();
   if (!request.version().empty()) {
     if (absl::Status s = ValidateVersion(request.version(), "version");
@@ -108,14 +108,13 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
   }
   // The one version the entry pins, read by key: the server's history does
   // not enter into it.
-  absl::StatusOr<v1::Server> server = services.servers->GetVersion(
+  absl::StatusOr<v1::Server> server = deps.servers->GetVersion(
       access->project_key, access->server->server.display_name,
       request.version(), scope.deadline());
   if (!server.ok()) return server.status();
   const v1::ServerVersion* version = &server->versions(0);
 
-  const Launch launch =
-      LaunchCommand(services.package_base_url, *server, *version);
+  const Launch launch = LaunchCommand(deps.package_base_url, *server, *version);
   const std::string key = EntryKey(server->name());
   Struct entry;
   auto& fields = *entry.mutable_fields();

@@ -38,9 +38,9 @@ absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
 }  // namespace
 
 absl::StatusOr<v1::Server> HandleGetServer(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetServerRequest& request) {
-  CallScope scope(services, ctx, "get");
+  CallScope scope(deps, ctx, "get");
   const std::string project = scope.ProjectKey(request.project_key());
   if (absl::Status s = ValidateProjectKey(project, "projectKey"); !s.ok()) {
     return s;
@@ -57,7 +57,7 @@ absl::StatusOr<v1::Server> HandleGetServer(
   absl::StatusOr<authz::Principal> principal =
       scope.Authenticate(project, request.name());
   if (!principal.ok()) return principal.status();
-  absl::StatusOr<storage::pg::ServerVersions> page = services.servers->Get(
+  absl::StatusOr<storage::ServerVersions> page = deps.servers->Get(
       project, request.name(),
       request.page_size() == 0 ? kDefaultVersionsPerPage : request.page_size(),
       *before, scope.deadline());
@@ -70,8 +70,7 @@ absl::StatusOr<v1::Server> HandleGetServer(
     return s;
   }
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> policy =
-      services.policy_cache->Get(project, server->display_name(),
-                                 scope.deadline());
+      deps.policy_cache->Get(project, server->display_name(), scope.deadline());
   if (!policy.ok()) return policy.status();
   if ((*policy)->server.policy.has_value()) {
     *server->mutable_tool_policy() = *(*policy)->server.policy;
@@ -84,7 +83,7 @@ absl::StatusOr<v1::Server> HandleGetServer(
     v1::ServerVersion& latest = *server->mutable_versions(0);
     if (latest.version() == server->latest_version() &&
         !latest.artifact().readme_path().empty()) {
-      absl::StatusOr<std::string> readme = services.repositories->ReadArtifact(
+      absl::StatusOr<std::string> readme = deps.repositories->ReadArtifact(
           latest.artifact().repo_key(), latest.artifact().readme_path(),
           kMaxReadmeBytes);
       // A README removed from storage since registration is not an error.

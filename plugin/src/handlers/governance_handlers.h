@@ -6,44 +6,44 @@
 #include "mcpreg/v1/registry.pb.h"
 #include "plugin/sdk/call_context.h"
 #include "plugin/sdk/plugin_instance.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
 
 absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::SetToolPolicyRequest& request);
 absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetToolPolicyRequest& request);
 // Asynchronous: each answers once its audit row has committed, from the
 // audit writer's thread, so no worker waits for the commit.
-void HandleCheckToolCall(RegistryServices& services,
+void HandleCheckToolCall(RegistryDependencies& deps,
                          const sdk::CallContext& ctx,
                          const v1::CheckToolCallRequest& request,
                          sdk::Reply<v1::CheckToolCallResponse> reply);
-void HandleFilterTools(RegistryServices& services, const sdk::CallContext& ctx,
+void HandleFilterTools(RegistryDependencies& deps, const sdk::CallContext& ctx,
                        const v1::FilterToolsRequest& request,
                        sdk::Reply<v1::FilterToolsResponse> reply);
 // Their fast paths, on the host's thread: they take the call (true) only
 // when the caller, the grant and the server's policy are all cached, so
 // nothing blocks but the hand-over of the audit row.
 bool AnswerCheckToolCallFromCaches(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::CheckToolCallRequest& request,
     const sdk::Reply<v1::CheckToolCallResponse>& reply);
 bool AnswerFilterToolsFromCaches(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::FilterToolsRequest& request,
     const sdk::Reply<v1::FilterToolsResponse>& reply);
 absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::ListAuditEventsRequest& request);
 absl::StatusOr<v1::VerifyAuditLogResponse> HandleVerifyAuditLog(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::VerifyAuditLogRequest& request);
 absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetClientConfigRequest& request);
 
 }  // namespace mcpreg

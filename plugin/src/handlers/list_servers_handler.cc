@@ -15,9 +15,9 @@ constexpr uint32_t kMaxPageSize = 500;
 }  // namespace
 
 absl::StatusOr<v1::ListServersResponse> HandleListServers(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::ListServersRequest& request) {
-  CallScope scope(services, ctx, "list");
+  CallScope scope(deps, ctx, "list");
   const std::string project = scope.ProjectKey(request.project_key());
   if (absl::Status s = ValidateProjectKey(project, "projectKey"); !s.ok()) {
     return s;
@@ -43,13 +43,13 @@ absl::StatusOr<v1::ListServersResponse> HandleListServers(
   // Filtering, not refusing: a repository the caller cannot read simply
   // contributes no servers (and no denial is audited for it).
   absl::StatusOr<std::vector<std::string>> repos =
-      services.servers->RepositoriesOf(project, scope.deadline());
+      deps.servers->RepositoriesOf(project, scope.deadline());
   if (!repos.ok()) return repos.status();
   std::vector<std::string> readable;
   for (const std::string& repo : *repos) {
-    absl::Status s = services.authorizer->Require(*principal, scope.metadata(),
-                                                  authz::Permission::kRead,
-                                                  repo, scope.deadline());
+    absl::Status s = deps.authorizer->Require(*principal, scope.metadata(),
+                                              authz::Permission::kRead, repo,
+                                              scope.deadline());
     if (s.ok()) {
       readable.push_back(repo);
     } else if (s.code() != absl::StatusCode::kPermissionDenied) {
@@ -58,7 +58,7 @@ absl::StatusOr<v1::ListServersResponse> HandleListServers(
   }
   v1::ListServersResponse response;
   if (readable.empty()) return response;
-  absl::StatusOr<storage::pg::ServerPage> page = services.servers->List(
+  absl::StatusOr<storage::ServerPage> page = deps.servers->List(
       project, readable, after, page_size, request.search(), scope.deadline());
   if (!page.ok()) return page.status();
   for (v1::Server& s : page->servers) *response.add_servers() = std::move(s);

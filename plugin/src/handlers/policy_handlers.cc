@@ -7,9 +7,9 @@
 namespace mcpreg {
 
 absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::SetToolPolicyRequest& request) {
-  CallScope scope(services, ctx, "policy.set");
+  CallScope scope(deps, ctx, "policy.set");
   if (!request.has_policy()) {
     return absl::InvalidArgumentError("policy: is required");
   }
@@ -20,32 +20,32 @@ absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
       CompileToolPolicy(policy, "policy.");
   if (!compiled.ok()) return compiled.status();
   absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, policy.project_key(), policy.server(),
-      "policy.projectKey", "policy.server", authz::Permission::kAllow);
+      deps, scope, policy.project_key(), policy.server(), "policy.projectKey",
+      "policy.server", authz::Permission::kAllow);
   if (!access.ok()) return access.status();
-  const storage::pg::ServerPolicy& server = access->server->server;
+  const storage::ServerPolicy& server = access->server->server;
 
-  storage::pg::AuditEvent audit =
+  storage::AuditEvent audit =
       scope.Audit(access->principal, access->project_key, server.display_name);
   audit.reason = absl::StrCat(v1::ToolPolicy::Mode_Name(policy.mode()), ", ",
                               policy.entries_size(), " entries");
-  absl::StatusOr<v1::ToolPolicy> stored = services.policies->Set(
+  absl::StatusOr<v1::ToolPolicy> stored = deps.policies->Set(
       server, policy, access->principal.name, audit, scope.deadline());
   if (!stored.ok()) return stored.status();
   // Read-your-writes on this replica; the NOTIFY reaches the others.
-  services.policy_cache->Invalidate(server.server_id);
+  deps.policy_cache->Invalidate(server.server_id);
   return stored;
 }
 
 absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetToolPolicyRequest& request) {
-  CallScope scope(services, ctx, "policy.get");
-  absl::StatusOr<ServerAccess> access = OpenServerForCaller(
-      services, scope, request.project_key(), request.server(), "projectKey",
-      "server", authz::Permission::kRead);
+  CallScope scope(deps, ctx, "policy.get");
+  absl::StatusOr<ServerAccess> access =
+      OpenServerForCaller(deps, scope, request.project_key(), request.server(),
+                          "projectKey", "server", authz::Permission::kRead);
   if (!access.ok()) return access.status();
-  const storage::pg::ServerPolicy& server = access->server->server;
+  const storage::ServerPolicy& server = access->server->server;
   if (!server.policy.has_value()) {
     return absl::NotFoundError(absl::StrCat(
         server.display_name,

@@ -20,19 +20,19 @@ std::string FileName(const std::string& path) {
 // are the ones hashed, so a package replaced in between is not registered
 // under the old one's digest.
 absl::StatusOr<storage::PackageManifest> ManifestOf(
-    RegistryServices& services, const v1::RepoArtifactInfo& artifact,
+    RegistryDependencies& deps, const v1::RepoArtifactInfo& artifact,
     const std::string& sha256_hex) {
   const std::string file_name = FileName(artifact.repo_path());
   if (std::optional<storage::PackageManifest> cached =
-          services.manifests.Find(sha256_hex, file_name)) {
+          deps.manifests.Find(sha256_hex, file_name)) {
     return *std::move(cached);
   }
-  absl::StatusOr<std::string> bytes = services.repositories->ReadArtifact(
-      artifact.repo_key(), artifact.repo_path(), services.max_artifact_bytes);
+  absl::StatusOr<std::string> bytes = deps.repositories->ReadArtifact(
+      artifact.repo_key(), artifact.repo_path(), deps.max_artifact_bytes);
   if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "repoArtifactInfo.repoPath: the package is larger than the ",
-        services.max_artifact_bytes >> 20, " MiB this registry reads"));
+        deps.max_artifact_bytes >> 20, " MiB this registry reads"));
   }
   if (!bytes.ok()) return bytes.status();
   storage::Sha256 digest;
@@ -49,18 +49,18 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
                         absl::StrCat("repoArtifactInfo.repoPath: ",
                                      manifest.status().message()));
   }
-  services.manifests.Insert(sha256_hex, file_name, *manifest);
+  deps.manifests.Insert(sha256_hex, file_name, *manifest);
   return manifest;
 }
 
 // Reads the package's own manifest and checks it against the request and the
 // repository: the name when none was given, the version, the package type.
 absl::StatusOr<storage::PackageManifest> ReadManifest(
-    RegistryServices& services, const storage::RepositoryInfo& repo,
+    RegistryDependencies& deps, const storage::RepositoryInfo& repo,
     const v1::RegisterCustomServerRequest& request,
     const std::string& sha256_hex) {
   absl::StatusOr<storage::PackageManifest> manifest =
-      ManifestOf(services, request.repo_artifact_info(), sha256_hex);
+      ManifestOf(deps, request.repo_artifact_info(), sha256_hex);
   if (!manifest.ok()) return manifest.status();
   if (manifest->package_type != repo.package_type) {
     return absl::FailedPreconditionError(
@@ -81,10 +81,10 @@ absl::StatusOr<storage::PackageManifest> ReadManifest(
 }  // namespace
 
 absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::RegisterCustomServerRequest& request) {
   if (absl::Status s = ValidateRegisterRequest(request); !s.ok()) return s;
-  CallScope scope(services, ctx, "register");
+  CallScope scope(deps, ctx, "register");
   const std::string& project = request.project_key();
   const auto& artifact = request.repo_artifact_info();
   const auto& info = request.mcp_server_info();
@@ -100,20 +100,20 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   }
 
   absl::StatusOr<storage::RepositoryInfo> repo = CheckRegistrableRepository(
-      *services.repositories, artifact.repo_key(), project);
+      *deps.repositories, artifact.repo_key(), project);
   if (!repo.ok()) return repo.status();
   absl::StatusOr<storage::ArtifactStat> stat =
-      CheckArtifactFile(*services.repositories, artifact.repo_key(),
+      CheckArtifactFile(*deps.repositories, artifact.repo_key(),
                         artifact.repo_path(), "repoArtifactInfo.repoPath");
   if (!stat.ok()) return stat.status();
   if (!artifact.readme_path().empty()) {
     absl::StatusOr<storage::ArtifactStat> readme = CheckArtifactFile(
-        *services.repositories, artifact.repo_key(), artifact.readme_path(),
+        *deps.repositories, artifact.repo_key(), artifact.readme_path(),
         "repoArtifactInfo.readmePath");
     if (!readme.ok()) return readme.status();
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      ReadManifest(services, *repo, request, stat->sha256_hex);
+      ReadManifest(deps, *repo, request, stat->sha256_hex);
   if (!manifest.ok()) return manifest.status();
 
   const std::string name =
@@ -124,7 +124,7 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
     return s;
   }
 
-  storage::pg::NewServerVersion v;
+  storage::NewServerVersion v;
   v.project_key = project;
   v.name = name;
   v.display_name = absl::StrCat(repo->package_type, ":", repo->key, ":", name);
@@ -141,14 +141,13 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   v.runtime_arguments.assign(info.runtime_arguments().begin(),
                              info.runtime_arguments().end());
   v.actor = principal->name;
-  storage::pg::AuditEvent audit =
-      scope.Audit(*principal, project, v.display_name);
+  storage::AuditEvent audit = scope.Audit(*principal, project, v.display_name);
   audit.details_json =
       absl::StrCat("{\"version\":\"", v.version, "\",\"sha256\":\"",
                    v.artifact_sha256, "\"}");
 
-  absl::StatusOr<storage::pg::Registered> registered =
-      services.servers->Register(v, audit, scope.deadline());
+  absl::StatusOr<storage::Registered> registered =
+      deps.servers->Register(v, audit, scope.deadline());
   if (!registered.ok()) return registered.status();
 
   v1::RegisterCustomServerResponse response;

@@ -6,12 +6,12 @@
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/registry.pb.h"
 #include "plugin/sdk/call_context.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
 
 absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::RegisterCustomServerRequest& request);
 
 }  // namespace mcpreg

@@ -41,7 +41,7 @@ const std::string& ResourceOf(const ServerAccess& access,
 }  // namespace
 
 std::optional<ServerAccess> OpenServerFromCaches(
-    RegistryServices& services, const CallScope& scope,
+    RegistryDependencies& deps, const CallScope& scope,
     const std::string& request_project, const std::string& server,
     authz::Permission permission) {
   ServerAccess access;
@@ -52,20 +52,20 @@ std::optional<ServerAccess> OpenServerFromCaches(
     return std::nullopt;
   }
   std::optional<authz::Principal> principal =
-      services.authorizer->CachedPrincipal(scope.metadata());
+      deps.authorizer->CachedPrincipal(scope.metadata());
   if (!principal.has_value()) return std::nullopt;
   access.principal = *std::move(principal);
-  access.server = services.policy_cache->Find(access.project_key, server);
+  access.server = deps.policy_cache->Find(access.project_key, server);
   if (access.server == nullptr ||
-      !services.authorizer->CachedHolds(access.principal, permission,
-                                        ResourceOf(access, permission))) {
+      !deps.authorizer->CachedHolds(access.principal, permission,
+                                    ResourceOf(access, permission))) {
     return std::nullopt;
   }
   return access;
 }
 
 absl::StatusOr<ServerAccess> OpenServerForCaller(
-    RegistryServices& services, CallScope& scope,
+    RegistryDependencies& deps, CallScope& scope,
     const std::string& request_project, const std::string& server,
     absl::string_view project_field, absl::string_view server_field,
     authz::Permission permission) {
@@ -81,7 +81,7 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
   if (!principal.ok()) return principal.status();
   access.principal = *principal;
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> found =
-      services.policy_cache->Get(access.project_key, server, scope.deadline());
+      deps.policy_cache->Get(access.project_key, server, scope.deadline());
   if (!found.ok()) return found.status();
   access.server = *found;
   if (absl::Status st = scope.Require(

@@ -32,7 +32,7 @@ struct ServerAccess {
 
 // `server_field` names the request field in errors ("server", "policy.server").
 absl::StatusOr<ServerAccess> OpenServerForCaller(
-    RegistryServices& services, CallScope& scope,
+    RegistryDependencies& deps, CallScope& scope,
     const std::string& request_project, const std::string& server,
     absl::string_view project_field, absl::string_view server_field,
     authz::Permission permission);
@@ -43,7 +43,7 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
 // (including every refusal, which is audited with a write) is for
 // OpenServerForCaller on a worker.
 std::optional<ServerAccess> OpenServerFromCaches(
-    RegistryServices& services, const CallScope& scope,
+    RegistryDependencies& deps, const CallScope& scope,
     const std::string& request_project, const std::string& server,
     authz::Permission permission);
 

@@ -5,20 +5,20 @@
 #include "absl/status/statusor.h"
 #include "mcpreg/v1/registry.pb.h"
 #include "plugin/sdk/call_context.h"
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
 
 absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::UnregisterCustomServerRequest& request);
 
-absl::StatusOr<v1::Server> HandleGetServer(RegistryServices& services,
+absl::StatusOr<v1::Server> HandleGetServer(RegistryDependencies& deps,
                                            const sdk::CallContext& ctx,
                                            const v1::GetServerRequest& request);
 
 absl::StatusOr<v1::ListServersResponse> HandleListServers(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::ListServersRequest& request);
 
 }  // namespace mcpreg

@@ -8,9 +8,9 @@
 namespace mcpreg {
 
 absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
-    RegistryServices& services, const sdk::CallContext& ctx,
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::UnregisterCustomServerRequest& request) {
-  CallScope scope(services, ctx, "unregister");
+  CallScope scope(deps, ctx, "unregister");
   const std::string project = scope.ProjectKey(request.project_key());
   if (absl::Status s = ValidateProjectKey(project, "projectKey"); !s.ok()) {
     return s;
@@ -24,15 +24,14 @@ absl::StatusOr<v1::UnregisterCustomServerResponse> HandleUnregisterCustomServer(
   absl::StatusOr<authz::Principal> principal =
       scope.AuthenticateWithAllow(project, request.name());
   if (!principal.ok()) return principal.status();
-  absl::StatusOr<storage::pg::UnregisterResult> removed =
-      services.servers->Unregister(project, request.name(),
-                                   scope.Audit(*principal, project, ""),
-                                   scope.deadline());
+  absl::StatusOr<storage::UnregisterResult> removed = deps.servers->Unregister(
+      project, request.name(), scope.Audit(*principal, project, ""),
+      scope.deadline());
   if (!removed.ok()) return removed.status();
   // At once on this replica (others drop it when the NOTIFY arrives): a
   // check answered from the cache after this reply must not find the old
   // policy, nor may a server registered again under the name inherit it.
-  services.policy_cache->Invalidate(removed->server_id);
+  deps.policy_cache->Invalidate(removed->server_id);
   v1::UnregisterCustomServerResponse response;
   response.set_name(removed->name);
   response.set_display_name(removed->display_name);

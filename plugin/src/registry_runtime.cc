@@ -1,4 +1,4 @@
-#include "plugin/src/registry_services.h"
+#include "plugin/src/registry_runtime.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,9 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "authz/access_token.h"
+#include "authz/builtin_authorizer.h"
 #include "authz/host_authorizer.h"
-#include "authz/pg_authorizer.h"
+#include "storage/pg/access_store.h"
 #include "storage/pg/migrations.h"
+#include "storage/pg/pg_audit_log.h"
+#include "storage/pg/policy_store.h"
+#include "storage/pg/server_store.h"
 #include "storage/pg/statements.h"
 #include "storage/repo/host_repository_store.h"
 #include "storage/repo/sample_packages.h"
@@ -33,7 +37,7 @@ absl::Status WriteTokenFile(const std::string& path, const std::string& token) {
   return absl::OkStatus();
 }
 
-absl::Status Bootstrap(RegistryServices& s,
+absl::Status Bootstrap(RegistryDependencies& s,
                        const config::v1::BootstrapConfig& config,
                        absl::Time deadline) {
   if (config.admin_token_file().empty()) return absl::OkStatus();
@@ -44,7 +48,7 @@ absl::Status Bootstrap(RegistryServices& s,
       config.admin_principal().empty() ? "admin" : config.admin_principal();
   auto token = authz::GenerateAccessToken();
   if (!token.ok()) return token.status();
-  storage::pg::AuditEvent audit;
+  storage::AuditEvent audit;
   audit.actor = "bootstrap";
   audit.action = "bootstrap";
   audit.decision = "ALLOW";
@@ -70,7 +74,7 @@ absl::Status Bootstrap(RegistryServices& s,
 }
 
 // The brief's two example registrations must work as written.
-absl::Status SeedQuickstart(RegistryServices& s) {
+absl::Status SeedQuickstart(RegistryDependencies& s) {
   const storage::RepositoryInfo repos[] = {
       {"ai-pypi-local", "pypi", "local", "ai-research"},
       {"ai-npm-local", "npm", "local", "ai-research"},
@@ -112,12 +116,12 @@ absl::Status SeedQuickstart(RegistryServices& s) {
 }
 
 // Logs each change once: a probe's verdict repeated every 250 ms is noise.
-absl::Status StartHealthProbe(RegistryServices& s,
-                              const std::string& conninfo) {
+absl::Status StartHealthProbe(RegistryRuntime& r, const std::string& conninfo) {
   storage::pg::HealthProbeOptions options;
   options.conninfo = conninfo;
   options.expected_schema_version = storage::pg::KnownSchemaVersion();
-  options.on_change = [log = s.log](bool serving, const std::string& reason) {
+  options.on_change = [log = r.deps.log](bool serving,
+                                         const std::string& reason) {
     if (serving) {
       log.Info(absl::StrCat("health: SERVING (", reason, ")"));
     } else {
@@ -126,7 +130,7 @@ absl::Status StartHealthProbe(RegistryServices& s,
   };
   auto probe = storage::pg::HealthProbe::Start(std::move(options));
   if (!probe.ok()) return probe.status();
-  s.health = std::move(*probe);
+  r.health = std::move(*probe);
   return absl::OkStatus();
 }
 
@@ -136,9 +140,10 @@ absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
+absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
     const mcpreg_host_api* host, const config::v1::PluginConfig& config) {
-  auto s = std::make_unique<RegistryServices>(host);
+  auto r = std::make_unique<RegistryRuntime>(host);
+  RegistryDependencies* s = &r->deps;
   const auto& db = config.database();
   const absl::Time deadline =
       absl::Now() + absl::Milliseconds(db.startup_timeout_ms() == 0
@@ -153,27 +158,27 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   pool.max_connections = db.max_connections() == 0 ? 16 : db.max_connections();
   pool.statement_timeout = kLongestCall;
   pool.on_connect = &storage::pg::PrepareAll;
-  s->pool = std::make_unique<storage::pg::ConnectionPool>(pool);
-  s->canceller = std::make_unique<storage::pg::StatementCanceller>();
-  absl::StatusOr<int> version = storage::pg::Migrate(*s->pool, deadline);
+  r->pool = std::make_unique<storage::pg::ConnectionPool>(pool);
+  r->canceller = std::make_unique<storage::pg::StatementCanceller>();
+  absl::StatusOr<int> version = storage::pg::Migrate(*r->pool, deadline);
   if (!version.ok()) return Prefixed(version.status(), "database: ");
   s->log.Info(absl::StrCat("database schema at version ", *version));
-  if (absl::Status st = StartHealthProbe(*s, db.conninfo()); !st.ok()) {
+  if (absl::Status st = StartHealthProbe(*r, db.conninfo()); !st.ok()) {
     return st;
   }
-  s->servers = std::make_unique<storage::pg::ServerStore>(*s->pool);
-  s->access = std::make_unique<storage::pg::AccessStore>(*s->pool);
+  s->servers = std::make_unique<storage::pg::PgServerStore>(*r->pool);
+  s->access = std::make_unique<storage::pg::PgAccessStore>(*r->pool);
   s->package_base_url = config.package_base_url();
-  s->policies = std::make_unique<storage::pg::PolicyStore>(*s->pool);
+  s->policies = std::make_unique<storage::pg::PgPolicyStore>(*r->pool);
   s->policy_cache = std::make_unique<PolicyCache>(*s->policies);
   PolicyCache* cache = s->policy_cache.get();
-  s->policy_listener = std::make_unique<storage::pg::NotificationListener>(
+  r->policy_listener = std::make_unique<storage::pg::NotificationListener>(
       db.conninfo(), storage::pg::kPolicyChannel,
       [cache](const std::string& payload) {
         cache->InvalidatePayload(payload);
       },
       [cache](bool listening) { cache->Reset(listening); });
-  s->audit_batcher = std::make_unique<storage::pg::AuditBatcher>(*s->pool);
+  s->audit = std::make_unique<storage::pg::PgAuditLog>(*r->pool);
 
   if (authz::HostHasAuthorizer(host)) {
     s->authorizer = std::make_unique<authz::HostAuthorizer>(host);
@@ -181,12 +186,12 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   } else {
     s->access_cache = std::make_unique<authz::AccessCache>();
     authz::AccessCache* access_cache = s->access_cache.get();
-    s->access_listener = std::make_unique<storage::pg::NotificationListener>(
+    r->access_listener = std::make_unique<storage::pg::NotificationListener>(
         db.conninfo(), storage::pg::kAccessChannel,
         [access_cache](const std::string&) { access_cache->Reset(true); },
         [access_cache](bool listening) { access_cache->Reset(listening); });
     s->authorizer =
-        std::make_unique<authz::PgAuthorizer>(*s->access, access_cache);
+        std::make_unique<authz::BuiltinAuthorizer>(*s->access, access_cache);
   }
   if (storage::HostHasStorage(host)) {
     s->repositories = storage::NewHostRepositoryStore(host);
@@ -212,8 +217,8 @@ absl::StatusOr<std::unique_ptr<RegistryServices>> OpenRegistryServices(
   }
   // The first health check already tells the truth; a database that went
   // away since migrating makes it NOT_SERVING, not a failed start.
-  s->health->WaitForFirstVerdict(absl::Seconds(2));
-  return s;
+  r->health->WaitForFirstVerdict(absl::Seconds(2));
+  return r;
 }
 
 }  // namespace mcpreg

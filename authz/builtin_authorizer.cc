@@ -1,4 +1,4 @@
-#include "authz/pg_authorizer.h"
+#include "authz/builtin_authorizer.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,7 +21,7 @@ std::string GrantKey(const Principal& principal, Permission permission,
 
 }  // namespace
 
-std::optional<Principal> PgAuthorizer::FindCachedToken(
+std::optional<Principal> BuiltinAuthorizer::FindCachedToken(
     const std::string& token_sha256) const {
   if (cache_ == nullptr) return std::nullopt;
   // Only live tokens are cached, and a revocation clears the cache.
@@ -32,7 +32,7 @@ std::optional<Principal> PgAuthorizer::FindCachedToken(
   return std::nullopt;
 }
 
-std::optional<Principal> PgAuthorizer::CachedPrincipal(
+std::optional<Principal> BuiltinAuthorizer::CachedPrincipal(
     const Metadata& metadata) {
   if (cache_ == nullptr) return std::nullopt;
   absl::StatusOr<std::string> token = BearerToken(metadata);
@@ -40,17 +40,17 @@ std::optional<Principal> PgAuthorizer::CachedPrincipal(
   return FindCachedToken(TokenSha256Hex(*token));
 }
 
-bool PgAuthorizer::CachedHolds(const Principal& principal,
-                               Permission permission,
-                               const std::string& resource) {
+bool BuiltinAuthorizer::CachedHolds(const Principal& principal,
+                                    Permission permission,
+                                    const std::string& resource) {
   if (cache_ == nullptr) return false;
   const std::optional<bool> held =
       cache_->FindGrant(GrantKey(principal, permission, resource));
   return held.value_or(false);
 }
 
-absl::StatusOr<Principal> PgAuthorizer::Authenticate(const Metadata& metadata,
-                                                     absl::Time deadline) {
+absl::StatusOr<Principal> BuiltinAuthorizer::Authenticate(
+    const Metadata& metadata, absl::Time deadline) {
   absl::StatusOr<std::string> token = BearerToken(metadata);
   if (!token.ok()) return token.status();
   const std::string hash = TokenSha256Hex(*token);
@@ -64,7 +64,7 @@ absl::StatusOr<Principal> PgAuthorizer::Authenticate(const Metadata& metadata,
       !ConstantTimeEquals((*found)->token_sha256, hash)) {
     return absl::UnauthenticatedError("the access token is not valid");
   }
-  const storage::pg::TokenRecord& record = **found;
+  const storage::TokenRecord& record = **found;
   if (record.revoked_at) {
     return absl::UnauthenticatedError("the access token was revoked");
   }
@@ -80,10 +80,10 @@ absl::StatusOr<Principal> PgAuthorizer::Authenticate(const Metadata& metadata,
   return Principal{record.principal};
 }
 
-absl::Status PgAuthorizer::Require(const Principal& principal, const Metadata&,
-                                   Permission permission,
-                                   const std::string& resource,
-                                   absl::Time deadline) {
+absl::Status BuiltinAuthorizer::Require(const Principal& principal,
+                                        const Metadata&, Permission permission,
+                                        const std::string& resource,
+                                        absl::Time deadline) {
   const std::string key = GrantKey(principal, permission, resource);
   std::optional<bool> held;
   if (cache_ != nullptr) held = cache_->FindGrant(key);

@@ -1,20 +1,21 @@
-// The built-in authorizer: tokens and grants in PostgreSQL (AccessStore),
-// with an optional cache of recent decisions kept coherent by NOTIFY.
-#ifndef MCPREG_AUTHZ_PG_AUTHORIZER_H_
-#define MCPREG_AUTHZ_PG_AUTHORIZER_H_
+// The built-in authorizer: tokens and grants in the registry's own store
+// (storage::AccessStore, PostgreSQL in service), with an optional cache of
+// recent decisions kept coherent by NOTIFY.
+#ifndef MCPREG_AUTHZ_BUILTIN_AUTHORIZER_H_
+#define MCPREG_AUTHZ_BUILTIN_AUTHORIZER_H_
 
 #include "authz/access_cache.h"
 #include "authz/authorizer.h"
-#include "storage/pg/access_store.h"
+#include "storage/access_store.h"
 
 namespace mcpreg::authz {
 
-class PgAuthorizer : public Authorizer {
+class BuiltinAuthorizer : public Authorizer {
  public:
   // `cache` may be null (every call reads the database); it must outlive
   // the authorizer.
-  explicit PgAuthorizer(storage::pg::AccessStore& store,
-                        AccessCache* cache = nullptr)
+  explicit BuiltinAuthorizer(storage::AccessStore& store,
+                             AccessCache* cache = nullptr)
       : store_(store), cache_(cache) {}
 
   absl::StatusOr<Principal> Authenticate(const Metadata& metadata,
@@ -32,10 +33,10 @@ class PgAuthorizer : public Authorizer {
   std::optional<Principal> FindCachedToken(
       const std::string& token_sha256) const;
 
-  storage::pg::AccessStore& store_;
+  storage::AccessStore& store_;
   AccessCache* const cache_;
 };
 
 }  // namespace mcpreg::authz
 
-#endif  // MCPREG_AUTHZ_PG_AUTHORIZER_H_
+#endif  // MCPREG_AUTHZ_BUILTIN_AUTHORIZER_H_

@@ -1,0 +1,53 @@
+// What the registry's handlers work through: the stores behind interfaces,
+// the authorizer, repository storage, caches and settings. In service the
+// stores are PostgreSQL's (registry_runtime.h builds them); handler tests
+// fill the same struct with in-memory fakes (tests/support/fake_stores.h).
+#ifndef MCPREG_PLUGIN_SRC_REGISTRY_DEPENDENCIES_H_
+#define MCPREG_PLUGIN_SRC_REGISTRY_DEPENDENCIES_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "authz/access_cache.h"
+#include "authz/authorizer.h"
+#include "mcpreg/plugin_abi.h"
+#include "plugin/sdk/host_log.h"
+#include "plugin/src/governance/policy_cache.h"
+#include "storage/access_store.h"
+#include "storage/audit_log.h"
+#include "storage/policy_store.h"
+#include "storage/repo/manifest_cache.h"
+#include "storage/repo/repository_store.h"
+#include "storage/server_store.h"
+
+namespace mcpreg {
+
+// The longest any call may work: its deadline when the host gives none or a
+// later one, and the bound on every database statement.
+inline constexpr absl::Duration kLongestCall = absl::Seconds(30);
+
+struct RegistryDependencies {
+  explicit RegistryDependencies(const mcpreg_host_api* host) : log(host) {}
+
+  sdk::HostLog log;
+  std::unique_ptr<storage::ServerStore> servers;
+  std::unique_ptr<storage::AccessStore> access;
+  std::unique_ptr<storage::PolicyStore> policies;
+  std::unique_ptr<storage::AuditLog> audit;
+  // Null with the host's access service. Before the authorizer that reads
+  // it (members die in reverse order).
+  std::unique_ptr<authz::AccessCache> access_cache;
+  std::unique_ptr<authz::Authorizer> authorizer;
+  std::unique_ptr<storage::RepositoryStore> repositories;
+  storage::ManifestCache manifests;
+  // After the policy store it loads from.
+  std::unique_ptr<PolicyCache> policy_cache;
+  uint64_t max_artifact_bytes = 64ull << 20;
+  std::string package_base_url;
+};
+
+}  // namespace mcpreg
+
+#endif  // MCPREG_PLUGIN_SRC_REGISTRY_DEPENDENCIES_H_
