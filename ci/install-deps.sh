@@ -12,7 +12,7 @@ packages=(
   # libraries (-dev packages)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev libre2-dev libarchive-dev libcpp-httplib-dev
-  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   # runtime: the embedded database, and tools the tests call
   postgresql-15 postgresql-contrib openssl curl
   # the sample packages the quickstart seeds are run by the tests

@@ -1,11 +1,14 @@
 #include "cli/cli_common.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -103,8 +106,61 @@ std::string Flags::Help() const {
   return out;
 }
 
+bool IsLoopbackAddress(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+bool ReadTokenFile(const std::string& path, std::string* token,
+                   std::string* error) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *error = absl::StrCat("cannot read the token file ", path, ": ",
+                          strerror(errno));
+    return false;
+  }
+  if ((st.st_mode & 077) != 0) {
+    *error = absl::StrCat("the token file ", path,
+                          " may be read by others; chmod 600 it first");
+    return false;
+  }
+  std::string content;
+  if (!ReadFile(path, &content, error)) return false;
+  *token = std::string(absl::StripAsciiWhitespace(content));
+  if (token->empty()) {
+    *error = absl::StrCat("the token file ", path, " is empty");
+    return false;
+  }
+  return true;
+}
+
 std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
-  return grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials());
+  if (!options.tls) {
+    static bool warned = false;
+    if (!options.token.empty() && !IsLoopbackAddress(options.addr) && !warned) {
+      warned = true;
+      std::cerr << "mcpreg: warning: sending the access token in plain text "
+                   "to "
+                << options.addr << "; use --tls (or MCPREG_TLS=1)\n";
+    }
+    return grpc::CreateChannel(options.addr,
+                               grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  std::string error;
+  const auto read = [&error](const std::string& path, std::string* out) {
+    if (path.empty()) return;
+    if (!ReadFile(path, out, &error)) {
+      std::cerr << "mcpreg: " << error << "\n";
+    }
+  };
+  read(options.ca_file, &ssl.pem_root_certs);  // empty: the system's roots
+  read(options.cert_file, &ssl.pem_cert_chain);
+  read(options.key_file, &ssl.pem_private_key);
+  return grpc::CreateChannel(options.addr, grpc::SslCredentials(ssl));
 }
 
 std::unique_ptr<grpc::ClientContext> CallContext(const GlobalOptions& options) {

@@ -26,8 +26,15 @@ enum ExitCode {
 };
 
 struct GlobalOptions {
-  std::string addr;     // --addr, $MCPREG_ADDR, 127.0.0.1:7443
-  std::string token;    // --token, $MCPREG_TOKEN
+  std::string addr;  // --addr, $MCPREG_ADDR, 127.0.0.1:7443
+  // $MCPREG_TOKEN, or read from --token-file / $MCPREG_TOKEN_FILE (a file
+  // only its owner may read), or --token (visible to other users in /proc).
+  std::string token;
+  // TLS: --tls / $MCPREG_TLS=1 with the system's roots, or --ca-file /
+  // $MCPREG_CA_FILE; a client certificate with --cert-file and --key-file
+  // ($MCPREG_CERT_FILE, $MCPREG_KEY_FILE). Without, plain text.
+  bool tls = false;
+  std::string ca_file, cert_file, key_file;
   std::string project;  // --project, $MCPREG_PROJECT
   bool json = false;    // --json: print responses as JSON
   int timeout_seconds = 10;
@@ -63,7 +70,18 @@ class Flags {
   bool help_requested_ = false;
 };
 
+// The channel to the registry, TLS or plain text as the options say. Warns
+// once on stderr when a token would cross a plain-text channel to another
+// machine.
 std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options);
+
+// The token in `path`, which only its owner may read (mode 0600 or
+// stricter): false and `error` set otherwise.
+bool ReadTokenFile(const std::string& path, std::string* token,
+                   std::string* error);
+
+// Whether HOST:PORT names this machine (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackAddress(const std::string& address);
 
 // Deadline, `authorization: Bearer <token>` and `jfrog-project-key`.
 std::unique_ptr<grpc::ClientContext> CallContext(const GlobalOptions& options);

@@ -16,7 +16,14 @@ namespace {
 
 constexpr char kGlobalFlags[] = R"(Global flags (before the command):
   --addr HOST:PORT    registry address (default: $MCPREG_ADDR or 127.0.0.1:7443)
-  --token TOKEN       access token (default: $MCPREG_TOKEN)
+  --token-file PATH   read the access token from a file only you can read
+                      (default: $MCPREG_TOKEN_FILE; or the token itself in
+                      $MCPREG_TOKEN)
+  --token TOKEN       the token on the command line (other users can see it)
+  --tls               TLS with the system's roots (default: $MCPREG_TLS=1)
+  --ca-file PATH      TLS, trusting this CA bundle ($MCPREG_CA_FILE)
+  --cert-file PATH    client certificate for mutual TLS ($MCPREG_CERT_FILE)
+  --key-file PATH     its private key ($MCPREG_KEY_FILE)
   --project KEY       project key (default: $MCPREG_PROJECT)
   --json              print responses as JSON
   --timeout SECONDS   per-call deadline (default 10)
@@ -31,6 +38,7 @@ std::vector<Command> AllCommands() {
   std::vector<Command> all = ServerCommands();
   for (Command& c : GovernanceCommands()) all.push_back(std::move(c));
   for (Command& c : AdminCommands()) all.push_back(std::move(c));
+  for (Command& c : GuardCommands()) all.push_back(std::move(c));
   return all;
 }
 
@@ -54,7 +62,13 @@ int Main(int argc, char** argv) {
   GlobalOptions options;
   options.addr = Env("MCPREG_ADDR", "127.0.0.1:7443");
   options.token = Env("MCPREG_TOKEN", "");
+  std::string token_file = Env("MCPREG_TOKEN_FILE", "");
   options.project = Env("MCPREG_PROJECT", "");
+  const std::string tls_env = Env("MCPREG_TLS", "");
+  options.tls = tls_env == "1" || tls_env == "true";
+  options.ca_file = Env("MCPREG_CA_FILE", "");
+  options.cert_file = Env("MCPREG_CERT_FILE", "");
+  options.key_file = Env("MCPREG_KEY_FILE", "");
   std::vector<std::string> args(argv + 1, argv + argc);
   size_t i = 0;
   for (; i < args.size() && absl::StartsWith(args[i], "-"); ++i) {
@@ -67,8 +81,13 @@ int Main(int argc, char** argv) {
       options.json = true;
       continue;
     }
+    if (a == "--tls") {
+      options.tls = true;
+      continue;
+    }
     if (a != "--addr" && a != "--token" && a != "--project" &&
-        a != "--timeout") {
+        a != "--timeout" && a != "--token-file" && a != "--ca-file" &&
+        a != "--cert-file" && a != "--key-file") {
       std::cerr << "mcpreg: unknown global flag " << a << "\n\n" << Usage();
       return kUsage;
     }
@@ -78,7 +97,15 @@ int Main(int argc, char** argv) {
     }
     const std::string& value = args[++i];
     if (a == "--addr") options.addr = value;
-    if (a == "--token") options.token = value;
+    if (a == "--token") {
+      options.token = value;
+      std::cerr << "mcpreg: warning: --token is visible to other users of "
+                   "this machine; prefer $MCPREG_TOKEN or --token-file\n";
+    }
+    if (a == "--token-file") token_file = value;
+    if (a == "--ca-file") options.ca_file = value;
+    if (a == "--cert-file") options.cert_file = value;
+    if (a == "--key-file") options.key_file = value;
     if (a == "--project") options.project = value;
     if (a == "--timeout") {
       options.timeout_seconds = std::atoi(value.c_str());
@@ -86,6 +113,20 @@ int Main(int argc, char** argv) {
         std::cerr << "mcpreg: --timeout must be a positive number of seconds\n";
         return kUsage;
       }
+    }
+  }
+  if (!options.ca_file.empty() || !options.cert_file.empty()) {
+    options.tls = true;
+  }
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    std::cerr << "mcpreg: --cert-file and --key-file go together\n";
+    return kUsage;
+  }
+  if (!token_file.empty()) {
+    std::string error;
+    if (!ReadTokenFile(token_file, &options.token, &error)) {
+      std::cerr << "mcpreg: " << error << "\n";
+      return kUsage;
     }
   }
   std::vector<std::string> rest(args.begin() + static_cast<long>(i),

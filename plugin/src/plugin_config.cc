@@ -37,9 +37,10 @@ absl::StatusOr<config::v1::PluginConfig> ParsePluginConfig(
     config.set_worker_threads(std::max(16u, 8 * cores));
   }
   if (config.max_queued_calls() == 0) config.set_max_queued_calls(4096);
-  if (config.package_base_url().empty()) {
-    config.set_package_base_url("http://127.0.0.1:8081/artifactory");
+  if (config.registry_address().empty()) {
+    config.set_registry_address("127.0.0.1:7443");
   }
+  if (config.guard_command().empty()) config.set_guard_command("mcpreg");
   return config;
 }
 

@@ -45,7 +45,10 @@ struct RegistryDependencies {
   // After the policy store it loads from.
   std::unique_ptr<PolicyCache> policy_cache;
   uint64_t max_artifact_bytes = 64ull << 20;
+  // Client configurations: "" offers no direct (npx/uvx) launcher.
   std::string package_base_url;
+  std::string registry_address = "127.0.0.1:7443";
+  std::string guard_command = "mcpreg";
 };
 
 }  // namespace mcpreg

@@ -199,6 +199,8 @@ void RegistryInstance::AddRegistryHandlers() {
             Bind(s, &HandleVerifyAuditLog));
   AddMethod(registry->FindMethodByName("GetClientConfig"),
             Bind(s, &HandleGetClientConfig));
+  AddMethod(registry->FindMethodByName("FetchArtifact"),
+            Bind(s, &HandleFetchArtifact));
 }
 
 void RegistryInstance::AddAdminHandlers() {

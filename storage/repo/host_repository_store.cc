@@ -100,6 +100,34 @@ class HostRepositoryStore : public RepositoryStore {
     }
   }
 
+  absl::StatusOr<std::string> ReadArtifactRange(absl::string_view repo_key,
+                                                absl::string_view path,
+                                                uint64_t offset,
+                                                size_t length) override {
+    if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
+    std::string out(length, '\0');
+    size_t done = 0;
+    while (done < length) {
+      size_t n = 0;
+      const int32_t code = host_->read_artifact(
+          host_->host_ctx_host_ptr, Str(repo_key), Str(path), offset + done,
+          reinterpret_cast<uint8_t*>(out.data()) + done, length - done, &n);
+      if (code != MCPREG_STATUS_OK) {
+        return HostError(code,
+                         absl::StrCat("'", path, "' in '", repo_key, "'"));
+      }
+      if (n == 0) break;  // the end
+      if (n > length - done) {
+        return absl::InternalError(
+            absl::StrCat("the host's storage reported ", n, " bytes read into ",
+                         length - done, " bytes of room"));
+      }
+      done += n;
+    }
+    out.resize(done);
+    return out;
+  }
+
   absl::Status WriteArtifact(absl::string_view, absl::string_view,
                              absl::string_view) override {
     return absl::UnimplementedError(

@@ -53,6 +53,11 @@ class RepositoryStore {
   virtual absl::Status WriteArtifact(absl::string_view repo_key,
                                      absl::string_view path,
                                      absl::string_view bytes) = 0;
+  // Up to `length` bytes of a file from `offset`: fewer at its end, none
+  // past it. For handing a package out a chunk at a time (FetchArtifact).
+  virtual absl::StatusOr<std::string> ReadArtifactRange(
+      absl::string_view repo_key, absl::string_view path, uint64_t offset,
+      size_t length) = 0;
 };
 
 // Repositories as folders: artifacts under `<root>/<key>/`, settings in

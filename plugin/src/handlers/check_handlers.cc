@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/caller_info.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/handlers/server_access.h"
 
@@ -68,7 +69,8 @@ void AnswerOnceAudited(RegistryDependencies& deps, const CallScope& scope,
 }
 
 absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
-  return CheckToolName(request.tool(), "tool");
+  if (absl::Status s = CheckToolName(request.tool(), "tool"); !s.ok()) return s;
+  return ValidateCallerInfo(request.caller(), "caller");
 }
 
 v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
@@ -82,6 +84,9 @@ v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
   audit.tool = request.tool();
   audit.decision = decision.allowed ? "ALLOW" : "DENY";
   audit.reason = decision.reason;
+  if (request.has_caller()) {
+    audit.details_json = WithCallerDetails("{}", request.caller());
+  }
   v1::CheckToolCallResponse response;
   response.set_allowed(decision.allowed);
   response.set_reason(decision.reason);
@@ -96,6 +101,10 @@ v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
 }
 
 absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
+  if (absl::Status s = ValidateCallerInfo(request.caller(), "caller");
+      !s.ok()) {
+    return s;
+  }
   if (request.tools_size() > kMaxFilterTools) {
     return absl::InvalidArgumentError(
         absl::StrCat("tools: at most ", kMaxFilterTools));
@@ -127,6 +136,9 @@ v1::FilterToolsResponse DecideFilter(const CallScope& scope,
                       access.server->server.display_name);
   audit.reason = absl::StrCat(response.allowed_tools_size(), " of ",
                               request.tools_size(), " tools allowed");
+  if (request.has_caller()) {
+    audit.details_json = WithCallerDetails("{}", request.caller());
+  }
   return response;
 }
 

@@ -1,5 +1,8 @@
 // GetClientConfig: the entry a developer pastes into Cursor, VS Code or
-// Claude Code to run a registered server, pinned to its version and
+// Claude Code to run a registered server, pinned to its version. By default
+// the IDE runs `mcpreg guard`, which fetches and verifies the package and
+// enforces the tool policy on every call (docs/guard.md); the direct npx/uvx
+// entry only when an operator configured a package URL that serves the
 // repository. Environment variables appear only as placeholders the client
 // fills in at run time: the registry has no values and never will.
 #include "absl/strings/str_cat.h"
@@ -23,8 +26,17 @@ struct Launch {
   std::vector<std::string> args;
 };
 
+// The guard, which runs the registered package under the registry's policy;
+// it passes the registered arguments itself.
+Launch GuardCommand(const RegistryDependencies& deps, const v1::Server& server,
+                    const v1::ServerVersion& version) {
+  return {deps.guard_command,
+          {"guard", "--project", server.project_key(), "--server",
+           server.display_name(), "--version", version.version()}};
+}
+
 // npx for npm, uvx for PyPI, installing from the server's own repository.
-Launch LaunchCommand(const std::string& base_url, const v1::Server& server,
+Launch DirectCommand(const std::string& base_url, const v1::Server& server,
                      const v1::ServerVersion& version) {
   Launch l;
   if (server.package_type() == "npm") {
@@ -106,6 +118,17 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
       return s;
     }
   }
+  if (!request.launcher().empty() && request.launcher() != "guard" &&
+      request.launcher() != "direct") {
+    return absl::InvalidArgumentError(
+        "launcher: must be guard (the default) or direct");
+  }
+  if (request.launcher() == "direct" && deps.package_base_url.empty()) {
+    return absl::FailedPreconditionError(
+        "launcher: direct needs packageBaseUrl, the URL of an artifact "
+        "platform that serves the repository to npm and pip; none is "
+        "configured, so only the guard can run this server");
+  }
   // The one version the entry pins, read by key: the server's history does
   // not enter into it.
   absl::StatusOr<v1::Server> server = deps.servers->GetVersion(
@@ -114,7 +137,10 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
   if (!server.ok()) return server.status();
   const v1::ServerVersion* version = &server->versions(0);
 
-  const Launch launch = LaunchCommand(deps.package_base_url, *server, *version);
+  const bool guard = request.launcher() != "direct";
+  const Launch launch =
+      guard ? GuardCommand(deps, *server, *version)
+            : DirectCommand(deps.package_base_url, *server, *version);
   const std::string key = EntryKey(server->name());
   Struct entry;
   auto& fields = *entry.mutable_fields();
@@ -125,7 +151,27 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
   Value inputs;
   inputs.mutable_list_value();
   std::vector<std::string> env_flags;
-  for (const v1::EnvironmentVariable& e : version->environment_variables()) {
+  // The guard's own settings first: where the registry is, and the
+  // developer's token (a secret: a placeholder, like the server's).
+  std::vector<v1::EnvironmentVariable> variables;
+  if (guard) {
+    v1::EnvironmentVariable token;
+    token.set_name("MCPREG_TOKEN");
+    token.set_description("your mcpreg access token");
+    token.set_is_secret(true);
+    variables.push_back(token);
+  }
+  variables.insert(variables.end(), version->environment_variables().begin(),
+                   version->environment_variables().end());
+  if (guard) {
+    (*env.mutable_fields())["MCPREG_ADDR"] = StringValue(deps.registry_address);
+    if (client == "claude-code") {
+      env_flags.push_back(absl::StrCat(
+          "-e ",
+          ShellQuote(absl::StrCat("MCPREG_ADDR=", deps.registry_address))));
+    }
+  }
+  for (const v1::EnvironmentVariable& e : variables) {
     std::string placeholder;
     if (client == "cursor") {
       placeholder = absl::StrCat("${env:", e.name(), "}");

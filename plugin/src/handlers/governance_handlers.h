@@ -42,6 +42,10 @@ absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
 absl::StatusOr<v1::VerifyAuditLogResponse> HandleVerifyAuditLog(
     RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::VerifyAuditLogRequest& request);
+absl::StatusOr<v1::FetchArtifactResponse> HandleFetchArtifact(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::FetchArtifactRequest& request);
+
 absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
     RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetClientConfigRequest& request);
