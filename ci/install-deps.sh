@@ -26,6 +26,12 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# npm comes with nodejs from some sources (NodeSource) and separately from
+# Debian's: only ask for Debian's when there is none.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0

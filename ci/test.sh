@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install-deps.sh
 bash ci/build.sh
+# The MCP client the guard's end-to-end tests drive: the official TypeScript
+# SDK, at the version the committed lockfile pins.
+(cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
 BUILD_DIR=${BUILD_DIR:-build}
 # Tests start their own servers on loopback ports they pick; none needs
 # anything left running.

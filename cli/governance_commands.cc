@@ -293,6 +293,9 @@ int ClientConfig(GlobalOptions& options, const std::vector<std::string>& args) {
   AddServerFlag(flags);
   flags.String("client", "cursor, vscode or claude-code");
   flags.String("version", "a registered version (default: the latest)");
+  flags.String("launcher",
+               "guard (default: `mcpreg guard` enforces the tool policy) or "
+               "direct (npx/uvx, no enforcement; needs packageBaseUrl)");
   int code;
   if (!ParseFlags(options,
                   "Prints the configuration entry that runs the server from "
@@ -306,6 +309,7 @@ int ClientConfig(GlobalOptions& options, const std::vector<std::string>& args) {
   request.set_server(flags.Get("server"));
   request.set_client(flags.Get("client"));
   request.set_version(flags.Get("version"));
+  request.set_launcher(flags.Get("launcher"));
   v1::ClientConfig config;
   grpc::Status status = Registry(options)->GetClientConfig(
       CallContext(options).get(), request, &config);

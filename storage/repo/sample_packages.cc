@@ -61,20 +61,48 @@ std::string ModuleName(absl::string_view name) {
   return absl::StrReplaceAll(name, {{"-", "_"}, {".", "_"}});
 }
 
-// A stdio MCP server (newline-delimited JSON-RPC 2.0) with one tool, echo.
+// A stdio MCP server (newline-delimited JSON-RPC 2.0) with three tools:
+// echo, add, and delete_everything (which only says what it would do: a
+// tool a policy should keep from agents). When MCP_SAMPLE_CALL_LOG names a
+// file, every tools/call it receives is appended there, so a test can tell
+// which calls reached the server.
 constexpr char kPythonServer[] =
-    R"PY("""A minimal MCP server on stdio with one tool, `echo`."""
+    R"PY("""A minimal MCP server on stdio with three tools."""
 import json
+import os
 import sys
 
 PROTOCOL_VERSION = "2025-06-18"
-TOOLS = [{
-    "name": "echo",
-    "description": "Returns the text it is given.",
-    "inputSchema": {"type": "object",
-                    "properties": {"text": {"type": "string"}},
-                    "required": ["text"]},
-}]
+TOOLS = [
+    {"name": "echo",
+     "description": "Returns the text it is given.",
+     "inputSchema": {"type": "object",
+                     "properties": {"text": {"type": "string"}},
+                     "required": ["text"]}},
+    {"name": "add",
+     "description": "Adds two numbers.",
+     "inputSchema": {"type": "object",
+                     "properties": {"a": {"type": "number"},
+                                    "b": {"type": "number"}},
+                     "required": ["a", "b"]}},
+    {"name": "delete_everything",
+     "description": "Would delete everything (it only says so).",
+     "inputSchema": {"type": "object", "properties": {}}},
+]
+
+
+def call(name, arguments):
+    log = os.environ.get("MCP_SAMPLE_CALL_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(name + "\n")
+    if name == "echo":
+        return str(arguments.get("text", ""))
+    if name == "add":
+        return str(arguments.get("a", 0) + arguments.get("b", 0))
+    if name == "delete_everything":
+        return "this would have deleted everything"
+    raise LookupError("tool " + name)
 
 
 def handle(method, params):
@@ -86,8 +114,8 @@ def handle(method, params):
         return {}
     if method == "tools/list":
         return {"tools": TOOLS}
-    if method == "tools/call" and params.get("name") == "echo":
-        text = str(params.get("arguments", {}).get("text", ""))
+    if method == "tools/call":
+        text = call(params.get("name"), params.get("arguments") or {})
         return {"content": [{"type": "text", "text": text}]}
     raise LookupError(method)
 
@@ -106,24 +134,45 @@ def main():
                                      message.get("params") or {})
         except LookupError as unknown:
             reply["error"] = {"code": -32601,
-                              "message": "unknown method %s" % unknown}
+                              "message": "unknown %s" % unknown}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
 
 )PY";
 
 constexpr char kNodeServer[] = R"JS(#!/usr/bin/env node
-// A minimal MCP server on stdio with one tool, `echo`.
+// A minimal MCP server on stdio with three tools: echo, add and
+// delete_everything (which only says so). MCP_SAMPLE_CALL_LOG, when set,
+// names a file every tools/call it receives is appended to.
 'use strict';
+const fs = require('fs');
 const readline = require('readline');
 const pkg = require('./package.json');
 
-const TOOLS = [{
-  name: 'echo',
-  description: 'Returns the text it is given.',
-  inputSchema: {type: 'object', properties: {text: {type: 'string'}},
-                required: ['text']},
-}];
+const TOOLS = [
+  {name: 'echo', description: 'Returns the text it is given.',
+   inputSchema: {type: 'object', properties: {text: {type: 'string'}},
+                 required: ['text']}},
+  {name: 'add', description: 'Adds two numbers.',
+   inputSchema: {type: 'object',
+                 properties: {a: {type: 'number'}, b: {type: 'number'}},
+                 required: ['a', 'b']}},
+  {name: 'delete_everything',
+   description: 'Would delete everything (it only says so).',
+   inputSchema: {type: 'object', properties: {}}},
+];
+
+function call(name, args) {
+  if (process.env.MCP_SAMPLE_CALL_LOG) {
+    fs.appendFileSync(process.env.MCP_SAMPLE_CALL_LOG, name + '\n');
+  }
+  switch (name) {
+    case 'echo': return String(args.text || '');
+    case 'add': return String(Number(args.a || 0) + Number(args.b || 0));
+    case 'delete_everything': return 'this would have deleted everything';
+  }
+  return undefined;
+}
 
 function handle(method, params) {
   switch (method) {
@@ -134,11 +183,10 @@ function handle(method, params) {
       return {};
     case 'tools/list':
       return {tools: TOOLS};
-    case 'tools/call':
-      if (params.name === 'echo') {
-        const text = String((params.arguments || {}).text || '');
-        return {content: [{type: 'text', text}]};
-      }
+    case 'tools/call': {
+      const text = call(params.name, params.arguments || {});
+      if (text !== undefined) return {content: [{type: 'text', text}]};
+    }
   }
   return undefined;
 }

@@ -339,17 +339,19 @@ TEST_F(CliRegistryTest, GovernanceCommands) {
   r = run({"client-config", "--server", "simple-mcp", "--client", "cursor"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(".cursor/mcp.json"));
-  EXPECT_THAT(r.out, HasSubstr("simple-mcp@1.0.0"));
-  // The page's PyPI example: its variable as a placeholder, its "int"
-  // argument passed as --port 8080.
+  // The guard, pinned to the version, is what the IDE runs.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         R"("guard",\s*"--project",\s*"ai-research",\s*)"
+                         R"("--server",\s*"npm:ai-npm-local:simple-mcp",\s*)"
+                         R"("--version",\s*"1.0.0")"));
+  // The page's PyPI example: its variable as a placeholder.
   ASSERT_EQ(
       Admin({"register", "--json", Example("register-pypi.json")}).exit_code,
       0);
   r = run({"client-config", "--server", "mcp-server", "--client", "cursor"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("${env:DB_CONNECTION_STRING}"));
-  EXPECT_THAT(r.out, ::testing::ContainsRegex(
-                         R"("mcp-server"\s*,\s*"--port"\s*,\s*"8080")"));
+  EXPECT_THAT(r.out, HasSubstr("${env:MCPREG_TOKEN}"));
 
   r = run({"list", "--search", "SIMPLE"});
   EXPECT_THAT(r.out, HasSubstr("simple-mcp"));

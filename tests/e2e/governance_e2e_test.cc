@@ -268,14 +268,31 @@ TEST_F(GovernanceE2eTest, ClientConfigsPinTheVersionAndHoldNoValues) {
     grpc::Status s =
         Registry()->GetClientConfig(Ctx(Admin()).get(), r, &config);
     ASSERT_TRUE(s.ok()) << client << ": " << s.error_message();
-    EXPECT_THAT(config.config_json(), HasSubstr("\"uvx\"")) << client;
-    EXPECT_THAT(config.config_json(), HasSubstr("mcp-server==1.0.0"));
+    // The guard runs the pinned version; the registry's address is in the
+    // entry, the token and the server's own variables are placeholders.
+    EXPECT_THAT(config.config_json(), HasSubstr("\"mcpreg\"")) << client;
+    EXPECT_THAT(config.config_json(), HasSubstr("\"guard\""));
     EXPECT_THAT(config.config_json(),
-                HasSubstr("/api/pypi/ai-pypi-local/simple"));
-    EXPECT_THAT(config.config_json(), HasSubstr("\"8080\""));
+                HasSubstr("\"pypi:ai-pypi-local:mcp-server\""));
+    EXPECT_THAT(config.config_json(), HasSubstr("\"--version\""));
+    EXPECT_THAT(config.config_json(), HasSubstr("\"MCPREG_ADDR\""));
+    EXPECT_THAT(config.config_json(), HasSubstr("MCPREG_TOKEN"));
     EXPECT_THAT(config.config_json(), HasSubstr("API_TOKEN"));
+    EXPECT_THAT(config.config_json(),
+                ::testing::Not(HasSubstr(server_->admin_token())));
     EXPECT_EQ(config.version(), "1.0.0");
   }
+  // The direct npx/uvx entry only where a package URL is configured: the
+  // test registry has none, so it says why.
+  v1::GetClientConfigRequest direct;
+  direct.set_server("mcp-server");
+  direct.set_client("cursor");
+  direct.set_launcher("direct");
+  v1::ClientConfig none;
+  grpc::Status refused =
+      Registry()->GetClientConfig(Ctx(Admin()).get(), direct, &none);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("packageBaseUrl"));
   v1::GetClientConfigRequest vscode;
   vscode.set_server("mcp-server");
   vscode.set_client("vscode");
@@ -289,6 +306,8 @@ TEST_F(GovernanceE2eTest, ClientConfigsPinTheVersionAndHoldNoValues) {
       Registry()->GetClientConfig(Ctx(Admin()).get(), vscode, &config).ok());
   EXPECT_THAT(config.command_line(), HasSubstr("claude mcp add"));
   EXPECT_THAT(config.command_line(), HasSubstr("API_TOKEN=${API_TOKEN}"));
+  EXPECT_THAT(config.command_line(), HasSubstr("MCPREG_TOKEN=${MCPREG_TOKEN}"));
+  EXPECT_THAT(config.command_line(), HasSubstr("-- mcpreg 'guard'"));
   vscode.set_client("emacs");
   EXPECT_EQ(Registry()
                 ->GetClientConfig(Ctx(Admin()).get(), vscode, &config)

@@ -121,6 +121,31 @@ TEST_F(ServerHandlersTest, UnregisterIsAuditedOnceAndThenNotFound) {
   EXPECT_EQ(rows[0].actor, "root");
 }
 
+TEST_F(ServerHandlersTest, ClientConfigRunsTheGuardByDefault) {
+  RegisterNpm("1.0.0");
+  deps_.registry_address = "registry.example:7443";
+  v1::GetClientConfigRequest request;
+  request.set_server("simple-mcp");
+  request.set_client("vscode");
+  auto config =
+      HandleGetClientConfig(deps_, *Call(admin_, "ai-research"), request);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->config_json(), HasSubstr("\"command\": \"mcpreg\""));
+  EXPECT_THAT(config->config_json(),
+              HasSubstr("\"MCPREG_ADDR\": \"registry.example:7443\""));
+  EXPECT_THAT(config->config_json(), HasSubstr("${input:MCPREG_TOKEN}"));
+  request.set_launcher("direct");  // no package URL configured
+  EXPECT_EQ(HandleGetClientConfig(deps_, *Call(admin_, "ai-research"), request)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  request.set_launcher("npx");
+  EXPECT_EQ(HandleGetClientConfig(deps_, *Call(admin_, "ai-research"), request)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(ServerHandlersTest, ClientConfigPassesValueTypedArgumentsAsNamed) {
   v1::RuntimeArgument port;
   port.set_name("--port");
@@ -136,9 +161,13 @@ TEST_F(ServerHandlersTest, ClientConfigPassesValueTypedArgumentsAsNamed) {
   config.set_type("positional");
   config.set_default_value("conf.json");
   RegisterNpm("1.0.0", {port, verbose, config});
+  // The direct npx entry puts them on its command line (the guard passes
+  // them itself).
+  deps_.package_base_url = "https://artifacts.example";
   v1::GetClientConfigRequest request;
   request.set_server("simple-mcp");
   request.set_client("cursor");
+  request.set_launcher("direct");
   auto cursor =
       HandleGetClientConfig(deps_, *Call(admin_, "ai-research"), request);
   ASSERT_TRUE(cursor.ok()) << cursor.status();
