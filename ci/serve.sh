@@ -107,7 +107,9 @@ cat >"$MCPREG_HOME/host.json" <<JSON
     "database": {"conninfo": "host=$PG_DIR port=$PG_PORT dbname=mcpreg user=postgres"},
     "storageRoot": "$MCPREG_HOME/storage",
     "bootstrap": {"adminTokenFile": "$TOKEN_FILE", "adminPrincipal": "admin"},
-    "quickstart": true
+    "quickstart": true,
+    "registryAddress": "$LISTEN",
+    "guardCommand": "$ROOT/$BUILD_DIR/bin/mcpreg"
   }
 }
 JSON
@@ -138,7 +140,7 @@ else
   say "the admin token is in $TOKEN_FILE (created on the first run)"
 fi
 cat <<EOF2
-Paste into another terminal — the brief's registration with curl:
+Paste into another terminal — the platform page's registration with curl:
 
     curl -sS -X POST http://$REST_LISTEN/ml/core/api/v1/mcp-registry/custom-server \\
       -H "Authorization: Bearer \$(cat $TOKEN_FILE)" \\
@@ -152,9 +154,16 @@ and the same with the CLI, then a look around:
     $CLI --project ai-research list
     $CLI --project ai-research get --name mcp-server
     $CLI --project ai-research unregister --name mcp-server
-    curl -sS -X DELETE 'http://$REST_LISTEN/api/v1/ml/registry/mcp/unregister?name=simple-mcp' \\
-      -H "Authorization: Bearer \$MCPREG_TOKEN" -H 'JFrog-Project-Key: ai-research'
 
+and run a governed server the way an IDE does — through the guard, which
+checks every tool call with the registry (zero trust: allow a tool first):
+
+    $CLI --project ai-research policy set --server simple-mcp --mode allow-list --tool echo
+    $CLI --project ai-research client-config --server simple-mcp --client cursor
+    printf '%s\\n' '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}' \\
+      | $CLI --project ai-research guard --server simple-mcp
+
+Ready for load balancers: http://$REST_LISTEN/readyz (and /healthz).
 Ctrl-C stops mcpreg-host and PostgreSQL.
 EOF2
 wait "$HOST_PID" || true
