@@ -1,6 +1,7 @@
 #include "policy/tool_policy.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/strings/str_cat.h"
 
@@ -31,6 +32,14 @@ RE2::Options PatternOptions() {
   options.set_max_mem(kMaxPatternProgramBytes);
   options.set_log_errors(false);
   return options;
+}
+
+// The patterns could not be evaluated: deny, whatever the mode.
+Decision MatchFailedDecision() {
+  return Decision{false,
+                  "the policy's patterns could not be evaluated for this "
+                  "name; denied to be safe",
+                  -1};
 }
 
 std::string Describe(const Entry& e) {
@@ -115,12 +124,29 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(
   return std::shared_ptr<const CompiledPolicy>(std::move(policy));
 }
 
+std::atomic<bool> fail_matching_for_testing{false};
+
+void CompiledPolicy::FailMatchingForTesting(bool fail) {
+  fail_matching_for_testing.store(fail);
+}
+
 int CompiledPolicy::FirstMatch(absl::string_view tool) const {
   int first = -1;
   if (auto it = exact_.find(tool); it != exact_.end()) first = it->second;
   if (!regex_entry_.empty()) {
     std::vector<int> hits;
-    if (regexes_->Match(re2::StringPiece(tool.data(), tool.size()), &hits)) {
+    RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+    const bool matched =
+        !fail_matching_for_testing.load(std::memory_order_relaxed) &&
+        regexes_->Match(re2::StringPiece(tool.data(), tool.size()), &hits,
+                        &error);
+    // A set that could not run (its DFA out of memory) says "no match";
+    // that is not an answer, and in deny-list mode it would allow.
+    if (!matched && (error.kind != RE2::Set::kNoError ||
+                     fail_matching_for_testing.load())) {
+      return kMatchFailed;
+    }
+    if (matched) {
       for (int h : hits) {
         const int entry = regex_entry_[h];
         if (first < 0 || entry < first) first = entry;
@@ -139,12 +165,14 @@ Decision CompiledPolicy::Check(absl::string_view tool) const {
       return Decision{true, "the policy allows all tools", -1};
     case Mode::kAllowList: {
       const int i = FirstMatch(tool);
+      if (i == kMatchFailed) return MatchFailedDecision();
       if (i < 0) return Decision{false, "not on the allow list", -1};
       return Decision{true, absl::StrCat("allowed by ", Describe(entries_[i])),
                       i};
     }
     case Mode::kDenyList: {
       const int i = FirstMatch(tool);
+      if (i == kMatchFailed) return MatchFailedDecision();
       if (i < 0) return Decision{true, "not on the deny list", -1};
       return Decision{false, absl::StrCat("denied by ", Describe(entries_[i])),
                       i};

@@ -55,10 +55,16 @@ class CompiledPolicy {
   Mode mode() const { return mode_; }
   size_t entry_count() const { return entries_.size(); }
 
+  // Makes every pattern match fail as RE2 fails when it runs out of memory,
+  // for the test that such a failure denies. Not for production use.
+  static void FailMatchingForTesting(bool fail);
+
  private:
   CompiledPolicy(Mode mode, std::vector<Entry> entries)
       : mode_(mode), entries_(std::move(entries)) {}
-  // Index of the first entry matching `tool`, or -1.
+  // Index of the first entry matching `tool`, -1 for none, or kMatchFailed
+  // when the patterns could not be evaluated.
+  static constexpr int kMatchFailed = -2;
   int FirstMatch(absl::string_view tool) const;
 
   Mode mode_;

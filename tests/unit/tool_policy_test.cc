@@ -233,5 +233,24 @@ TEST(PolicyTest, NoPolicyIsZeroTrust) {
   EXPECT_THAT(NoPolicyDecision().reason, HasSubstr("zero trust"));
 }
 
+// A pattern set that cannot run (RE2's DFA out of memory) answers "no
+// match"; in deny-list mode that would allow. The policy's own limits keep
+// RE2 from getting there (a set resets its cache rather than give up, and
+// fails only when not one state fits, which the compile limit prevents), so
+// the failure is simulated: whatever the mode, the tool is denied.
+TEST(PolicyTest, PatternsThatCannotBeEvaluatedDeny) {
+  for (Mode mode : {Mode::kAllowList, Mode::kDenyList}) {
+    auto policy =
+        CompiledPolicy::Compile(mode, {{"rm_.*", true}, {"cat", false}});
+    ASSERT_TRUE(policy.ok());
+    CompiledPolicy::FailMatchingForTesting(true);
+    const Decision d = (*policy)->Check("ls");
+    CompiledPolicy::FailMatchingForTesting(false);
+    EXPECT_FALSE(d.allowed) << ModeName(mode);
+    EXPECT_THAT(d.reason, ::testing::HasSubstr("could not be evaluated"));
+    EXPECT_EQ(mode == Mode::kDenyList, (*policy)->Check("ls").allowed);
+  }
+}
+
 }  // namespace
 }  // namespace mcpreg::policy
