@@ -1,10 +1,39 @@
 #include "plugin/sdk/call_context.h"
 
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+
 namespace mcpreg::sdk {
 namespace {
 
 std::string ToString(mcpreg_str s) {
   return s.data == nullptr ? std::string() : std::string(s.data, s.size);
+}
+
+// An identifier, not a secret: it must be unique, not unpredictable, so a
+// seeded generator per thread does (OpenSSL's RAND_bytes cost ~4% of a
+// cached check's CPU).
+std::string NewRequestId() {
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device device;  // 32 bits a call: seed with 128
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  return absl::StrFormat("%016x", generator());
+}
+
+// The caller's id is kept only when it is plain text: anything else
+// (control bytes, invalid UTF-8 from a REST header) could fail the audit
+// insert it travels in, or forge a log line.
+bool IsPlainRequestId(absl::string_view id) {
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                  c == '.' || c == '_' || c == ':' || c == '-';
+         });
 }
 
 }  // namespace
@@ -33,6 +62,8 @@ CallContext::CallContext(const mcpreg_call_info& info)
       info.deadline_unix_nanos > 0) {
     deadline_ = absl::FromUnixNanos(info.deadline_unix_nanos);
   }
+  request_id_ = std::string(Header("x-request-id"));
+  if (!IsPlainRequestId(request_id_)) request_id_ = NewRequestId();
 }
 
 void CallContext::Cancel() {

@@ -32,6 +32,10 @@ class CallContext {
   }
   // The first value of a header (keys are lower-case), or "" when absent.
   absl::string_view Header(absl::string_view key) const;
+  // The call's x-request-id when it is plain text (letters, digits, '.',
+  // '_', ':', '-'; at most 128), else one made up: what the audit log and
+  // the host log know the call by.
+  const std::string& request_id() const { return request_id_; }
 
   // Set by the host's cancel, by the plugin's shutdown, or by the deadline
   // passing; long-running handlers check it between steps.
@@ -56,6 +60,7 @@ class CallContext {
   std::string peer_;
   absl::Time deadline_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+  std::string request_id_;
   std::atomic<bool> cancelled_{false};
   mutable absl::Mutex hook_mu_;
   mutable std::function<void()> hook_ ABSL_GUARDED_BY(hook_mu_);

@@ -15,6 +15,7 @@
 #include "mcpreg/plugin_abi.h"
 #include "plugin/sdk/host_log.h"
 #include "plugin/src/governance/policy_cache.h"
+#include "plugin/src/handlers/anonymous_limiter.h"
 #include "storage/access_store.h"
 #include "storage/audit_log.h"
 #include "storage/policy_store.h"
@@ -44,6 +45,9 @@ struct RegistryDependencies {
   storage::ManifestCache manifests;
   // After the policy store it loads from.
   std::unique_ptr<PolicyCache> policy_cache;
+  // Calls without valid credentials, limited and audited per peer; after
+  // the audit log it writes to. Null: every refusal is its own row.
+  std::unique_ptr<AnonymousLimiter> anonymous;
   uint64_t max_artifact_bytes = 64ull << 20;
   // Client configurations: "" offers no direct (npx/uvx) launcher.
   std::string package_base_url;

@@ -9,6 +9,7 @@
 #include "mcpreg/v1/admin.pb.h"
 #include "mcpreg/v1/registry.pb.h"
 #include "plugin/src/handlers/admin_handlers.h"
+#include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/handlers/health_handler.h"
 #include "plugin/src/handlers/plugin_info_handler.h"

@@ -8,9 +8,11 @@
 #include "authz/access_token.h"
 #include "authz/builtin_authorizer.h"
 #include "authz/host_authorizer.h"
+#include "storage/error_detail.h"
 #include "storage/pg/access_store.h"
 #include "storage/pg/migrations.h"
 #include "storage/pg/pg_audit_log.h"
+#include "storage/pg/pg_status.h"
 #include "storage/pg/policy_store.h"
 #include "storage/pg/server_store.h"
 #include "storage/pg/statements.h"
@@ -134,8 +136,15 @@ absl::Status StartHealthProbe(RegistryRuntime& r, const std::string& conninfo) {
   return absl::OkStatus();
 }
 
+// Start-up failures go to the operator (the host's stderr): the database's
+// own words with them.
+constexpr int kConnectTimeoutSeconds = 5;
+
 absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+  const std::string detail = storage::ErrorDetail(s);
+  return absl::Status(
+      s.code(), absl::StrCat(prefix, s.message(), detail.empty() ? "" : " (",
+                             detail, detail.empty() ? "" : ")"));
 }
 
 }  // namespace
@@ -154,7 +163,10 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
   }
 
   storage::pg::PoolOptions pool;
-  pool.conninfo = db.conninfo();
+  // libpq would wait for an unreachable database for ever.
+  const std::string conninfo =
+      storage::pg::WithConnectTimeout(db.conninfo(), kConnectTimeoutSeconds);
+  pool.conninfo = conninfo;
   pool.max_connections = db.max_connections() == 0 ? 16 : db.max_connections();
   pool.statement_timeout = kLongestCall;
   pool.on_connect = &storage::pg::PrepareAll;
@@ -175,7 +187,7 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
   s->policy_cache = std::make_unique<PolicyCache>(*s->policies);
   PolicyCache* cache = s->policy_cache.get();
   r->policy_listener = std::make_unique<storage::pg::NotificationListener>(
-      db.conninfo(), storage::pg::kPolicyChannel,
+      conninfo, storage::pg::kPolicyChannel,
       [cache](const std::string& payload) {
         cache->InvalidatePayload(payload);
       },
@@ -189,7 +201,7 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
     s->access_cache = std::make_unique<authz::AccessCache>();
     authz::AccessCache* access_cache = s->access_cache.get();
     r->access_listener = std::make_unique<storage::pg::NotificationListener>(
-        db.conninfo(), storage::pg::kAccessChannel,
+        conninfo, storage::pg::kAccessChannel,
         [access_cache](const std::string&) { access_cache->Reset(true); },
         [access_cache](bool listening) { access_cache->Reset(listening); });
     s->authorizer =
@@ -208,6 +220,17 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
     if (!fs.ok()) return Prefixed(fs.status(), "storageRoot: ");
     s->repositories = std::move(*fs);
   }
+
+  AnonymousLimits limits;
+  const auto& anonymous = config.anonymous_limits();
+  if (anonymous.rate_per_second() > 0) {
+    limits.rate_per_second = anonymous.rate_per_second();
+  }
+  if (anonymous.burst() > 0) limits.burst = anonymous.burst();
+  if (anonymous.audit_window_ms() > 0) {
+    limits.audit_window = absl::Milliseconds(anonymous.audit_window_ms());
+  }
+  s->anonymous = std::make_unique<AnonymousLimiter>(*s->audit, s->log, limits);
 
   if (absl::Status st = Bootstrap(*s, config.bootstrap(), deadline); !st.ok()) {
     return st;

@@ -147,8 +147,7 @@ absl::Status AuditBatcher::Write(
     absl::StatusOr<ConnectionPool::Lease> lease =
         pool_.Borrow(absl::Now() + kWriteTimeout);
     if (!lease.ok()) {
-      return absl::Status(lease.status().code(),
-                          absl::StrCat(kWhat, ": ", lease.status().message()));
+      return WithPrefix(lease.status(), absl::StrCat(kWhat, ": "));
     }
     try {
       pqxx::nontransaction session(**lease);

@@ -1,9 +1,12 @@
 #include "storage/pg/pg_status.h"
 
 #include <cstring>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace mcpreg::storage::pg {
@@ -32,7 +35,22 @@ bool IsServerGone(const pqxx::sql_error& e) {
   return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0;
 }
 
+absl::Status WithDetail(absl::Status status, const char* what) {
+  return WithErrorDetail(std::move(status), FirstLineOf(what));
+}
+
 }  // namespace
+
+std::string WithConnectTimeout(const std::string& conninfo, int seconds) {
+  if (conninfo.find("connect_timeout") != std::string::npos) return conninfo;
+  const std::string setting = absl::StrCat("connect_timeout=", seconds);
+  if (absl::StartsWith(conninfo, "postgresql://") ||
+      absl::StartsWith(conninfo, "postgres://")) {
+    return absl::StrCat(
+        conninfo, conninfo.find('?') == std::string::npos ? "?" : "&", setting);
+  }
+  return absl::StrCat(conninfo, conninfo.empty() ? "" : " ", setting);
+}
 
 absl::Status StatusFromException(const std::exception& e,
                                  absl::string_view what) {
@@ -43,9 +61,10 @@ absl::Status StatusFromException(const std::exception& e,
         "took effect is unknown; read the record back before retrying"));
   }
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat(what, ": database unavailable (", FirstLineOf(e.what()),
-                     "); nothing was written, retry later"));
+    return WithDetail(
+        absl::UnavailableError(absl::StrCat(
+            what, ": database unavailable; nothing was written, retry later")),
+        e.what());
   }
   if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
     return absl::AbortedError(
@@ -56,10 +75,12 @@ absl::Status StatusFromException(const std::exception& e,
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     if (IsServerGone(*sql)) {
-      return absl::UnavailableError(absl::StrCat(
-          what, ": database unavailable (", FirstLineOf(e.what()),
-          "); retry later, reading the record back first if the call "
-          "changes data"));
+      return WithDetail(
+          absl::UnavailableError(absl::StrCat(
+              what,
+              ": database unavailable; retry later, reading the record back "
+              "first if the call changes data")),
+          e.what());
     }
     if (IsQueryCanceled(*sql)) {
       return absl::DeadlineExceededError(
@@ -68,11 +89,12 @@ absl::Status StatusFromException(const std::exception& e,
                        "time (the call's deadline or a shorter "
                        "statement_timeout) or an operator cancelled it"));
     }
-    return absl::InternalError(absl::StrCat(what, ": database error ",
-                                            sql->sqlstate(), ": ",
-                                            FirstLineOf(e.what())));
+    return WithDetail(absl::InternalError(absl::StrCat(
+                          what, ": database error ", sql->sqlstate())),
+                      e.what());
   }
-  return absl::InternalError(absl::StrCat(what, ": ", FirstLineOf(e.what())));
+  return WithDetail(absl::InternalError(absl::StrCat(what, ": internal error")),
+                    e.what());
 }
 
 bool IsConnectionLost(const std::exception& e) {

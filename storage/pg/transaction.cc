@@ -83,9 +83,7 @@ absl::Status Attempt(ConnectionPool& pool, const TransactionOptions& options,
       interrupt == nullptr ? pool.Borrow(options.deadline)
                            : pool.Borrow(options.deadline, interrupted);
   if (!lease.ok()) {
-    return absl::Status(
-        lease.status().code(),
-        absl::StrCat(options.what, ": ", lease.status().message()));
+    return WithPrefix(lease.status(), absl::StrCat(options.what, ": "));
   }
   absl::Status status;
   bool ran = false;

@@ -1,29 +1,23 @@
 #include "plugin/src/handlers/call_scope.h"
 
 #include <algorithm>
-#include <random>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "storage/error_detail.h"
 
 namespace mcpreg {
-namespace {
 
-// An identifier, not a secret: it must be unique, not unpredictable, so a
-// seeded generator per thread does (OpenSSL's RAND_bytes cost ~4% of a
-// cached check's CPU).
-std::string NewRequestId() {
-  thread_local std::mt19937_64 generator = [] {
-    std::random_device device;  // 32 bits a call: seed with 128
-    std::seed_seq seed{device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-  }();
-  return absl::StrFormat("%016x", generator());
+absl::Status ForCaller(const absl::Status& status,
+                       const std::string& request_id, const sdk::HostLog& log) {
+  const std::string detail = storage::ErrorDetail(status);
+  if (detail.empty()) return status;
+  log.Warning(absl::StrCat("request ", request_id, ": ", status.message(), ": ",
+                           detail));
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(), " (request ", request_id, ")"));
 }
-
-}  // namespace
 
 CallScope::CallScope(RegistryDependencies& deps, const sdk::CallContext& ctx,
                      std::string action)
@@ -31,17 +25,7 @@ CallScope::CallScope(RegistryDependencies& deps, const sdk::CallContext& ctx,
   // Work that outlives its caller is wasted: without a deadline from the
   // host, bound it anyway.
   deadline_ = std::min(ctx.deadline(), absl::Now() + kLongestCall);
-  // The caller's id is recorded only when it is plain text: anything else
-  // (control bytes, invalid UTF-8 from a REST header) could fail the audit
-  // insert it travels in.
-  request_id_ = std::string(ctx.Header("x-request-id"));
-  const bool plain =
-      !request_id_.empty() && request_id_.size() <= 128 &&
-      std::all_of(request_id_.begin(), request_id_.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-               c == '_' || c == ':' || c == '-';
-      });
-  if (!plain) request_id_ = NewRequestId();
+  request_id_ = ctx.request_id();
 }
 
 std::string CallScope::ProjectKey(const std::string& from_request) const {
@@ -71,8 +55,9 @@ void CallScope::AuditDenial(const std::string& actor,
   e.reason = std::string(why.message());
   absl::Status written = deps_.audit->Append(e, deadline_);
   if (!written.ok()) {
-    deps_.log.Warning(absl::StrCat("could not audit a denial of ", action_,
-                                   ": ", written.message()));
+    deps_.log.Warning(absl::StrCat(
+        "request ", request_id_, ": could not audit a denial of ", action_,
+        ": ", written.message(), " ", storage::ErrorDetail(written)));
   }
 }
 
@@ -102,10 +87,31 @@ absl::StatusOr<authz::Principal> CallScope::AuthenticateAndRequire(
 
 absl::StatusOr<authz::Principal> CallScope::Authenticate(
     const std::string& project_key, const std::string& server) {
+  // A caller the authorizer knows already passes at once; anyone else from
+  // an address that keeps failing is refused before any database work.
+  const bool known =
+      deps_.anonymous == nullptr ||
+      deps_.authorizer->CachedPrincipal(ctx_.metadata()).has_value();
+  if (!known) {
+    storage::AuditEvent refused =
+        Audit(authz::Principal{"anonymous"}, project_key, server);
+    if (absl::Status s = deps_.anonymous->Admit(ctx_.peer(), refused);
+        !s.ok()) {
+      return s;
+    }
+  }
   absl::StatusOr<authz::Principal> principal =
       deps_.authorizer->Authenticate(ctx_.metadata(), deadline_);
   if (principal.status().code() == absl::StatusCode::kUnauthenticated) {
-    AuditDenial("anonymous", project_key, server, principal.status());
+    if (deps_.anonymous != nullptr) {
+      storage::AuditEvent e =
+          Audit(authz::Principal{"anonymous"}, project_key, server);
+      e.decision = "DENY";
+      e.reason = std::string(principal.status().message());
+      deps_.anonymous->Refused(ctx_.peer(), e);
+    } else {
+      AuditDenial("anonymous", project_key, server, principal.status());
+    }
   }
   return principal;
 }

@@ -9,9 +9,17 @@
 #include "absl/status/statusor.h"
 #include "authz/authorizer.h"
 #include "plugin/sdk/call_context.h"
+#include "plugin/sdk/host_log.h"
 #include "plugin/src/registry_dependencies.h"
 
 namespace mcpreg {
+
+// What a caller is told of a failed call's `status`: the database's own
+// words (host names, addresses, paths; storage/pg/pg_status.h) go to the
+// host's log under the call's request id, and the message carries the id
+// instead, so an operator can find them.
+absl::Status ForCaller(const absl::Status& status,
+                       const std::string& request_id, const sdk::HostLog& log);
 
 class CallScope {
  public:

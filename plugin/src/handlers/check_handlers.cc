@@ -10,6 +10,7 @@
 #include "plugin/src/handlers/caller_info.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/handlers/server_access.h"
+#include "storage/error_detail.h"
 
 namespace mcpreg {
 namespace {
@@ -49,7 +50,8 @@ void AnswerOnceAudited(RegistryDependencies& deps, const CallScope& scope,
                        absl::string_view what, sdk::Reply<Response> reply) {
   deps.audit->AppendAsync(
       audit, [what = std::string(what), response = std::move(response),
-              deadline = scope.deadline(), reply](const absl::Status& written) {
+              deadline = scope.deadline(), reply, &log = deps.log,
+              request_id = scope.request_id()](const absl::Status& written) {
         if (written.ok() && absl::Now() > deadline) {
           // The host has most likely answered already; one that does not
           // bound calls itself still must not get a late answer.
@@ -61,10 +63,12 @@ void AnswerOnceAudited(RegistryDependencies& deps, const CallScope& scope,
           reply(response);
           return;
         }
-        reply(absl::Status(
-            written.code(),
-            absl::StrCat(what, " could not be audited, so it is not answered: ",
-                         written.message())));
+        reply(ForCaller(
+            storage::WithPrefix(written,
+                                absl::StrCat(what,
+                                             " could not be audited, so it is "
+                                             "not answered: ")),
+            request_id, log));
       });
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/server_access.h"
 #include "plugin/src/handlers/server_handlers.h"
 #include "plugin/src/validation/register_validation.h"
 
@@ -45,35 +46,29 @@ absl::StatusOr<v1::Server> HandleGetServer(
   if (absl::Status s = ValidateProjectKey(project, "projectKey"); !s.ok()) {
     return s;
   }
-  if (request.name().empty()) {
-    return absl::InvalidArgumentError("name: is required");
-  }
   if (request.page_size() > kMaxVersionsPerPage) {
     return absl::InvalidArgumentError(
         absl::StrCat("pageSize: at most ", kMaxVersionsPerPage));
   }
   absl::StatusOr<int64_t> before = ParsePageToken(request.page_token());
   if (!before.ok()) return before.status();
-  absl::StatusOr<authz::Principal> principal =
-      scope.Authenticate(project, request.name());
-  if (!principal.ok()) return principal.status();
+  // Through the same door as every per-server call: a server the caller
+  // may not read looks like one that does not exist.
+  absl::StatusOr<ServerAccess> access =
+      OpenServerForCaller(deps, scope, request.project_key(), request.name(),
+                          "projectKey", "name", authz::Permission::kRead);
+  if (!access.ok()) return access.status();
   absl::StatusOr<storage::ServerVersions> page = deps.servers->Get(
-      project, request.name(),
+      project, access->server->server.display_name,
       request.page_size() == 0 ? kDefaultVersionsPerPage : request.page_size(),
       *before, scope.deadline());
+  if (page.status().code() == absl::StatusCode::kNotFound) {
+    return UnknownServer(project, request.name(), "name");
+  }
   if (!page.ok()) return page.status();
   v1::Server* server = &page->server;
-  if (absl::Status s =
-          scope.Require(*principal, authz::Permission::kRead,
-                        server->repo_key(), project, server->display_name());
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> policy =
-      deps.policy_cache->Get(project, server->display_name(), scope.deadline());
-  if (!policy.ok()) return policy.status();
-  if ((*policy)->server.policy.has_value()) {
-    *server->mutable_tool_policy() = *(*policy)->server.policy;
+  if (access->server->server.policy.has_value()) {
+    *server->mutable_tool_policy() = *access->server->server.policy;
   }
   if (page->next_before != 0) {
     server->set_versions_next_page_token(PageToken(page->next_before));

@@ -64,6 +64,14 @@ std::optional<ServerAccess> OpenServerFromCaches(
   return access;
 }
 
+absl::Status UnknownServer(const std::string& project_key,
+                           const std::string& server,
+                           absl::string_view server_field) {
+  return absl::NotFoundError(absl::StrCat(server_field, ": no server named '",
+                                          server, "' in project '", project_key,
+                                          "' that you may read"));
+}
+
 absl::StatusOr<ServerAccess> OpenServerForCaller(
     RegistryDependencies& deps, CallScope& scope,
     const std::string& request_project, const std::string& server,
@@ -80,15 +88,34 @@ absl::StatusOr<ServerAccess> OpenServerForCaller(
       scope.Authenticate(access.project_key, server);
   if (!principal.ok()) return principal.status();
   access.principal = *principal;
+  // ALLOW is on the project, which the caller named: asked before the
+  // server is looked up, so the answer says nothing about the server.
+  if (permission == authz::Permission::kAllow) {
+    if (absl::Status st =
+            scope.Require(access.principal, permission, access.project_key,
+                          access.project_key, server);
+        !st.ok()) {
+      return st;
+    }
+  }
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> found =
       deps.policy_cache->Get(access.project_key, server, scope.deadline());
+  if (found.status().code() == absl::StatusCode::kNotFound) {
+    return UnknownServer(access.project_key, server, server_field);
+  }
   if (!found.ok()) return found.status();
   access.server = *found;
-  if (absl::Status st = scope.Require(
-          access.principal, permission, ResourceOf(access, permission),
-          access.project_key, access.server->server.display_name);
-      !st.ok()) {
-    return st;
+  if (permission == authz::Permission::kRead) {
+    // A caller who may not read the server learns no more than for a
+    // server that does not exist: the same code, the same words, and no
+    // repository name. The refusal itself is audited, with its reason.
+    absl::Status st = scope.Require(
+        access.principal, permission, access.server->server.repo_key,
+        access.project_key, access.server->server.display_name);
+    if (st.code() == absl::StatusCode::kPermissionDenied) {
+      return UnknownServer(access.project_key, server, server_field);
+    }
+    if (!st.ok()) return st;
   }
   return access;
 }

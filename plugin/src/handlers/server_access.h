@@ -31,11 +31,20 @@ struct ServerAccess {
 };
 
 // `server_field` names the request field in errors ("server", "policy.server").
+// A server the caller may not read is NOT_FOUND with the same message as one
+// that does not exist (UnknownServer): no existence oracle. ALLOW, which is
+// on the project, is checked before the server is looked up.
 absl::StatusOr<ServerAccess> OpenServerForCaller(
     RegistryDependencies& deps, CallScope& scope,
     const std::string& request_project, const std::string& server,
     absl::string_view project_field, absl::string_view server_field,
     authz::Permission permission);
+
+// What a caller is told about a server that does not exist or that it may
+// not read.
+absl::Status UnknownServer(const std::string& project_key,
+                           const std::string& server,
+                           absl::string_view server_field);
 
 // The same access from the caches alone, without blocking, for a handler on
 // the host's I/O thread: nullopt unless the request is valid and the caller,
