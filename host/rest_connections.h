@@ -102,6 +102,14 @@ class LimitedServer final : public Base {
     this->new_task_queue = [] { return new InlineTaskQueue(); };
   }
 
+  // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG,
+  // fixed in Debian's build): connections arriving in a burst beyond it wait
+  // for their SYN to be sent again, a second or more. Once bound, this
+  // listens again with the system's maximum (Linux takes the new backlog).
+  bool RaiseListenBacklog() {
+    return ::listen(this->svr_sock_, SOMAXCONN) == 0;
+  }
+
  private:
   class InlineTaskQueue final : public httplib::TaskQueue {
    public:

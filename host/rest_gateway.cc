@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -215,6 +216,7 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   // before a request reaches the plugin, and one write per response.
   const RestLimits limits = RestLimits::FromConfig(config);
   g->connections_ = std::make_unique<RestConnections>(limits, &ErrorJson);
+  std::function<bool()> raise_backlog;
   if (config.has_tls()) {
     const auto& tls = config.tls();
     auto server = std::make_unique<LimitedServer<httplib::SSLServer>>(
@@ -224,10 +226,13 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
       return absl::InvalidArgumentError(
           "tls: the REST port cannot use the certificate or key");
     }
+    raise_backlog = [s = server.get()] { return s->RaiseListenBacklog(); };
     g->server_ = std::move(server);
   } else {
-    g->server_ =
+    auto server =
         std::make_unique<LimitedServer<httplib::Server>>(g->connections_.get());
+    raise_backlog = [s = server.get()] { return s->RaiseListenBacklog(); };
+    g->server_ = std::move(server);
   }
   httplib::Server& server = *g->server_;
   // What the Keep-Alive header advertises; the connections layer applies it.
@@ -292,6 +297,9 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   if (port == 0) {
     return absl::UnavailableError(
         absl::StrCat("restListen: cannot listen on ", config.rest_listen()));
+  }
+  if (!raise_backlog()) {
+    LogWarning("REST: the listen backlog stays at cpp-httplib's 5");
   }
   g->address_ = absl::StrCat(
       host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]"),
