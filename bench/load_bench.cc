@@ -7,6 +7,9 @@
 //     CheckToolCall;
 //   - pgbench running the register path's SQL at the same concurrency: the
 //     ceiling for RegisterCustomServer.
+// And the REST gateway beside gRPC for the same calls (GetPluginInfo, and
+// CheckToolCall on an ALLOW_ALL server) on kept-alive connections, 1 and 8
+// in flight (--rest_concurrency), with the REST/gRPC ratio.
 // Usage: mcpreg-load [--concurrency N] [--seconds S] [--only=check,info]
 #include <fcntl.h>
 #include <grpcpp/generic/async_generic_service.h>
@@ -24,17 +27,20 @@
 #include <map>
 #include <regex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/process_cpu.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/registry_server.h"
 
 ABSL_FLAG(int, concurrency, 16, "calls in flight (closed loop)");
@@ -48,11 +54,19 @@ ABSL_FLAG(bool, durable, true,
           "clusters' fsync=off, which makes commits nearly free)");
 ABSL_FLAG(std::vector<std::string>, only, {},
           "run only these workloads (echo, info, check, get, register, "
-          "pgbench), e.g. --only=check to profile one; default all");
+          "pgbench, rest), e.g. --only=check to profile one; default all. "
+          "rest: GetPluginInfo and CheckToolCall over REST and over gRPC at "
+          "each --rest_concurrency");
+ABSL_FLAG(std::vector<std::string>, rest_concurrency,
+          std::vector<std::string>({"1", "8"}),
+          "calls in flight for the REST/gRPC comparison, one kept-alive "
+          "connection (or channel) each");
 
 namespace mcpreg::bench {
 namespace {
 
+using testing::RawHttpConnection;
+using testing::RawHttpResponse;
 using testing::RegistryServer;
 
 struct Result {
@@ -300,6 +314,40 @@ double Pgbench(const RegistryServer& server, int concurrency, int seconds) {
 
 constexpr int kWarmServers = 300;
 
+// One kept-alive REST connection of a load thread: the request sent in one
+// write, the response read by its Content-Length. The host ends a connection
+// after 1,000 requests ("Connection: close"); the client then opens another,
+// as a browser or an SDK would.
+class RestClient {
+ public:
+  explicit RestClient(std::string address) : address_(std::move(address)) {}
+
+  grpc::Status Call(const std::string& request) {
+    if (conn_ == nullptr || !conn_->ok()) {
+      conn_ = std::make_unique<RawHttpConnection>(address_);
+    }
+    if (!conn_->SendAll(request)) {
+      conn_.reset();
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "REST: send failed");
+    }
+    std::optional<RawHttpResponse> r = conn_->ReadResponse(absl::Seconds(10));
+    if (!r.has_value()) {
+      conn_.reset();
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "REST: no response");
+    }
+    if (r->Header("Connection") == "close") conn_.reset();
+    if (r->status != 200) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN,
+                          absl::StrCat("HTTP ", r->status, ": ", r->body));
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string address_;
+  std::unique_ptr<RawHttpConnection> conn_;
+};
+
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -332,7 +380,7 @@ int Main() {
   std::cout << "starting a private PostgreSQL (fsync "
             << (absl::GetFlag(FLAGS_durable) ? "on" : "off")
             << ") and mcpreg-host...\n";
-  RegistryServer server(/*rest=*/false, /*max_connections=*/0,
+  RegistryServer server(/*rest=*/true, /*max_connections=*/0,
                         absl::GetFlag(FLAGS_durable));
   if (!server.ok()) {
     std::cerr << server.error() << "\n";
@@ -370,6 +418,22 @@ int Main() {
   }
   v1::ToolPolicy set;
   stubs[0]->SetToolPolicy(Ctx(token).get(), policy, &set);
+  // And one that allows every tool, for REST and gRPC checks alike.
+  constexpr char kAllowAll[] = "bench-allow-all";
+  {
+    v1::RegisterCustomServerRequest r = reg;
+    r.set_name(kAllowAll);
+    v1::RegisterCustomServerResponse out;
+    stubs[0]->RegisterCustomServer(Ctx(token).get(), r, &out);
+    v1::SetToolPolicyRequest p;
+    p.mutable_policy()->set_server(kAllowAll);
+    p.mutable_policy()->set_mode(v1::ToolPolicy::ALLOW_ALL);
+    grpc::Status s = stubs[0]->SetToolPolicy(Ctx(token).get(), p, &set);
+    if (!s.ok()) {
+      std::cerr << "ALLOW_ALL policy: " << s.error_message() << "\n";
+      return 1;
+    }
+  }
 
   // Measured in steady state: a registry that already holds servers, with
   // current planner statistics. In service autovacuum keeps them current; a
@@ -416,11 +480,15 @@ int Main() {
   const auto echo_cpu = [&] { return ReadCpu(echo.pid(), postmaster); };
   using Call = std::function<grpc::Status(v1::McpRegistry::Stub&, int thread,
                                           int64_t i, int round)>;
+  // A call over REST: one kept-alive connection per load thread.
+  using RestCall = std::function<grpc::Status(RestClient&, int64_t i)>;
   struct Workload {
     std::string key;  // as --only names it
     std::string label;
     bool on_echo = false;
-    Call call;  // unset for pgbench
+    Call call;            // unset for pgbench and REST
+    RestCall rest;        // set for REST
+    int concurrency = 0;  // 0: --concurrency
     Result total;
     double pgbench_calls = 0;  // pgbench: transactions over all rounds
   };
@@ -464,11 +532,68 @@ int Main() {
       });
   add("pgbench", "pgbench (the register path's SQL)", false, nullptr);
   add("echo", "bare gRPC echo (no plugin)", true, plugin_info);
+
+  // REST beside gRPC for the same calls, at each --rest_concurrency. The
+  // requests are the same bytes every time, as an SDK's would be.
+  const std::string rest_info =
+      testing::HttpRequest("GET", "/api/v1/mcp-registry/info");
+  const std::string rest_check = testing::HttpRequest(
+      "POST", "/api/v1/mcp-registry/check",
+      {"Authorization: Bearer " + token, "JFrog-Project-Key: ai-research"},
+      absl::StrCat(R"({"server": ")", kAllowAll, R"(", "tool": "read_file"})"));
+  const auto grpc_check = [&](v1::McpRegistry::Stub& stub, int, int64_t, int) {
+    v1::CheckToolCallRequest r;
+    r.set_server(kAllowAll);
+    r.set_tool("read_file");
+    v1::CheckToolCallResponse out;
+    return stub.CheckToolCall(Ctx(token).get(), r, &out);
+  };
+  struct RestPair {
+    std::string call;
+    int concurrency;
+    size_t grpc, rest;  // indices in workloads
+  };
+  std::vector<RestPair> rest_pairs;
+  for (const std::string& text : absl::GetFlag(FLAGS_rest_concurrency)) {
+    int n = 0;
+    if (!absl::SimpleAtoi(text, &n) || n < 1) {
+      std::cerr << "--rest_concurrency: '" << text << "' is not a count\n";
+      return 1;
+    }
+    for (const auto& [call, grpc_call, request] :
+         {std::tuple<std::string, Call, std::string>{"GetPluginInfo",
+                                                     plugin_info, rest_info},
+          {"check ALLOW_ALL", grpc_check, rest_check}}) {
+      RestPair pair{call, n, workloads.size(), workloads.size() + 1};
+      add("rest", absl::StrCat("gRPC ", call, ", ", n, " in flight"), false,
+          grpc_call);
+      workloads.back().concurrency = n;
+      add("rest", absl::StrCat("REST ", call, ", ", n, " in flight"), false,
+          nullptr);
+      workloads.back().concurrency = n;
+      workloads.back().rest = [request = request](RestClient& client, int64_t) {
+        return client.Call(request);
+      };
+      rest_pairs.push_back(pair);
+    }
+  }
   stubs.clear();
 
   for (int round = 0; round < rounds; ++round) {
     for (Workload& w : workloads) {
       if (!wanted(w.key)) continue;
+      const int wc = w.concurrency > 0 ? w.concurrency : c;
+      if (w.rest) {  // connections of its own, each connected and used once
+        std::vector<RestClient> clients;
+        for (int t = 0; t < wc; ++t) {
+          clients.emplace_back(server.rest_address());
+          (void)w.rest(clients.back(), 0);
+        }
+        Merge(Run(w.label, wc, slice, host_cpu,
+                  [&](int t, int64_t i) { return w.rest(clients[t], i); }),
+              w.total);
+        continue;
+      }
       if (!w.call) {  // pgbench, with the client's CPU its own
         const CpuSeconds before = host_cpu();
         const double tps = Pgbench(server, c, round_seconds);
@@ -478,9 +603,9 @@ int Main() {
         continue;
       }
       std::vector<std::unique_ptr<v1::McpRegistry::Stub>> channels =
-          ConnectedStubs(w.on_echo ? echo_address : server.address(), c);
+          ConnectedStubs(w.on_echo ? echo_address : server.address(), wc);
       const std::function<CpuSeconds()> cpu = host_cpu;
-      Merge(Run(w.label, c, slice,
+      Merge(Run(w.label, wc, slice,
                 w.on_echo ? std::function<CpuSeconds()>(echo_cpu) : cpu,
                 [&](int t, int64_t i) {
                   return w.call(*channels[t], t, i, round);
@@ -491,7 +616,7 @@ int Main() {
   double info_tps = 0, echo_tps = 0, check_tps = 0, reg_tps = 0, pg_tps = 0;
   for (const Workload& w : workloads) {
     if (!wanted(w.key)) continue;
-    if (!w.call) {
+    if (!w.call && !w.rest) {
       pg_tps = w.pgbench_calls / std::max(1.0, w.total.seconds);
       std::cout << absl::StrFormat("%-34s %10.0f/s\n", w.label, pg_tps);
       // The client here is pgbench (a waited-for child).
@@ -525,6 +650,17 @@ int Main() {
         ">= 0.95: the ABI hop costs <= 5%");
   ratio("CheckToolCall / GetPluginInfo", check_tps, info_tps, ">= 0.70");
   ratio("RegisterCustomServer / pgbench", reg_tps, pg_tps, ">= 0.80");
+  if (wanted("rest")) {
+    std::cout << "\nREST / gRPC, the same call, kept-alive connections:\n";
+    for (const RestPair& p : rest_pairs) {
+      const double g = workloads[p.grpc].total.throughput();
+      const double r = workloads[p.rest].total.throughput();
+      std::cout << absl::StrFormat(
+          "  %-16s %d in flight: gRPC %7.0f/s  REST %7.0f/s  ratio %.2f "
+          "(target >= 0.5)\n",
+          p.call, p.concurrency, g, r, g > 0 ? r / g : 0.0);
+    }
+  }
   return 0;
 }
 

@@ -48,6 +48,13 @@ void ApplyHostDefaults(config::v1::HostConfig& config,
   if (config.max_request_bytes() == 0) {
     config.set_max_request_bytes(4 * 1024 * 1024);
   }
+  config::v1::RestLimits& rest = *config.mutable_rest_limits();
+  if (rest.max_connections() == 0) rest.set_max_connections(256);
+  if (rest.max_header_count() == 0) rest.set_max_header_count(100);
+  if (rest.max_header_bytes() == 0) rest.set_max_header_bytes(32 * 1024);
+  if (rest.header_timeout_ms() == 0) rest.set_header_timeout_ms(10000);
+  if (rest.body_timeout_ms() == 0) rest.set_body_timeout_ms(30000);
+  if (rest.idle_timeout_ms() == 0) rest.set_idle_timeout_ms(5000);
 }
 
 std::string PluginConfigJson(const config::v1::HostConfig& config) {

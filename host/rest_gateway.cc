@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +18,7 @@
 #include "host/json_transcoder.h"
 #include "host/log.h"
 #include "host/plugin_call.h"
+#include "host/rest_connections.h"
 #include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::host {
@@ -69,11 +72,50 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
          *port >= 0 && *port <= 65535;
 }
 
+// A request's body, read through cpp-httplib's content reader so that its
+// size is limited as it arrives, once chunked framing and any
+// Content-Encoding are undone: the library itself would read a chunked or a
+// compressed body whole, whatever its size. nullopt when `res` holds the
+// answer instead.
+std::optional<std::string> ReadBody(const httplib::Request& req,
+                                    httplib::Response& res,
+                                    const httplib::ContentReader& reader,
+                                    size_t max_body) {
+  if (req.is_multipart_form_data()) {
+    SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
+              "request body: JSON expected, not multipart/form-data", 415);
+    return std::nullopt;
+  }
+  std::string body;
+  bool too_large = false;
+  const bool read = reader([&](const char* data, size_t size) {
+    if (size > max_body - body.size()) {
+      too_large = true;
+      return false;  // stops reading here
+    }
+    body.append(data, size);
+    return true;
+  });
+  if (too_large) {
+    SendError(res, MCPREG_STATUS_RESOURCE_EXHAUSTED,
+              absl::StrCat("request body: larger than ", max_body, " bytes"),
+              413);
+    return std::nullopt;
+  }
+  if (!read) {
+    SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
+              "the request body could not be read", 400);
+    return std::nullopt;
+  }
+  return body;
+}
+
 // A request for one of the plugin's routes: matched, transcoded, forwarded,
 // and the answer transcoded back.
 void Forward(const RouteTable& table, JsonTranscoder& transcoder,
              const HostedInstance& plugin, absl::Duration max_timeout,
-             const httplib::Request& req, httplib::Response& res) {
+             const httplib::Request& req, const std::string& body,
+             httplib::Response& res) {
   // req.path is already percent-decoded; an encoded '/' inside a path
   // variable must stay inside it, so match the raw target instead.
   const std::string raw_path = req.target.substr(0, req.target.find('?'));
@@ -87,8 +129,7 @@ void Forward(const RouteTable& table, JsonTranscoder& transcoder,
   }
   std::multimap<std::string, std::string> query(req.params.begin(),
                                                 req.params.end());
-  absl::StatusOr<std::string> request =
-      transcoder.Request(*match, req.body, query);
+  absl::StatusOr<std::string> request = transcoder.Request(*match, body, query);
   if (!request.ok()) {
     SendError(res, AbiCodeFromStatus(request.status().code()),
               std::string(request.status().message()));
@@ -171,22 +212,36 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   g->routes_ = std::move(*routes);
   g->transcoder_ = std::make_unique<JsonTranscoder>(g->routes_->pool());
 
+  // Connections are the host's (rest_connections.h): limits that hold
+  // before a request reaches the plugin, and one write per response.
+  const RestLimits limits = RestLimits::FromConfig(config);
+  g->connections_ = std::make_unique<RestConnections>(limits, &ErrorJson);
+  std::function<bool()> raise_backlog;
   if (config.has_tls()) {
     const auto& tls = config.tls();
-    g->server_ = std::make_unique<httplib::SSLServer>(
-        tls.cert_file().c_str(), tls.key_file().c_str(),
+    auto server = std::make_unique<LimitedServer<httplib::SSLServer>>(
+        g->connections_.get(), tls.cert_file().c_str(), tls.key_file().c_str(),
         tls.client_ca_file().empty() ? nullptr : tls.client_ca_file().c_str());
-    if (!g->server_->is_valid()) {
+    if (!server->is_valid()) {
       return absl::InvalidArgumentError(
           "tls: the REST port cannot use the certificate or key");
     }
+    raise_backlog = [s = server.get()] { return s->RaiseListenBacklog(); };
+    g->server_ = std::move(server);
   } else {
-    g->server_ = std::make_unique<httplib::Server>();
+    auto server =
+        std::make_unique<LimitedServer<httplib::Server>>(g->connections_.get());
+    raise_backlog = [s = server.get()] { return s->RaiseListenBacklog(); };
+    g->server_ = std::move(server);
   }
   httplib::Server& server = *g->server_;
-  // Handlers wait for the plugin, so give them threads to wait on.
-  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // What the Keep-Alive header advertises; the connections layer applies it.
+  server.set_keep_alive_timeout(std::max<time_t>(
+      1, static_cast<time_t>(absl::ToInt64Seconds(limits.idle_timeout))));
+  server.set_keep_alive_max_count(kMaxRequestsPerConnection);
   const size_t max_body = config.max_request_bytes();
+  // Content-Length over the limit never gets here (the connections layer
+  // answers 413); the rest is ReadBody's.
   server.set_payload_max_length(max_body);
   server.set_error_handler([max_body](const httplib::Request&,
                                       httplib::Response& res) {
@@ -203,18 +258,29 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   if (absl::Status s = AddHealthRoutes(server, *g->routes_, plugin); !s.ok()) {
     return s;
   }
-  auto handler =
+  const auto forward =
       [table = g->routes_.get(), transcoder = g->transcoder_.get(), plugin,
        max_timeout = absl::Milliseconds(config.max_call_timeout_ms())](
-          const httplib::Request& req, httplib::Response& res) {
-        Forward(*table, *transcoder, *plugin, max_timeout, req, res);
+          const httplib::Request& req, const std::string& body,
+          httplib::Response& res) {
+        Forward(*table, *transcoder, *plugin, max_timeout, req, body, res);
+      };
+  // Verbs with a body read it through a content reader (ReadBody).
+  const auto with_body =
+      [forward, max_body](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+        if (std::optional<std::string> body =
+                ReadBody(req, res, reader, max_body)) {
+          forward(req, *body, res);
+        }
       };
   const std::string any = ".*";
-  server.Get(any, handler);
-  server.Post(any, handler);
-  server.Put(any, handler);
-  server.Delete(any, handler);
-  server.Patch(any, handler);
+  server.Get(any, [forward](const httplib::Request& req,
+                            httplib::Response& res) { forward(req, "", res); });
+  server.Post(any, with_body);
+  server.Put(any, with_body);
+  server.Delete(any, with_body);
+  server.Patch(any, with_body);
 
   std::string host;
   int port = 0;
@@ -231,6 +297,9 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Start(
   if (port == 0) {
     return absl::UnavailableError(
         absl::StrCat("restListen: cannot listen on ", config.rest_listen()));
+  }
+  if (!raise_backlog()) {
+    LogWarning("REST: the listen backlog stays at cpp-httplib's 5");
   }
   g->address_ = absl::StrCat(
       host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]"),
@@ -249,6 +318,7 @@ size_t RestGateway::route_count() const { return routes_->routes().size(); }
 void RestGateway::Stop() {
   if (server_ != nullptr) server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (connections_ != nullptr) connections_->Shutdown();
 }
 
 RestGateway::~RestGateway() { Stop(); }

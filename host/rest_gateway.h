@@ -23,6 +23,7 @@ namespace mcpreg::host {
 
 class RouteTable;
 class JsonTranscoder;
+class RestConnections;
 
 // HTTP status for a gRPC status code.
 int HttpStatusForGrpcCode(int code);
@@ -37,7 +38,8 @@ class RestGateway {
       const config::v1::HostConfig& config, const HostedInstance* plugin);
   ~RestGateway();  // Stop()s
 
-  // Stops accepting, lets running requests finish, joins the threads.
+  // Stops accepting, closes idle connections, lets running requests finish
+  // (within their time limits), joins the threads.
   void Stop();
   const std::string& address() const { return address_; }
   size_t route_count() const;
@@ -47,6 +49,7 @@ class RestGateway {
 
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<JsonTranscoder> transcoder_;
+  std::unique_ptr<RestConnections> connections_;  // destroyed after server_
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::string address_;

@@ -11,7 +11,8 @@
 
 namespace mcpreg::testing {
 
-RegistryServer::RegistryServer(bool rest, int max_connections, bool durable) {
+RegistryServer::RegistryServer(bool rest, int max_connections, bool durable,
+                               const std::string& host_config) {
   cluster_ = std::make_unique<PgCluster>(durable);
   conninfo_ = cluster_->CreateDatabase("registry");
   char tmpl[] = "/tmp/mcpreg-registry-XXXXXX";
@@ -22,7 +23,8 @@ RegistryServer::RegistryServer(bool rest, int max_connections, bool durable) {
                             conninfo_, R"(", "maxConnections": )",
                             max_connections, R"(}, "storageRoot": ")", home_,
                             R"(/storage", "bootstrap": {"adminTokenFile": ")",
-                            token_file_, R"("}, "quickstart": true}})"));
+                            token_file_, R"("}, "quickstart": true})",
+                            host_config.empty() ? "" : ", ", host_config, "}"));
   std::vector<std::string> args = {"--plugin", PluginPath(),    "--config",
                                    config,     "--grpc_listen", "127.0.0.1:0"};
   if (rest) {

@@ -18,9 +18,12 @@ class RegistryServer {
   // Starts everything (with the REST gateway on a free port when `rest`); on
   // failure ok() is false and error() says why.
   // `max_connections` sizes the plugin's pool (0 = its default); `durable`
-  // runs PostgreSQL with fsync on (see PgCluster).
+  // runs PostgreSQL with fsync on (see PgCluster). `host_config` adds keys
+  // to the host's configuration file: JSON members without the braces,
+  // e.g. R"("restLimits": {"headerTimeoutMs": 1000})".
   explicit RegistryServer(bool rest = false, int max_connections = 0,
-                          bool durable = false);
+                          bool durable = false,
+                          const std::string& host_config = "");
   ~RegistryServer();  // SIGTERM to the host (expects a clean exit), then PG
 
   bool ok() const { return !admin_token_.empty(); }

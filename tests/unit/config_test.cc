@@ -20,6 +20,12 @@ TEST(HostConfigTest, EmptyMeansDefaults) {
   EXPECT_EQ(config->drain_timeout_ms(), 10000u);
   EXPECT_EQ(config->max_call_timeout_ms(), 30000u);
   EXPECT_EQ(config->max_request_bytes(), 4u * 1024 * 1024);
+  EXPECT_EQ(config->rest_limits().max_connections(), 256u);
+  EXPECT_EQ(config->rest_limits().max_header_count(), 100u);
+  EXPECT_EQ(config->rest_limits().max_header_bytes(), 32u * 1024);
+  EXPECT_EQ(config->rest_limits().header_timeout_ms(), 10000u);
+  EXPECT_EQ(config->rest_limits().body_timeout_ms(), 30000u);
+  EXPECT_EQ(config->rest_limits().idle_timeout_ms(), 5000u);
   EXPECT_EQ(host::PluginConfigJson(*config), "{}");
 }
 
@@ -40,6 +46,16 @@ TEST(HostConfigTest, PluginConfigPassesThroughAsJson) {
   EXPECT_EQ(config->drain_timeout_ms(), 5u);
   EXPECT_THAT(host::PluginConfigJson(*config),
               HasSubstr("\"workerThreads\":3"));
+}
+
+TEST(HostConfigTest, RestLimitsKeepWhatIsSet) {
+  auto config = host::ParseHostConfig(
+      R"({"restLimits": {"maxConnections": 8, "headerTimeoutMs": 1000}})", "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  host::ApplyHostDefaults(*config, "/opt/mcpreg/bin");
+  EXPECT_EQ(config->rest_limits().max_connections(), 8u);
+  EXPECT_EQ(config->rest_limits().header_timeout_ms(), 1000u);
+  EXPECT_EQ(config->rest_limits().body_timeout_ms(), 30000u);
 }
 
 TEST(HostConfigTest, MissingFileIsNotFound) {
