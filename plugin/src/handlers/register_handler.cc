@@ -21,14 +21,15 @@ std::string FileName(const std::string& path) {
 // under the old one's digest.
 absl::StatusOr<storage::PackageManifest> ManifestOf(
     RegistryServices& services, const v1::RepoArtifactInfo& artifact,
-    const std::string& sha256_hex) {
+    const std::string& sha256_hex, const storage::CallDeadline& deadline) {
   const std::string file_name = FileName(artifact.repo_path());
   if (std::optional<storage::PackageManifest> cached =
           services.manifests.Find(sha256_hex, file_name)) {
     return *std::move(cached);
   }
   absl::StatusOr<std::string> bytes = services.repositories->ReadArtifact(
-      artifact.repo_key(), artifact.repo_path(), services.max_artifact_bytes);
+      artifact.repo_key(), artifact.repo_path(), services.max_artifact_bytes,
+      deadline);
   if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "repoArtifactInfo.repoPath: the package is larger than the ",
@@ -58,9 +59,9 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
 absl::StatusOr<storage::PackageManifest> ReadManifest(
     RegistryServices& services, const storage::RepositoryInfo& repo,
     const v1::RegisterCustomServerRequest& request,
-    const std::string& sha256_hex) {
+    const std::string& sha256_hex, const storage::CallDeadline& deadline) {
   absl::StatusOr<storage::PackageManifest> manifest =
-      ManifestOf(services, request.repo_artifact_info(), sha256_hex);
+      ManifestOf(services, request.repo_artifact_info(), sha256_hex, deadline);
   if (!manifest.ok()) return manifest.status();
   if (manifest->package_type != repo.package_type) {
     return absl::FailedPreconditionError(
@@ -102,18 +103,20 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   absl::StatusOr<storage::RepositoryInfo> repo = CheckRegistrableRepository(
       *services.repositories, artifact.repo_key(), project);
   if (!repo.ok()) return repo.status();
-  absl::StatusOr<storage::ArtifactStat> stat =
-      CheckArtifactFile(*services.repositories, artifact.repo_key(),
-                        artifact.repo_path(), "repoArtifactInfo.repoPath");
+  const storage::CallDeadline deadline(scope.deadline(),
+                                       [&ctx] { return ctx.cancelled(); });
+  absl::StatusOr<storage::ArtifactStat> stat = CheckArtifactFile(
+      *services.repositories, artifact.repo_key(), artifact.repo_path(),
+      "repoArtifactInfo.repoPath", services.max_artifact_bytes, deadline);
   if (!stat.ok()) return stat.status();
   if (!artifact.readme_path().empty()) {
     absl::StatusOr<storage::ArtifactStat> readme = CheckArtifactFile(
         *services.repositories, artifact.repo_key(), artifact.readme_path(),
-        "repoArtifactInfo.readmePath");
+        "repoArtifactInfo.readmePath", kMaxReadmeBytes, deadline);
     if (!readme.ok()) return readme.status();
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      ReadManifest(services, *repo, request, stat->sha256_hex);
+      ReadManifest(services, *repo, request, stat->sha256_hex, deadline);
   if (!manifest.ok()) return manifest.status();
 
   const std::string name =
