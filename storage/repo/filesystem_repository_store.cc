@@ -71,6 +71,33 @@ absl::Status TooLarge(absl::string_view what, uint64_t max_bytes) {
       absl::StrCat(what, " is larger than ", max_bytes, " bytes"));
 }
 
+// What a file that is neither a regular file nor a folder is.
+const char* SpecialFileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// OK for a regular file or a folder, FAILED_PRECONDITION for anything else.
+// Files are opened O_NONBLOCK, so that opening a FIFO does not wait for a
+// writer; a regular file is then set back to blocking reads (which on a
+// regular file wait only for the disk).
+absl::Status RequireRegularOrFolder(int fd, const struct stat& st,
+                                    absl::string_view what) {
+  if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " is ", SpecialFileKind(st.st_mode), ", not a file"));
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return SysError(what, errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadAll(int fd, size_t max_bytes, absl::string_view what,
                      const CallDeadline& deadline, std::string* out) {
   const std::string work = absl::StrCat("reading ", what);
@@ -191,7 +218,7 @@ class FilesystemRepositoryStore : public RepositoryStore {
     const std::string file = absl::StrCat(key, ".json");
     const std::string what = absl::StrCat("settings of repository '", key, "'");
     Fd fd(openat(settings_fd_.get(), file.c_str(),
-                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd.valid()) {
       const int err = errno;
       {
@@ -207,6 +234,9 @@ class FilesystemRepositoryStore : public RepositoryStore {
     const absl::Time looked = absl::Now();  // before the file's times are read
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return SysError(what, errno);
+    if (absl::Status s = RequireRegularOrFolder(fd.get(), st, what); !s.ok()) {
+      return s;
+    }
     if (std::optional<RepositoryInfo> cached = CachedSettings(file, st)) {
       return *std::move(cached);
     }
@@ -320,7 +350,7 @@ class FilesystemRepositoryStore : public RepositoryStore {
     if (!fd.ok()) return fd.status();
     if (!S_ISREG(st.st_mode)) {
       return absl::FailedPreconditionError(
-          absl::StrCat(what, " is not a file"));
+          absl::StrCat(what, " is a folder, not a file"));
     }
     if (static_cast<uint64_t>(st.st_size) > max_bytes) {
       return TooLarge(what, max_bytes);
@@ -392,17 +422,22 @@ class FilesystemRepositoryStore : public RepositoryStore {
     return fd;
   }
 
-  // Opens `path` beneath the repository; `st` receives its status.
+  // Opens a file or folder beneath the repository without blocking, and
+  // refuses anything else; `st` receives its status.
   absl::StatusOr<Fd> OpenArtifact(absl::string_view repo_key,
                                   absl::string_view path,
                                   absl::string_view what, struct stat* st) {
     if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
     absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
     if (!dir.ok()) return dir.status();
-    absl::StatusOr<int> opened = OpenBeneath(dir->get(), path, O_RDONLY);
+    absl::StatusOr<int> opened =
+        OpenBeneath(dir->get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (!opened.ok()) return opened.status();
     Fd fd(*opened);
     if (fstat(fd.get(), st) != 0) return SysError(what, errno);
+    if (absl::Status s = RequireRegularOrFolder(fd.get(), *st, what); !s.ok()) {
+      return s;
+    }
     return fd;
   }
 

@@ -43,7 +43,9 @@ class RepositoryStore {
   // Sorted by key.
   virtual absl::StatusOr<std::vector<RepositoryInfo>> ListRepositories() = 0;
 
-  // Reading stops with `deadline` (DEADLINE_EXCEEDED, CANCELLED).
+  // Reading stops with `deadline` (DEADLINE_EXCEEDED, CANCELLED) and never
+  // blocks on what is not a file: a FIFO, a device or a socket is
+  // FAILED_PRECONDITION, opened without waiting and never read.
 
   // NOT_FOUND when the repository or the artifact is absent. A file larger
   // than `max_bytes` is RESOURCE_EXHAUSTED before any of it is read (hashed).
@@ -51,7 +53,7 @@ class RepositoryStore {
       absl::string_view repo_key, absl::string_view path, uint64_t max_bytes,
       const CallDeadline& deadline) = 0;
   // RESOURCE_EXHAUSTED when the artifact is larger than `max_bytes`, before
-  // any of it is read; FAILED_PRECONDITION when it is not a file.
+  // any of it is read; FAILED_PRECONDITION when it is a folder.
   virtual absl::StatusOr<std::string> ReadArtifact(
       absl::string_view repo_key, absl::string_view path, size_t max_bytes,
       const CallDeadline& deadline) = 0;

@@ -1,14 +1,20 @@
 // The built-in repository storage on a real filesystem: settings, artifacts,
-// symlinks that try to lead out of a repository, and files too large to
-// read whole.
+// symlinks that try to lead out of a repository, and files that must not
+// cost a call more than its limits: FIFOs, sockets, huge files.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <iostream>
 #include <limits>
 #include <thread>
@@ -280,6 +286,63 @@ int64_t BytesReadByThisProcess() {
     if (key == "rchar:") return value;
   }
   return -1;
+}
+
+// Runs `call` on another thread; if it has not returned within 5 s (it
+// blocked opening `fifo`), opens the FIFO for writing to set it free, and
+// fails. Returns its result either way.
+template <typename T>
+T WithoutBlockingOn(const std::string& fifo, std::function<T()> call) {
+  auto result = std::async(std::launch::async, std::move(call));
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "blocked on the FIFO " << fifo;
+    const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) close(fd);
+  }
+  return result.get();
+}
+
+TEST_F(FilesystemRepositoryStoreTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const std::string fifo = root_ + "/ai-pypi-local/pipe.tgz";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  absl::StatusOr<ArtifactStat> stat =
+      WithoutBlockingOn<absl::StatusOr<ArtifactStat>>(fifo, [&] {
+        return store_->StatArtifact("ai-pypi-local", "pipe.tgz", kAnySize, {});
+      });
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kFailedPrecondition)
+      << stat.status();
+  EXPECT_THAT(std::string(stat.status().message()), HasSubstr("a FIFO"));
+  absl::StatusOr<std::string> read =
+      WithoutBlockingOn<absl::StatusOr<std::string>>(fifo, [&] {
+        return store_->ReadArtifact("ai-pypi-local", "pipe.tgz", 100, {});
+      });
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition)
+      << read.status();
+
+  // A FIFO in place of a repository's settings.
+  const std::string settings = root_ + "/.settings/piped.json";
+  ASSERT_EQ(mkfifo(settings.c_str(), 0644), 0);
+  absl::StatusOr<RepositoryInfo> repo =
+      WithoutBlockingOn<absl::StatusOr<RepositoryInfo>>(
+          settings, [&] { return store_->GetRepository("piped"); });
+  EXPECT_EQ(repo.status().code(), absl::StatusCode::kFailedPrecondition)
+      << repo.status();
+}
+
+TEST_F(FilesystemRepositoryStoreTest, ASocketIsRefusedAsNotAFile) {
+  const std::string path = root_ + "/ai-pypi-local/sock.tgz";
+  const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(address.sun_path));
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  auto stat = store_->StatArtifact("ai-pypi-local", "sock.tgz", kAnySize, {});
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kFailedPrecondition)
+      << stat.status();
+  close(sock);
 }
 
 TEST_F(FilesystemRepositoryStoreTest, SizeIsCheckedBeforeAnythingIsRead) {
