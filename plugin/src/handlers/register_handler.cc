@@ -44,7 +44,7 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
         "registered; retry");
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      storage::ReadPackageManifest(file_name, *bytes);
+      storage::ReadPackageManifest(file_name, *bytes, deadline);
   if (!manifest.ok()) {
     return absl::Status(manifest.status().code(),
                         absl::StrCat("repoArtifactInfo.repoPath: ",
