@@ -16,8 +16,8 @@ std::string FileName(const std::string& path) {
 }
 
 // The manifest of the artifact whose content has digest `sha256_hex`: from
-// the cache, or read and unpacked — and then cached only if the bytes read
-// are the ones hashed, so a package replaced in between is not registered
+// the cache, or read and unpacked — only if the bytes read are the ones
+// hashed, so a package replaced in between is not registered (or cached)
 // under the old one's digest.
 absl::StatusOr<storage::PackageManifest> ManifestOf(
     RegistryServices& services, const v1::RepoArtifactInfo& artifact,
@@ -50,7 +50,6 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
                         absl::StrCat("repoArtifactInfo.repoPath: ",
                                      manifest.status().message()));
   }
-  services.manifests.Insert(sha256_hex, file_name, *manifest);
   return manifest;
 }
 
@@ -126,6 +125,9 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
       !s.ok()) {
     return s;
   }
+  // Cached only now: registrations the checks above refuse must not fill it.
+  services.manifests.Insert(stat->sha256_hex, FileName(artifact.repo_path()),
+                            *manifest);
 
   storage::pg::NewServerVersion v;
   v.project_key = project;
