@@ -12,7 +12,8 @@ CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMCPREG_FUZZ=ON \
   -DMCPREG_SANITIZE=address,undefined -DMCPREG_BUILD_TESTS=OFF \
   -DMCPREG_BUILD_BENCH=OFF >/dev/null
-targets=(register_validation safe_path package_manifest rest_transcoding)
+targets=(register_validation safe_path package_manifest bounded_archive
+  rest_transcoding)
 cmake --build "$BUILD_DIR" -j "$(nproc)" \
   --target "${targets[@]/%/_fuzzer}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}

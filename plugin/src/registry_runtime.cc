@@ -104,7 +104,12 @@ absl::Status SeedQuickstart(RegistryDependencies& s) {
        "# simple-mcp\n\nExample MCP server (npm) for the quickstart.\n"},
   };
   for (const Sample& sample : samples) {
-    if (s.repositories->StatArtifact(sample.repo, sample.path).ok()) continue;
+    if (s.repositories
+            ->StatArtifact(sample.repo, sample.path, s.max_artifact_bytes,
+                           storage::CallDeadline())
+            .ok()) {
+      continue;
+    }
     if (absl::Status st = s.repositories->WriteArtifact(
             sample.repo, sample.path, sample.bytes);
         !st.ok()) {

@@ -66,17 +66,50 @@ absl::Status SysError(absl::string_view what, int err) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(err)));
 }
 
+absl::Status TooLarge(absl::string_view what, uint64_t max_bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat(what, " is larger than ", max_bytes, " bytes"));
+}
+
+// What a file that is neither a regular file nor a folder is.
+const char* SpecialFileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// OK for a regular file or a folder, FAILED_PRECONDITION for anything else.
+// Files are opened O_NONBLOCK, so that opening a FIFO does not wait for a
+// writer; a regular file is then set back to blocking reads (which on a
+// regular file wait only for the disk).
+absl::Status RequireRegularOrFolder(int fd, const struct stat& st,
+                                    absl::string_view what) {
+  if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " is ", SpecialFileKind(st.st_mode), ", not a file"));
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return SysError(what, errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadAll(int fd, size_t max_bytes, absl::string_view what,
-                     std::string* out) {
+                     const CallDeadline& deadline, std::string* out) {
+  const std::string work = absl::StrCat("reading ", what);
   char buffer[1 << 16];
   for (;;) {
+    if (absl::Status s = deadline.Check(work); !s.ok()) return s;
     const ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return SysError(what, errno);
     if (n == 0) return absl::OkStatus();
     if (out->size() + static_cast<size_t>(n) > max_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(what, " is larger than ", max_bytes, " bytes"));
+      return TooLarge(what, max_bytes);
     }
     out->append(buffer, static_cast<size_t>(n));
   }
@@ -92,14 +125,22 @@ absl::Status WriteAll(int fd, absl::string_view bytes, absl::string_view what) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Sha256Hex(int fd, absl::string_view what) {
+// At most `max_bytes`: the file may grow after its size was checked.
+absl::StatusOr<std::string> Sha256Hex(int fd, uint64_t max_bytes,
+                                      absl::string_view what,
+                                      const CallDeadline& deadline) {
+  const std::string work = absl::StrCat("hashing ", what);
   Sha256 sha;
+  uint64_t hashed = 0;
   char buffer[1 << 16];
   for (;;) {
+    if (absl::Status s = deadline.Check(work); !s.ok()) return s;
     const ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return SysError(what, errno);
     if (n == 0) return sha.HexDigest();
+    hashed += static_cast<uint64_t>(n);
+    if (hashed > max_bytes) return TooLarge(what, max_bytes);
     sha.Update(buffer, static_cast<size_t>(n));
   }
 }
@@ -177,7 +218,7 @@ class FilesystemRepositoryStore : public RepositoryStore {
     const std::string file = absl::StrCat(key, ".json");
     const std::string what = absl::StrCat("settings of repository '", key, "'");
     Fd fd(openat(settings_fd_.get(), file.c_str(),
-                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!fd.valid()) {
       const int err = errno;
       {
@@ -193,11 +234,16 @@ class FilesystemRepositoryStore : public RepositoryStore {
     const absl::Time looked = absl::Now();  // before the file's times are read
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return SysError(what, errno);
+    if (absl::Status s = RequireRegularOrFolder(fd.get(), st, what); !s.ok()) {
+      return s;
+    }
     if (std::optional<RepositoryInfo> cached = CachedSettings(file, st)) {
       return *std::move(cached);
     }
     std::string json;
-    if (absl::Status s = ReadAll(fd.get(), 1 << 20, what, &json); !s.ok()) {
+    if (absl::Status s =
+            ReadAll(fd.get(), 1 << 20, what, CallDeadline(), &json);
+        !s.ok()) {
       return s;
     }
     absl::StatusOr<RepositoryInfo> info = ParseSettings(json, what);
@@ -274,38 +320,43 @@ class FilesystemRepositoryStore : public RepositoryStore {
     return out;
   }
 
-  absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
-                                            absl::string_view path) override {
-    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path);
-    if (!fd.ok()) return fd.status();
+  absl::StatusOr<ArtifactStat> StatArtifact(
+      absl::string_view repo_key, absl::string_view path, uint64_t max_bytes,
+      const CallDeadline& deadline) override {
+    const std::string what = absl::StrCat("'", path, "'");
     struct stat st;
-    if (fstat(fd->get(), &st) != 0) return SysError("stat", errno);
+    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path, what, &st);
+    if (!fd.ok()) return fd.status();
     ArtifactStat out;
     out.is_regular_file = S_ISREG(st.st_mode);
     out.size = static_cast<uint64_t>(st.st_size);
     if (out.is_regular_file) {
+      // The size first: hashing a file too large to register is wasted.
+      if (out.size > max_bytes) return TooLarge(what, max_bytes);
       absl::StatusOr<std::string> digest =
-          Sha256Hex(fd->get(), absl::StrCat("'", path, "'"));
+          Sha256Hex(fd->get(), max_bytes, what, deadline);
       if (!digest.ok()) return digest.status();
       out.sha256_hex = std::move(*digest);
     }
     return out;
   }
 
-  absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
-                                           absl::string_view path,
-                                           size_t max_bytes) override {
-    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path);
-    if (!fd.ok()) return fd.status();
+  absl::StatusOr<std::string> ReadArtifact(
+      absl::string_view repo_key, absl::string_view path, size_t max_bytes,
+      const CallDeadline& deadline) override {
+    const std::string what = absl::StrCat("'", path, "'");
     struct stat st;
-    if (fstat(fd->get(), &st) != 0) return SysError("stat", errno);
+    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path, what, &st);
+    if (!fd.ok()) return fd.status();
     if (!S_ISREG(st.st_mode)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is not a file"));
+          absl::StrCat(what, " is a folder, not a file"));
+    }
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+      return TooLarge(what, max_bytes);
     }
     std::string out;
-    if (absl::Status s =
-            ReadAll(fd->get(), max_bytes, absl::StrCat("'", path, "'"), &out);
+    if (absl::Status s = ReadAll(fd->get(), max_bytes, what, deadline, &out);
         !s.ok()) {
       return s;
     }
@@ -316,13 +367,13 @@ class FilesystemRepositoryStore : public RepositoryStore {
                                                 absl::string_view path,
                                                 uint64_t offset,
                                                 size_t length) override {
-    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path);
-    if (!fd.ok()) return fd.status();
+    const std::string what = absl::StrCat("'", path, "'");
     struct stat st;
-    if (fstat(fd->get(), &st) != 0) return SysError("stat", errno);
+    absl::StatusOr<Fd> fd = OpenArtifact(repo_key, path, what, &st);
+    if (!fd.ok()) return fd.status();
     if (!S_ISREG(st.st_mode)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is not a file"));
+          absl::StrCat(what, " is a folder, not a file"));
     }
     std::string out;
     const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -400,14 +451,23 @@ class FilesystemRepositoryStore : public RepositoryStore {
     return fd;
   }
 
+  // Opens a file or folder beneath the repository without blocking, and
+  // refuses anything else; `st` receives its status.
   absl::StatusOr<Fd> OpenArtifact(absl::string_view repo_key,
-                                  absl::string_view path) {
+                                  absl::string_view path,
+                                  absl::string_view what, struct stat* st) {
     if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
     absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
     if (!dir.ok()) return dir.status();
-    absl::StatusOr<int> fd = OpenBeneath(dir->get(), path, O_RDONLY);
-    if (!fd.ok()) return fd.status();
-    return Fd(*fd);
+    absl::StatusOr<int> opened =
+        OpenBeneath(dir->get(), path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (!opened.ok()) return opened.status();
+    Fd fd(*opened);
+    if (fstat(fd.get(), st) != 0) return SysError(what, errno);
+    if (absl::Status s = RequireRegularOrFolder(fd.get(), *st, what); !s.ok()) {
+      return s;
+    }
+    return fd;
   }
 
   // Which file a name held when it was read. Settings are replaced by

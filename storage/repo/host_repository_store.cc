@@ -1,5 +1,7 @@
 #include "storage/repo/host_repository_store.h"
 
+#include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,11 @@ namespace mcpreg::storage {
 namespace {
 
 mcpreg_str Str(absl::string_view s) { return {s.data(), s.size()}; }
+
+absl::Status TooLarge(absl::string_view path, uint64_t max_bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("'", path, "' is larger than ", max_bytes, " bytes"));
+}
 
 absl::Status HostError(int32_t code, absl::string_view what) {
   if (code == MCPREG_STATUS_NOT_FOUND) {
@@ -54,8 +61,9 @@ class HostRepositoryStore : public RepositoryStore {
         "repositories are managed by the host platform");
   }
 
-  absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
-                                            absl::string_view path) override {
+  absl::StatusOr<ArtifactStat> StatArtifact(
+      absl::string_view repo_key, absl::string_view path, uint64_t max_bytes,
+      const CallDeadline& deadline) override {
     if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
     mcpreg_artifact_stat stat{};
     stat.struct_size = sizeof(stat);
@@ -67,37 +75,35 @@ class HostRepositoryStore : public RepositoryStore {
     stat.sha256_hex[sizeof(stat.sha256_hex) - 1] = '\0';
     ArtifactStat out{stat.is_regular_file == 1, stat.size_bytes,
                      stat.sha256_hex};
+    if (out.is_regular_file && out.size > max_bytes) {
+      return TooLarge(path, max_bytes);
+    }
     if (out.is_regular_file && out.sha256_hex.empty()) {
       // The host does not know the digest: compute it by reading.
-      absl::StatusOr<std::string> digest = Sha256Hex(repo_key, path);
-      if (!digest.ok()) return digest.status();
-      out.sha256_hex = *digest;
+      Sha256 sha;
+      absl::Status read = ReadChunks(
+          repo_key, path, max_bytes, deadline,
+          absl::StrCat("hashing '", path, "'"),
+          [&sha](const uint8_t* data, size_t n) { sha.Update(data, n); });
+      if (!read.ok()) return read;
+      out.sha256_hex = sha.HexDigest();
     }
     return out;
   }
 
-  absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
-                                           absl::string_view path,
-                                           size_t max_bytes) override {
+  absl::StatusOr<std::string> ReadArtifact(
+      absl::string_view repo_key, absl::string_view path, size_t max_bytes,
+      const CallDeadline& deadline) override {
     if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
     std::string out;
-    std::vector<uint8_t> buffer(1 << 16);
-    for (;;) {
-      size_t n = 0;
-      const int32_t code = host_->read_artifact(
-          host_->host_ctx_host_ptr, Str(repo_key), Str(path), out.size(),
-          buffer.data(), buffer.size(), &n);
-      if (code != MCPREG_STATUS_OK) {
-        return HostError(code,
-                         absl::StrCat("'", path, "' in '", repo_key, "'"));
-      }
-      if (n == 0) return out;
-      if (out.size() + n > max_bytes) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("'", path, "' is larger than ", max_bytes, " bytes"));
-      }
-      out.append(reinterpret_cast<const char*>(buffer.data()), n);
-    }
+    absl::Status read =
+        ReadChunks(repo_key, path, max_bytes, deadline,
+                   absl::StrCat("reading '", path, "'"),
+                   [&out](const uint8_t* data, size_t n) {
+                     out.append(reinterpret_cast<const char*>(data), n);
+                   });
+    if (!read.ok()) return read;
+    return out;
   }
 
   absl::StatusOr<std::string> ReadArtifactRange(absl::string_view repo_key,
@@ -135,12 +141,18 @@ class HostRepositoryStore : public RepositoryStore {
   }
 
  private:
-  absl::StatusOr<std::string> Sha256Hex(absl::string_view repo_key,
-                                        absl::string_view path) {
-    Sha256 sha;
+  // Reads the artifact through the host a chunk at a time, handing each to
+  // `consume`, until the host returns none. RESOURCE_EXHAUSTED past
+  // `max_bytes`, whatever size the host reported; the deadline is checked
+  // before every callback.
+  absl::Status ReadChunks(
+      absl::string_view repo_key, absl::string_view path, uint64_t max_bytes,
+      const CallDeadline& deadline, absl::string_view what,
+      const std::function<void(const uint8_t*, size_t)>& consume) {
     std::vector<uint8_t> buffer(1 << 16);
     uint64_t offset = 0;
     for (;;) {
+      if (absl::Status s = deadline.Check(what); !s.ok()) return s;
       size_t n = 0;
       const int32_t code = host_->read_artifact(
           host_->host_ctx_host_ptr, Str(repo_key), Str(path), offset,
@@ -149,8 +161,10 @@ class HostRepositoryStore : public RepositoryStore {
         return HostError(code,
                          absl::StrCat("'", path, "' in '", repo_key, "'"));
       }
-      if (n == 0) return sha.HexDigest();
-      sha.Update(buffer.data(), n);
+      if (n == 0) return absl::OkStatus();
+      n = std::min(n, buffer.size());  // a host that says more than it wrote
+      if (offset + n > max_bytes) return TooLarge(path, max_bytes);
+      consume(buffer.data(), n);
       offset += n;
     }
   }

@@ -1,9 +1,9 @@
 #include "storage/repo/package_manifest.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -19,10 +19,6 @@ namespace {
 
 // Which manifest a package file holds, by the file name.
 enum class Manifest { kPackageJson, kPkgInfo, kWheelMetadata };
-
-struct ArchiveCloser {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
 
 absl::Status NotAPackage(absl::string_view why) {
   return absl::FailedPreconditionError(
@@ -69,59 +65,26 @@ const char* ManifestName(Manifest m) {
 // Scans the archive once for the first entry any of `wanted` accepts, in the
 // order of preference given. Returns which one and its content.
 absl::StatusOr<std::pair<Manifest, std::string>> FindManifest(
-    absl::string_view bytes, const std::vector<Manifest>& wanted) {
-  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) !=
-      ARCHIVE_OK) {
-    return NotAPackage(archive_error_string(a.get()) != nullptr
-                           ? archive_error_string(a.get())
-                           : "unrecognised archive format");
-  }
+    absl::string_view bytes, ArchiveKind kind,
+    const std::vector<Manifest>& wanted, const CallDeadline& deadline,
+    const ArchiveLimits& limits) {
+  absl::StatusOr<std::unique_ptr<BoundedArchiveReader>> reader =
+      BoundedArchiveReader::Open(bytes, kind, deadline, limits);
+  if (!reader.ok()) return reader.status();
   std::vector<std::pair<Manifest, std::string>> found;
-  archive_entry* entry = nullptr;
-  for (int scanned = 0;; ++scanned) {
-    if (scanned >= kMaxArchiveEntriesScanned) {
-      return NotAPackage(absl::StrCat("more than ", kMaxArchiveEntriesScanned,
-                                      " entries before its manifest"));
-    }
-    // Skipping an entry still inflates it: bound what the whole scan may
-    // inflate, or a small gzip could cost gigabytes of work.
-    if (archive_filter_bytes(a.get(), 0) > kMaxInflatedBytes) {
-      return NotAPackage(absl::StrCat("it inflates to more than ",
-                                      kMaxInflatedBytes >> 20,
-                                      " MiB before its manifest"));
-    }
-    const int rc = archive_read_next_header(a.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) {
-      return NotAPackage(archive_error_string(a.get()));
-    }
-    const char* path = archive_entry_pathname(entry);
-    if (path == nullptr || archive_entry_filetype(entry) != AE_IFREG) continue;
+  for (;;) {
+    absl::StatusOr<std::optional<ArchiveEntryHeader>> entry = (*reader)->Next();
+    if (!entry.ok()) return entry.status();
+    if (!entry->has_value()) break;
+    const ArchiveEntryHeader& header = **entry;
+    if (header.path.empty() || !header.is_regular_file) continue;
     for (Manifest m : wanted) {
-      if (!Wanted(m, path)) continue;
-      if (archive_entry_size(entry) >
-          static_cast<la_int64_t>(kMaxManifestBytes)) {
-        return NotAPackage(absl::StrCat(path, " is larger than ",
-                                        kMaxManifestBytes, " bytes"));
-      }
-      std::string content;
-      char buffer[8192];
-      for (;;) {
-        const la_ssize_t n = archive_read_data(a.get(), buffer, sizeof(buffer));
-        if (n < 0) return NotAPackage(archive_error_string(a.get()));
-        if (n == 0) break;
-        if (content.size() + static_cast<size_t>(n) > kMaxManifestBytes) {
-          return NotAPackage(absl::StrCat(path, " is larger than ",
-                                          kMaxManifestBytes, " bytes"));
-        }
-        content.append(buffer, static_cast<size_t>(n));
-      }
-      if (m == wanted.front()) return std::make_pair(m, std::move(content));
-      found.emplace_back(m, std::move(content));
+      if (!Wanted(m, header.path)) continue;
+      absl::StatusOr<std::string> content =
+          (*reader)->ReadContent(kMaxManifestBytes);
+      if (!content.ok()) return content.status();
+      if (m == wanted.front()) return std::make_pair(m, *std::move(content));
+      found.emplace_back(m, *std::move(content));
       break;
     }
   }
@@ -177,18 +140,22 @@ absl::StatusOr<PackageManifest> ParseCoreMetadata(absl::string_view text,
 
 }  // namespace
 
-absl::StatusOr<PackageManifest> ReadPackageManifest(absl::string_view file_name,
-                                                    absl::string_view bytes) {
+absl::StatusOr<PackageManifest> ReadPackageManifest(
+    absl::string_view file_name, absl::string_view bytes,
+    const CallDeadline& deadline, const ArchiveLimits& limits) {
   const std::string lower = absl::AsciiStrToLower(file_name);
   std::vector<Manifest> wanted;
+  ArchiveKind kind = ArchiveKind::kTarGz;
   if (absl::EndsWith(lower, ".tgz")) {
     wanted = {Manifest::kPackageJson, Manifest::kPkgInfo};
   } else if (absl::EndsWith(lower, ".tar.gz")) {
     wanted = {Manifest::kPkgInfo, Manifest::kPackageJson};
   } else if (absl::EndsWith(lower, ".whl")) {
     wanted = {Manifest::kWheelMetadata};
+    kind = ArchiveKind::kZip;
   } else if (absl::EndsWith(lower, ".zip")) {
     wanted = {Manifest::kPkgInfo};
+    kind = ArchiveKind::kZip;
   } else {
     return absl::FailedPreconditionError(absl::StrCat(
         "'", file_name,
@@ -196,7 +163,7 @@ absl::StatusOr<PackageManifest> ReadPackageManifest(absl::string_view file_name,
         "sdist), .whl (PyPI wheel) or .zip (PyPI sdist)"));
   }
   absl::StatusOr<std::pair<Manifest, std::string>> found =
-      FindManifest(bytes, wanted);
+      FindManifest(bytes, kind, wanted, deadline, limits);
   if (!found.ok()) return found.status();
   switch (found->first) {
     case Manifest::kPackageJson:

@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/repo/bounded_archive.h"
+#include "storage/repo/call_deadline.h"
 
 namespace mcpreg::storage {
 
@@ -19,17 +21,20 @@ struct PackageManifest {
   std::string description;
 };
 
-// Limits that keep a hostile archive from costing more than a glance.
-inline constexpr int kMaxArchiveEntriesScanned = 10000;
+// The largest manifest read. The archive's own limits (entries, bytes
+// inflated, compression ratio) are ArchiveLimits'.
 inline constexpr size_t kMaxManifestBytes = 1 << 20;
-inline constexpr int64_t kMaxInflatedBytes = int64_t{512} << 20;
 
 // `file_name` picks the format: "*.tgz" (npm: `package/package.json`),
 // "*.tar.gz" (sdist: `<dir>/PKG-INFO`, or an npm tarball), "*.whl" (wheel:
-// `<dir>.dist-info/METADATA`). FAILED_PRECONDITION, with a message that can
-// follow a field path, when the bytes are not such a package.
-absl::StatusOr<PackageManifest> ReadPackageManifest(absl::string_view file_name,
-                                                    absl::string_view bytes);
+// `<dir>.dist-info/METADATA`), "*.zip" (sdist). Errors have a message that
+// can follow a field path: FAILED_PRECONDITION when the bytes are not such a
+// package; RESOURCE_EXHAUSTED over one of `limits`; DEADLINE_EXCEEDED or
+// CANCELLED from `deadline` (see BoundedArchiveReader).
+absl::StatusOr<PackageManifest> ReadPackageManifest(
+    absl::string_view file_name, absl::string_view bytes,
+    const CallDeadline& deadline = CallDeadline(),
+    const ArchiveLimits& limits = ArchiveLimits());
 
 }  // namespace mcpreg::storage
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/repo/call_deadline.h"
 
 namespace mcpreg::storage {
 
@@ -42,13 +43,20 @@ class RepositoryStore {
   // Sorted by key.
   virtual absl::StatusOr<std::vector<RepositoryInfo>> ListRepositories() = 0;
 
-  // NOT_FOUND when the repository or the artifact is absent.
-  virtual absl::StatusOr<ArtifactStat> StatArtifact(absl::string_view repo_key,
-                                                    absl::string_view path) = 0;
-  // RESOURCE_EXHAUSTED when the artifact is larger than `max_bytes`.
-  virtual absl::StatusOr<std::string> ReadArtifact(absl::string_view repo_key,
-                                                   absl::string_view path,
-                                                   size_t max_bytes) = 0;
+  // Reading stops with `deadline` (DEADLINE_EXCEEDED, CANCELLED) and never
+  // blocks on what is not a file: a FIFO, a device or a socket is
+  // FAILED_PRECONDITION, opened without waiting and never read.
+
+  // NOT_FOUND when the repository or the artifact is absent. A file larger
+  // than `max_bytes` is RESOURCE_EXHAUSTED before any of it is read (hashed).
+  virtual absl::StatusOr<ArtifactStat> StatArtifact(
+      absl::string_view repo_key, absl::string_view path, uint64_t max_bytes,
+      const CallDeadline& deadline) = 0;
+  // RESOURCE_EXHAUSTED when the artifact is larger than `max_bytes`, before
+  // any of it is read; FAILED_PRECONDITION when it is a folder.
+  virtual absl::StatusOr<std::string> ReadArtifact(
+      absl::string_view repo_key, absl::string_view path, size_t max_bytes,
+      const CallDeadline& deadline) = 0;
   // Creates parent folders; replaces atomically (readers see old or new).
   virtual absl::Status WriteArtifact(absl::string_view repo_key,
                                      absl::string_view path,

@@ -68,6 +68,11 @@ absl::StatusOr<int> Errno(absl::string_view path, int err) {
   if (err == ENOENT || err == ENOTDIR) {
     return absl::NotFoundError(absl::StrCat("'", path, "' does not exist"));
   }
+  if (err == ENXIO) {
+    // What opening a socket, or a device without a driver, answers.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' is not a file (a socket, or a device without a driver)"));
+  }
   if (err == EXDEV || err == ELOOP) {
     return absl::PermissionDeniedError(absl::StrCat(
         "'", path, "' resolves outside its repository (a symlink leads out)"));

@@ -23,7 +23,9 @@ absl::Status CheckRelativePath(absl::string_view path, absl::string_view field);
 // Opens `path` (already checked) beneath the directory `dir_fd`, refusing to
 // leave it through ".." or symlinks. Returns an owned file descriptor.
 // `flags` are open(2) flags (O_RDONLY, O_CREAT are fine; O_CLOEXEC is added).
-// NOT_FOUND when absent; PERMISSION_DENIED when resolution would escape.
+// NOT_FOUND when absent; PERMISSION_DENIED when resolution would escape;
+// FAILED_PRECONDITION when the kernel cannot open it at all (ENXIO: a
+// socket). Pass O_NONBLOCK to open a FIFO without waiting for a writer.
 // Uses openat2(RESOLVE_BENEATH); where the kernel lacks it (ENOSYS, before
 // 5.6) or a seccomp profile refuses it (EPERM, as container runtimes' older
 // default profiles do), falls back to OpenBeneathByWalking.

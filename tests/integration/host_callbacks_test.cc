@@ -42,6 +42,9 @@ struct Platform {
   // The digest StatArtifact reports; "" = unknown (the plugin hashes).
   std::string reported_sha256;
   int whole_reads = 0;  // ReadArtifact calls from the start of a file
+  uint64_t bytes_read = 0;
+  // Files of zeros of the given size, never held in memory.
+  std::map<std::string, uint64_t> zero_files;
 };
 
 std::string Sha256Of(const std::string& bytes) {
@@ -103,6 +106,12 @@ int32_t StatArtifact(void* ctx, mcpreg_str repo, mcpreg_str path,
   auto* p = static_cast<Platform*>(ctx);
   std::lock_guard<std::mutex> lock(p->mu);
   p->paths_seen.push_back(Str(path));
+  if (auto zeros = p->zero_files.find(Str(repo) + "/" + Str(path));
+      zeros != p->zero_files.end()) {
+    stat->is_regular_file = 1;
+    stat->size_bytes = zeros->second;
+    return MCPREG_STATUS_OK;
+  }
   auto it = p->files.find(Str(repo) + "/" + Str(path));
   if (it == p->files.end()) return MCPREG_STATUS_NOT_FOUND;
   stat->is_regular_file = 1;
@@ -117,14 +126,26 @@ int32_t ReadArtifact(void* ctx, mcpreg_str repo, mcpreg_str path,
                      size_t* bytes_read) {
   auto* p = static_cast<Platform*>(ctx);
   std::lock_guard<std::mutex> lock(p->mu);
+  if (offset == 0) ++p->whole_reads;
+  if (auto zeros = p->zero_files.find(Str(repo) + "/" + Str(path));
+      zeros != p->zero_files.end()) {
+    const uint64_t n =
+        offset >= zeros->second
+            ? 0
+            : std::min<uint64_t>(capacity, zeros->second - offset);
+    memset(buffer, 0, n);
+    *bytes_read = n;
+    p->bytes_read += n;
+    return MCPREG_STATUS_OK;
+  }
   auto it = p->files.find(Str(repo) + "/" + Str(path));
   if (it == p->files.end()) return MCPREG_STATUS_NOT_FOUND;
   const std::string& data = it->second;
-  if (offset == 0) ++p->whole_reads;
   const size_t n =
       offset >= data.size() ? 0 : std::min(capacity, data.size() - offset);
   memcpy(buffer, data.data() + offset, n);
   *bytes_read = n;
+  p->bytes_read += n;
   return MCPREG_STATUS_OK;
 }
 
@@ -240,13 +261,19 @@ class HostCallbacksTest : public ::testing::Test {
   }
 
   static std::string Body(const std::string& repo, const std::string& path,
-                          const std::string& name = "") {
+                          const std::string& name = "",
+                          const std::string& version = "1.0.0") {
     return absl::StrCat(R"({"projectKey": "ai-research", "repoArtifactInfo":
         {"repoKey": ")",
                         repo, R"(", "repoPath": ")", path, R"("},
         "name": ")",
                         name, R"(",
-        "mcpServerInfo": {"description": "d", "version": "1.0.0"}})");
+        "mcpServerInfo": {"description": "d", "version": ")",
+                        version, R"("}})");
+  }
+  int WholeReads() {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    return platform_.whole_reads;
   }
 
   Platform platform_;
@@ -351,6 +378,74 @@ TEST_F(HostCallbacksTest, APackageThatChangedWhileReadIsRefused) {
                           "DO $$ BEGIN IF (SELECT count(*) FROM servers) > 0 "
                           "THEN RAISE 'written'; END IF; END $$"),
             0);
+}
+
+// A registration the checks refuse leaves nothing in the manifest cache: the
+// same package is read again next time, so failed registrations cannot
+// fill the cache (one of up to ~1 MiB each).
+TEST_F(HostCallbacksTest, ARefusedRegistrationCachesNothing) {
+  const std::string bad_name_path = "pkgs/bad_name-1.0.0.tar.gz";
+  {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    platform_.files[std::string("team-pypi/") + bad_name_path] =
+        mcpreg::storage::BuildSdist("bad name!", "1.0.0", "d");
+    platform_.files["team-pypi/pkgs/npm-thing-1.0.0.tgz"] =
+        mcpreg::storage::BuildNpmTarball("npm-thing", "1.0.0", "d");
+    // No digest reported: the plugin hashes, and caches by what it found.
+  }
+  struct Case {
+    std::string body;
+    int32_t code;
+    const char* says;
+  } cases[] = {
+      // The package's own version disagrees.
+      {Body("team-pypi", kSdistPath, "", "9.9.9"),
+       MCPREG_STATUS_INVALID_ARGUMENT, "mcpServerInfo.version"},
+      // An npm package in a PyPI repository.
+      {Body("team-pypi", "pkgs/npm-thing-1.0.0.tgz"),
+       MCPREG_STATUS_FAILED_PRECONDITION, "holds pypi packages"},
+      // The package's own name is not a server name.
+      {Body("team-pypi", bad_name_path), MCPREG_STATUS_INVALID_ARGUMENT,
+       "repoArtifactInfo.repoPath"},
+  };
+  for (const Case& c : cases) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const int before = WholeReads();
+      Completion done;
+      Register(c.body, "Bearer platform-token-alice", &done);
+      EXPECT_EQ(done.code, c.code) << done.message;
+      EXPECT_THAT(done.message, HasSubstr(c.says));
+      // Hashed, then read for the manifest: both times.
+      EXPECT_EQ(WholeReads() - before, 2) << c.says << ", attempt " << attempt;
+    }
+  }
+  // A registration that passes is cached: the next reads only to hash.
+  Completion ok;
+  Register(Body("team-pypi", kSdistPath), "Bearer platform-token-alice", &ok);
+  ASSERT_EQ(ok.code, MCPREG_STATUS_OK) << ok.message;
+  const int before = WholeReads();
+  Completion again;
+  Register(Body("team-pypi", kSdistPath, "again"),
+           "Bearer platform-token-alice", &again);
+  ASSERT_EQ(again.code, MCPREG_STATUS_OK) << again.message;
+  EXPECT_EQ(WholeReads() - before, 1);
+}
+
+// A package the platform reports larger than maxArtifactBytes (64 MiB) is
+// refused before the plugin reads any of it to hash.
+TEST_F(HostCallbacksTest, APackageOverTheLimitIsNotReadToBeHashed) {
+  {
+    std::lock_guard<std::mutex> lock(platform_.mu);
+    platform_.zero_files["team-pypi/pkgs/huge-1.0.0.tar.gz"] = uint64_t{1}
+                                                               << 30;
+  }
+  Completion c;
+  Register(Body("team-pypi", "pkgs/huge-1.0.0.tar.gz"),
+           "Bearer platform-token-alice", &c);
+  EXPECT_EQ(c.code, MCPREG_STATUS_RESOURCE_EXHAUSTED) << c.message;
+  EXPECT_THAT(c.message, HasSubstr("repoArtifactInfo.repoPath"));
+  std::lock_guard<std::mutex> lock(platform_.mu);
+  EXPECT_EQ(platform_.bytes_read, 0u);
 }
 
 }  // namespace

@@ -1,13 +1,22 @@
 // The built-in repository storage on a real filesystem: settings, artifacts,
-// and symlinks that try to lead out of a repository.
+// symlinks that try to lead out of a repository, and files that must not
+// cost a call more than its limits: FIFOs, sockets, huge files.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -20,6 +29,8 @@ namespace mcpreg::storage {
 namespace {
 
 using ::testing::HasSubstr;
+
+constexpr uint64_t kAnySize = std::numeric_limits<uint64_t>::max();
 
 class FilesystemRepositoryStoreTest : public ::testing::Test {
  protected:
@@ -162,33 +173,34 @@ TEST_F(FilesystemRepositoryStoreTest,
   const std::string path = "org/" + std::string(kMaxPathComponentBytes, 'n');
   absl::Status written = store_->WriteArtifact("ai-pypi-local", path, "abc");
   ASSERT_TRUE(written.ok()) << written;
-  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", path, 3), "abc");
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", path, 3, {}), "abc");
 }
 
 TEST_F(FilesystemRepositoryStoreTest, WriteStatAndReadAnArtifact) {
   ASSERT_TRUE(
       store_->WriteArtifact("ai-pypi-local", "org/p/1.0/a.tgz", "abc").ok());
-  auto stat = store_->StatArtifact("ai-pypi-local", "org/p/1.0/a.tgz");
+  auto stat =
+      store_->StatArtifact("ai-pypi-local", "org/p/1.0/a.tgz", kAnySize, {});
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_TRUE(stat->is_regular_file);
   EXPECT_EQ(stat->size, 3u);
   EXPECT_EQ(stat->sha256_hex,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 3),
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 3, {}),
             "abc");
-  EXPECT_EQ(store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 2)
+  EXPECT_EQ(store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 2, {})
                 .status()
                 .code(),
             absl::StatusCode::kResourceExhausted);
 
-  auto folder = store_->StatArtifact("ai-pypi-local", "org/p");
+  auto folder = store_->StatArtifact("ai-pypi-local", "org/p", kAnySize, {});
   ASSERT_TRUE(folder.ok());
   EXPECT_FALSE(folder->is_regular_file);
 
   // Overwrite is atomic and leaves no temporary files behind.
   ASSERT_TRUE(
       store_->WriteArtifact("ai-pypi-local", "org/p/1.0/a.tgz", "xy").ok());
-  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 10),
+  EXPECT_EQ(*store_->ReadArtifact("ai-pypi-local", "org/p/1.0/a.tgz", 10, {}),
             "xy");
   EXPECT_EQ(std::system(absl::StrCat("test -z \"$(ls -A '", root_,
                                      "/ai-pypi-local/org/p/1.0' | grep tmp)\"")
@@ -199,9 +211,11 @@ TEST_F(FilesystemRepositoryStoreTest, WriteStatAndReadAnArtifact) {
 TEST_F(FilesystemRepositoryStoreTest, MissingThingsAreNotFound) {
   EXPECT_EQ(store_->GetRepository("nope").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->StatArtifact("nope", "a.tgz").status().code(),
+  EXPECT_EQ(store_->StatArtifact("nope", "a.tgz", kAnySize, {}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->StatArtifact("ai-pypi-local", "a/b.tgz").status().code(),
+  EXPECT_EQ(store_->StatArtifact("ai-pypi-local", "a/b.tgz", kAnySize, {})
+                .status()
+                .code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(store_->WriteArtifact("nope", "a.tgz", "x").code(),
             absl::StatusCode::kNotFound);
@@ -211,11 +225,14 @@ TEST_F(FilesystemRepositoryStoreTest, TraversalIsRefusedBeforeTouchingDisk) {
   WriteFile(root_ + "/secret.txt", "top secret");
   for (const char* path : {"../secret.txt", "/etc/passwd", "a/../../secret.txt",
                            "..\\secret.txt", "%2e%2e/secret.txt"}) {
-    EXPECT_EQ(store_->StatArtifact("ai-pypi-local", path).status().code(),
+    EXPECT_EQ(store_->StatArtifact("ai-pypi-local", path, kAnySize, {})
+                  .status()
+                  .code(),
               absl::StatusCode::kInvalidArgument)
         << path;
-    EXPECT_EQ(store_->ReadArtifact("ai-pypi-local", path, 100).status().code(),
-              absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(
+        store_->ReadArtifact("ai-pypi-local", path, 100, {}).status().code(),
+        absl::StatusCode::kInvalidArgument)
         << path;
     EXPECT_EQ(store_->WriteArtifact("ai-pypi-local", path, "x").code(),
               absl::StatusCode::kInvalidArgument)
@@ -238,24 +255,139 @@ TEST_F(FilesystemRepositoryStoreTest,
   ASSERT_EQ(symlink("/etc", (repo + "/etc").c_str()), 0);
   for (const char* path : {"absolute-link.tgz", "relative-link.tgz",
                            "sibling/x.tgz", "etc/passwd"}) {
-    auto stat = store_->StatArtifact("ai-pypi-local", path);
+    auto stat = store_->StatArtifact("ai-pypi-local", path, kAnySize, {});
     EXPECT_EQ(stat.status().code(), absl::StatusCode::kPermissionDenied)
         << path << ": " << stat.status();
-    EXPECT_FALSE(store_->ReadArtifact("ai-pypi-local", path, 100).ok()) << path;
+    EXPECT_FALSE(store_->ReadArtifact("ai-pypi-local", path, 100, {}).ok())
+        << path;
   }
   // Writing through a symlinked folder is refused too.
   EXPECT_FALSE(
       store_->WriteArtifact("ai-pypi-local", "sibling/y.tgz", "x").ok());
-  EXPECT_FALSE(store_->StatArtifact("other", "y.tgz").ok());
+  EXPECT_FALSE(store_->StatArtifact("other", "y.tgz", kAnySize, {}).ok());
 }
 
 TEST_F(FilesystemRepositoryStoreTest, SymlinksInsideTheRepositoryResolve) {
   ASSERT_TRUE(store_->WriteArtifact("ai-pypi-local", "v1/a.tgz", "abc").ok());
   const std::string repo = root_ + "/ai-pypi-local";
   ASSERT_EQ(symlink("v1/a.tgz", (repo + "/latest.tgz").c_str()), 0);
-  auto stat = store_->StatArtifact("ai-pypi-local", "latest.tgz");
+  auto stat = store_->StatArtifact("ai-pypi-local", "latest.tgz", kAnySize, {});
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_EQ(stat->size, 3u);
+}
+
+// Bytes this process has read so far (read(2) and friends), from
+// /proc/self/io: whether a file was read at all, whatever its page cache.
+int64_t BytesReadByThisProcess() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  int64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  return -1;
+}
+
+// Runs `call` on another thread; if it has not returned within 5 s (it
+// blocked opening `fifo`), opens the FIFO for writing to set it free, and
+// fails. Returns its result either way.
+template <typename T>
+T WithoutBlockingOn(const std::string& fifo, std::function<T()> call) {
+  auto result = std::async(std::launch::async, std::move(call));
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "blocked on the FIFO " << fifo;
+    const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) close(fd);
+  }
+  return result.get();
+}
+
+TEST_F(FilesystemRepositoryStoreTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const std::string fifo = root_ + "/ai-pypi-local/pipe.tgz";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  absl::StatusOr<ArtifactStat> stat =
+      WithoutBlockingOn<absl::StatusOr<ArtifactStat>>(fifo, [&] {
+        return store_->StatArtifact("ai-pypi-local", "pipe.tgz", kAnySize, {});
+      });
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kFailedPrecondition)
+      << stat.status();
+  EXPECT_THAT(std::string(stat.status().message()), HasSubstr("a FIFO"));
+  absl::StatusOr<std::string> read =
+      WithoutBlockingOn<absl::StatusOr<std::string>>(fifo, [&] {
+        return store_->ReadArtifact("ai-pypi-local", "pipe.tgz", 100, {});
+      });
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition)
+      << read.status();
+
+  // A FIFO in place of a repository's settings.
+  const std::string settings = root_ + "/.settings/piped.json";
+  ASSERT_EQ(mkfifo(settings.c_str(), 0644), 0);
+  absl::StatusOr<RepositoryInfo> repo =
+      WithoutBlockingOn<absl::StatusOr<RepositoryInfo>>(
+          settings, [&] { return store_->GetRepository("piped"); });
+  EXPECT_EQ(repo.status().code(), absl::StatusCode::kFailedPrecondition)
+      << repo.status();
+}
+
+TEST_F(FilesystemRepositoryStoreTest, ASocketIsRefusedAsNotAFile) {
+  const std::string path = root_ + "/ai-pypi-local/sock.tgz";
+  const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(address.sun_path));
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  auto stat = store_->StatArtifact("ai-pypi-local", "sock.tgz", kAnySize, {});
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kFailedPrecondition)
+      << stat.status();
+  close(sock);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, SizeIsCheckedBeforeAnythingIsRead) {
+  // 1 GiB, sparse: costs no disk, and a second of reading to hash.
+  const std::string file = root_ + "/ai-pypi-local/huge.tgz";
+  { std::ofstream create(file); }
+  ASSERT_EQ(truncate(file.c_str(), int64_t{1} << 30), 0);
+  const int64_t before = BytesReadByThisProcess();
+  ASSERT_GE(before, 0);
+  auto stat = store_->StatArtifact("ai-pypi-local", "huge.tgz", 64 << 20, {});
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kResourceExhausted)
+      << stat.status();
+  EXPECT_THAT(std::string(stat.status().message()),
+              HasSubstr("larger than 67108864 bytes"));
+  auto read = store_->ReadArtifact("ai-pypi-local", "huge.tgz", 64 << 20, {});
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_LT(BytesReadByThisProcess() - before, 1 << 20);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, HashingAndReadingStopAtTheDeadline) {
+  const std::string file = root_ + "/ai-pypi-local/huge.tgz";
+  { std::ofstream create(file); }
+  ASSERT_EQ(truncate(file.c_str(), int64_t{4} << 30), 0);
+  const int64_t before = BytesReadByThisProcess();
+  const absl::Time start = absl::Now();
+  auto stat =
+      store_->StatArtifact("ai-pypi-local", "huge.tgz", kAnySize,
+                           CallDeadline(absl::Now() + absl::Milliseconds(50)));
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << stat.status();
+  EXPECT_THAT(std::string(stat.status().message()), HasSubstr("hashing"));
+  const int64_t hashed = BytesReadByThisProcess() - before;
+  EXPECT_LT(hashed, int64_t{4} << 30);
+  std::cout << "hashing stopped by a 50 ms deadline after "
+            << absl::Now() - start << ", " << hashed << " bytes\n";
+
+  auto read = store_->ReadArtifact("ai-pypi-local", "huge.tgz", kAnySize,
+                                   CallDeadline(absl::Now()));
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << read.status();
+  // The call's cancellation stops it too.
+  auto cancelled = store_->StatArtifact(
+      "ai-pypi-local", "huge.tgz", kAnySize,
+      CallDeadline(absl::InfiniteFuture(), [] { return true; }));
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
 }
 
 TEST(OpenBeneathTest, RefusesEscapesAtTheKernel) {

@@ -5,14 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/handlers/server_access.h"
+#include "plugin/src/handlers/repository_checks.h"
 #include "plugin/src/handlers/server_handlers.h"
 #include "plugin/src/validation/register_validation.h"
 
 namespace mcpreg {
 namespace {
 
-// READMEs are shown, not archived: a bounded read is plenty.
-constexpr size_t kMaxReadmeBytes = 256 * 1024;
 constexpr uint32_t kDefaultVersionsPerPage = 20;
 constexpr uint32_t kMaxVersionsPerPage = 200;
 
@@ -80,7 +79,7 @@ absl::StatusOr<v1::Server> HandleGetServer(
         !latest.artifact().readme_path().empty()) {
       absl::StatusOr<std::string> readme = deps.repositories->ReadArtifact(
           latest.artifact().repo_key(), latest.artifact().readme_path(),
-          kMaxReadmeBytes);
+          kMaxReadmeBytes, storage::CallDeadline(scope.deadline()));
       // A README removed from storage since registration is not an error.
       if (readme.ok()) latest.set_readme(*readme);
     }

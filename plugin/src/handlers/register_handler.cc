@@ -16,19 +16,20 @@ std::string FileName(const std::string& path) {
 }
 
 // The manifest of the artifact whose content has digest `sha256_hex`: from
-// the cache, or read and unpacked — and then cached only if the bytes read
-// are the ones hashed, so a package replaced in between is not registered
+// the cache, or read and unpacked — only if the bytes read are the ones
+// hashed, so a package replaced in between is not registered (or cached)
 // under the old one's digest.
 absl::StatusOr<storage::PackageManifest> ManifestOf(
     RegistryDependencies& deps, const v1::RepoArtifactInfo& artifact,
-    const std::string& sha256_hex) {
+    const std::string& sha256_hex, const storage::CallDeadline& deadline) {
   const std::string file_name = FileName(artifact.repo_path());
   if (std::optional<storage::PackageManifest> cached =
           deps.manifests.Find(sha256_hex, file_name)) {
     return *std::move(cached);
   }
   absl::StatusOr<std::string> bytes = deps.repositories->ReadArtifact(
-      artifact.repo_key(), artifact.repo_path(), deps.max_artifact_bytes);
+      artifact.repo_key(), artifact.repo_path(), deps.max_artifact_bytes,
+      deadline);
   if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "repoArtifactInfo.repoPath: the package is larger than the ",
@@ -43,13 +44,12 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
         "registered; retry");
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      storage::ReadPackageManifest(file_name, *bytes);
+      storage::ReadPackageManifest(file_name, *bytes, deadline);
   if (!manifest.ok()) {
     return absl::Status(manifest.status().code(),
                         absl::StrCat("repoArtifactInfo.repoPath: ",
                                      manifest.status().message()));
   }
-  deps.manifests.Insert(sha256_hex, file_name, *manifest);
   return manifest;
 }
 
@@ -58,9 +58,9 @@ absl::StatusOr<storage::PackageManifest> ManifestOf(
 absl::StatusOr<storage::PackageManifest> ReadManifest(
     RegistryDependencies& deps, const storage::RepositoryInfo& repo,
     const v1::RegisterCustomServerRequest& request,
-    const std::string& sha256_hex) {
+    const std::string& sha256_hex, const storage::CallDeadline& deadline) {
   absl::StatusOr<storage::PackageManifest> manifest =
-      ManifestOf(deps, request.repo_artifact_info(), sha256_hex);
+      ManifestOf(deps, request.repo_artifact_info(), sha256_hex, deadline);
   if (!manifest.ok()) return manifest.status();
   if (manifest->package_type != repo.package_type) {
     return absl::FailedPreconditionError(
@@ -102,18 +102,20 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   absl::StatusOr<storage::RepositoryInfo> repo = CheckRegistrableRepository(
       *deps.repositories, artifact.repo_key(), project);
   if (!repo.ok()) return repo.status();
-  absl::StatusOr<storage::ArtifactStat> stat =
-      CheckArtifactFile(*deps.repositories, artifact.repo_key(),
-                        artifact.repo_path(), "repoArtifactInfo.repoPath");
+  const storage::CallDeadline deadline(scope.deadline(),
+                                       [&ctx] { return ctx.cancelled(); });
+  absl::StatusOr<storage::ArtifactStat> stat = CheckArtifactFile(
+      *deps.repositories, artifact.repo_key(), artifact.repo_path(),
+      "repoArtifactInfo.repoPath", deps.max_artifact_bytes, deadline);
   if (!stat.ok()) return stat.status();
   if (!artifact.readme_path().empty()) {
     absl::StatusOr<storage::ArtifactStat> readme = CheckArtifactFile(
         *deps.repositories, artifact.repo_key(), artifact.readme_path(),
-        "repoArtifactInfo.readmePath");
+        "repoArtifactInfo.readmePath", kMaxReadmeBytes, deadline);
     if (!readme.ok()) return readme.status();
   }
   absl::StatusOr<storage::PackageManifest> manifest =
-      ReadManifest(deps, *repo, request, stat->sha256_hex);
+      ReadManifest(deps, *repo, request, stat->sha256_hex, deadline);
   if (!manifest.ok()) return manifest.status();
 
   const std::string name =
@@ -123,6 +125,9 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
       !s.ok()) {
     return s;
   }
+  // Cached only now: registrations the checks above refuse must not fill it.
+  deps.manifests.Insert(stat->sha256_hex, FileName(artifact.repo_path()),
+                            *manifest);
 
   storage::NewServerVersion v;
   v.project_key = project;

@@ -4,6 +4,20 @@
 #include "storage/repo/safe_path.h"
 
 namespace mcpreg {
+namespace {
+
+// "64 MiB", "256 KiB", "1000 bytes".
+std::string Size(uint64_t bytes) {
+  if (bytes != 0 && bytes % (1 << 20) == 0) {
+    return absl::StrCat(bytes >> 20, " MiB");
+  }
+  if (bytes != 0 && bytes % (1 << 10) == 0) {
+    return absl::StrCat(bytes >> 10, " KiB");
+  }
+  return absl::StrCat(bytes, " bytes");
+}
+
+}  // namespace
 
 absl::StatusOr<storage::RepositoryInfo> CheckRegistrableRepository(
     storage::RepositoryStore& repositories, const std::string& repo_key,
@@ -44,17 +58,26 @@ absl::StatusOr<storage::RepositoryInfo> CheckRegistrableRepository(
 
 absl::StatusOr<storage::ArtifactStat> CheckArtifactFile(
     storage::RepositoryStore& repositories, const std::string& repo_key,
-    const std::string& path, const std::string& field) {
+    const std::string& path, const std::string& field, uint64_t max_bytes,
+    const storage::CallDeadline& deadline) {
   if (absl::Status s = storage::CheckRelativePath(path, field); !s.ok()) {
     return s;
   }
   absl::StatusOr<storage::ArtifactStat> stat =
-      repositories.StatArtifact(repo_key, path);
+      repositories.StatArtifact(repo_key, path, max_bytes, deadline);
   if (stat.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(absl::StrCat(
         field, ": no file at '", path, "' in repository '", repo_key, "'"));
   }
-  if (!stat.ok()) return stat.status();
+  if (stat.status().code() == absl::StatusCode::kResourceExhausted) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        field, ": '", path, "' in repository '", repo_key,
+        "' is larger than the ", Size(max_bytes), " this registry reads"));
+  }
+  if (!stat.ok()) {
+    return absl::Status(stat.status().code(),
+                        absl::StrCat(field, ": ", stat.status().message()));
+  }
   if (!stat->is_regular_file) {
     return absl::FailedPreconditionError(
         absl::StrCat(field, ": '", path, "' in repository '", repo_key,

@@ -16,11 +16,17 @@ absl::StatusOr<storage::RepositoryInfo> CheckRegistrableRepository(
     storage::RepositoryStore& repositories, const std::string& repo_key,
     const std::string& project_key);
 
-// The file at `path` exists and is a regular file. `field` names the request
-// field in errors ("repoArtifactInfo.repoPath").
+// The largest README a registration accepts and GetServer returns.
+inline constexpr uint64_t kMaxReadmeBytes = 256 * 1024;
+
+// The file at `path` exists, is a regular file and holds at most
+// `max_bytes`, checked before it is hashed; hashing stops with `deadline`.
+// `field` names the request field in every error
+// ("repoArtifactInfo.repoPath").
 absl::StatusOr<storage::ArtifactStat> CheckArtifactFile(
     storage::RepositoryStore& repositories, const std::string& repo_key,
-    const std::string& path, const std::string& field);
+    const std::string& path, const std::string& field, uint64_t max_bytes,
+    const storage::CallDeadline& deadline);
 
 }  // namespace mcpreg
 
