@@ -389,8 +389,8 @@ class Proxy {
           return;
         }
         if (!line.empty() && !FromServerLine(line)) return;
-        FailPending("the MCP server exited before answering");
         Stop(ProxyOutcome::Why::kServerExited, "the MCP server exited");
+        FailPending("the MCP server exited before answering");
         return;
       }
     }
@@ -411,8 +411,10 @@ class Proxy {
   void Broken(const std::string& what) {
     const std::string message =
         absl::StrCat("the MCP server wrote ", what, "; the session ends");
-    FailPending(message);
+    // The outcome first: once a pending call's error reaches the client, it
+    // may close stdin, and the session must still end as the server's fault.
     Stop(ProxyOutcome::Why::kServerBroken, message);
+    FailPending(message);
   }
 
   void FromServer(const std::string& line, json message) {

@@ -13,7 +13,7 @@
 // scenario). Exit status 0 means every expectation held.
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readFileSync, readdirSync} from 'node:fs';
 
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -73,6 +73,22 @@ async function refused(promise, pattern) {
   });
 }
 
+// SIGSTOP takes effect when each of the process's threads next enters the
+// kernel's signal handling: on a loaded machine a thread woken by a network
+// event can still answer one more call after kill() returns. Wait until
+// every thread is stopped.
+async function stopProcess(pid) {
+  process.kill(pid, 'SIGSTOP');
+  const stopped = () => readdirSync(`/proc/${pid}/task`).every((task) => {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]);
+  });
+  for (let waited = 0; !stopped(); waited += 5) {
+    if (waited > 10000) throw new Error(`process ${pid} did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function within(ms, promise, what) {
   return Promise.race([
     promise,
@@ -119,7 +135,7 @@ const scenarios = {
     setPolicy('--mode', 'allow-all');
     const {client} = await connect({}, ['--timeout', '2']);
     await client.callTool({name: 'echo', arguments: {text: 'up'}});
-    process.kill(Number(env.HOST_PID), 'SIGSTOP');
+    await stopProcess(Number(env.HOST_PID));
     try {
       await refused(client.callTool({name: 'echo', arguments: {text: 'x'}}),
                     /fails closed/);
