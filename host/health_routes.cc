@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "host/plugin_call.h"
-#include "host/rest_gateway.h"
+#include "host/rest_errors.h"
 
 namespace mcpreg::host {
 namespace {

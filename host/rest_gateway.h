@@ -1,15 +1,16 @@
 // The REST gateway: HTTP/JSON in front of the plugin, routed and transcoded
 // from the `google.api.http` options in the plugin's own descriptors (the
 // host hand-maps nothing). Request headers travel as call metadata, as on
-// gRPC; errors are JSON {code, message, details} with the HTTP status the
-// design's error table gives each gRPC code.
+// gRPC; errors are answered as rest_errors.h says.
 #ifndef MCPREG_HOST_REST_GATEWAY_H_
 #define MCPREG_HOST_REST_GATEWAY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "host/hosted_instance.h"
@@ -24,11 +25,6 @@ namespace mcpreg::host {
 class RouteTable;
 class JsonTranscoder;
 class RestConnections;
-
-// HTTP status for a gRPC status code.
-int HttpStatusForGrpcCode(int code);
-// "NOT_FOUND" for 5; "UNKNOWN" for a code out of range.
-const char* GrpcCodeName(int code);
 
 class RestGateway {
  public:
@@ -46,6 +42,16 @@ class RestGateway {
 
  private:
   RestGateway() = default;
+  // The HTTP (or HTTPS) server with the connection limits; sets
+  // `raise_backlog` to what widens its listen queue once bound.
+  absl::Status CreateServer(const config::v1::HostConfig& config,
+                            std::function<bool()>* raise_backlog);
+  // The health probes, then every plugin route, forwarded.
+  absl::Status AddRoutes(const config::v1::HostConfig& config,
+                         const HostedInstance* plugin);
+  // Binds `rest_listen` and serves on thread_.
+  absl::Status Listen(const std::string& rest_listen,
+                      const std::function<bool()>& raise_backlog);
 
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<JsonTranscoder> transcoder_;

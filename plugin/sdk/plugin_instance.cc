@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "plugin/sdk/abi_status.h"
+#include "plugin/sdk/status_details.h"
 
 namespace mcpreg::sdk {
 namespace {
@@ -18,6 +19,7 @@ void Complete(mcpreg_completion_fn complete, void* call_ctx,
               const absl::StatusOr<std::string>& result) {
   mcpreg_call_result out{};
   out.struct_size = sizeof(out);
+  std::string details;  // outlives complete(), which copies it
   if (result.ok()) {
     out.status_code = MCPREG_STATUS_OK;
     out.response = {reinterpret_cast<const uint8_t*>(result->data()),
@@ -27,6 +29,9 @@ void Complete(mcpreg_completion_fn complete, void* call_ctx,
     out.status_code = AbiCodeFromStatus(result.status().code());
     const absl::string_view message = result.status().message();
     out.status_message = {message.data(), message.size()};
+    details = EncodeStatusDetails(result.status());
+    out.status_details = {reinterpret_cast<const uint8_t*>(details.data()),
+                          details.size()};
   }
   complete(call_ctx, &out);
 }

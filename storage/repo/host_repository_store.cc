@@ -19,6 +19,15 @@ absl::Status TooLarge(absl::string_view path, uint64_t max_bytes) {
       absl::StrCat("'", path, "' is larger than ", max_bytes, " bytes"));
 }
 
+// A host that says it wrote more than the room it was given has broken the
+// ABI (and perhaps our memory): the read is refused, never trusted or cut.
+absl::Status CheckBytesRead(size_t bytes_read, size_t capacity) {
+  if (bytes_read <= capacity) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("the host's storage reported ",
+                                          bytes_read, " bytes read into ",
+                                          capacity, " bytes of room"));
+}
+
 absl::Status HostError(int32_t code, absl::string_view what) {
   if (code == MCPREG_STATUS_NOT_FOUND) {
     return absl::NotFoundError(absl::StrCat(what, ": not found"));
@@ -123,10 +132,8 @@ class HostRepositoryStore : public RepositoryStore {
                          absl::StrCat("'", path, "' in '", repo_key, "'"));
       }
       if (n == 0) break;  // the end
-      if (n > length - done) {
-        return absl::InternalError(
-            absl::StrCat("the host's storage reported ", n, " bytes read into ",
-                         length - done, " bytes of room"));
+      if (absl::Status s = CheckBytesRead(n, length - done); !s.ok()) {
+        return s;
       }
       done += n;
     }
@@ -162,7 +169,7 @@ class HostRepositoryStore : public RepositoryStore {
                          absl::StrCat("'", path, "' in '", repo_key, "'"));
       }
       if (n == 0) return absl::OkStatus();
-      n = std::min(n, buffer.size());  // a host that says more than it wrote
+      if (absl::Status s = CheckBytesRead(n, buffer.size()); !s.ok()) return s;
       if (offset + n > max_bytes) return TooLarge(path, max_bytes);
       consume(buffer.data(), n);
       offset += n;

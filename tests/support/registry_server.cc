@@ -12,19 +12,22 @@
 namespace mcpreg::testing {
 
 RegistryServer::RegistryServer(bool rest, int max_connections, bool durable,
-                               const std::string& host_config) {
+                               const std::string& host_config,
+                               const std::string& plugin_config) {
   cluster_ = std::make_unique<PgCluster>(durable);
   conninfo_ = cluster_->CreateDatabase("registry");
   char tmpl[] = "/tmp/mcpreg-registry-XXXXXX";
   home_ = mkdtemp(tmpl);
   token_file_ = home_ + "/admin-token";
   const std::string config = WriteTempFile(
-      ".json", absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")",
-                            conninfo_, R"(", "maxConnections": )",
-                            max_connections, R"(}, "storageRoot": ")", home_,
-                            R"(/storage", "bootstrap": {"adminTokenFile": ")",
-                            token_file_, R"("}, "quickstart": true})",
-                            host_config.empty() ? "" : ", ", host_config, "}"));
+      ".json",
+      absl::StrCat(R"({"pluginConfig": {"database": {"conninfo": ")", conninfo_,
+                   R"(", "maxConnections": )", max_connections,
+                   R"(}, "storageRoot": ")", home_,
+                   R"(/storage", "bootstrap": {"adminTokenFile": ")",
+                   token_file_, R"("}, "quickstart": true)",
+                   plugin_config.empty() ? "" : ", ", plugin_config, "}",
+                   host_config.empty() ? "" : ", ", host_config, "}"));
   std::vector<std::string> args = {"--plugin", PluginPath(),    "--config",
                                    config,     "--grpc_listen", "127.0.0.1:0"};
   if (rest) {

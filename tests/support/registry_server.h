@@ -20,10 +20,12 @@ class RegistryServer {
   // `max_connections` sizes the plugin's pool (0 = its default); `durable`
   // runs PostgreSQL with fsync on (see PgCluster). `host_config` adds keys
   // to the host's configuration file: JSON members without the braces,
-  // e.g. R"("restLimits": {"headerTimeoutMs": 1000})".
+  // e.g. R"("restLimits": {"headerTimeoutMs": 1000})"; `plugin_config`
+  // adds keys to its pluginConfig the same way.
   explicit RegistryServer(bool rest = false, int max_connections = 0,
                           bool durable = false,
-                          const std::string& host_config = "");
+                          const std::string& host_config = "",
+                          const std::string& plugin_config = "");
   ~RegistryServer();  // SIGTERM to the host (expects a clean exit), then PG
 
   bool ok() const { return !admin_token_.empty(); }

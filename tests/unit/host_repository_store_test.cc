@@ -26,6 +26,7 @@ struct FakeHost {
   uint64_t size = 0;
   uint64_t reported = 0;
   absl::Duration delay;
+  size_t overstate = 0;  // added to what each read says it wrote
   std::atomic<int> reads{0};
 
   static int32_t GetRepository(void*, mcpreg_str, mcpreg_repository_info*) {
@@ -48,7 +49,7 @@ struct FakeHost {
                            ? 0
                            : std::min<uint64_t>(capacity, self->size - offset);
     memset(buffer, 0, n);
-    *bytes_read = n;
+    *bytes_read = n + self->overstate;
     return MCPREG_STATUS_OK;
   }
 };
@@ -108,6 +109,19 @@ TEST_F(HostRepositoryStoreTest, ReadingThroughASlowHostStopsAtTheDeadline) {
   EXPECT_EQ(read.status().code(), absl::StatusCode::kDeadlineExceeded)
       << read.status();
   EXPECT_LT(host_.reads.load(), 1024);
+}
+
+TEST_F(HostRepositoryStoreTest, AHostClaimingMoreThanTheRoomItGotIsRefused) {
+  host_.size = host_.reported = 100000;
+  host_.overstate = 1;
+  auto stat = store_->StatArtifact("r", "broken.tgz", 1 << 20, {});
+  EXPECT_EQ(stat.status().code(), absl::StatusCode::kInternal) << stat.status();
+  EXPECT_THAT(std::string(stat.status().message()), HasSubstr("bytes of room"));
+  auto read = store_->ReadArtifact("r", "broken.tgz", 1 << 20, {});
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInternal) << read.status();
+  auto range = store_->ReadArtifactRange("r", "broken.tgz", 0, 4096);
+  EXPECT_EQ(range.status().code(), absl::StatusCode::kInternal)
+      << range.status();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "plugin/sdk/status_details.h"
 
 namespace mcpreg {
 
@@ -105,23 +106,26 @@ absl::Status AnonymousLimiter::Admit(const std::string& peer,
   const absl::Time now = absl::Now();
   std::vector<storage::AuditEvent> rows;
   std::string message;
+  int64_t retry_seconds = 1;
   {
     absl::MutexLock lock(&mu_);
     Peer& p = Get(address, now);
     if (p.tokens >= 1) return absl::OkStatus();
-    const double wait_seconds = (1 - p.tokens) / limits_.rate_per_second;
-    message = absl::StrCat(
-        "too many requests without valid credentials from ", address,
-        "; retry after ",
-        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_seconds))),
-        " s");
+    // Whole seconds, as HTTP's Retry-After counts them: the token is there
+    // by then.
+    retry_seconds = std::max<int64_t>(
+        1, static_cast<int64_t>(
+               std::ceil((1 - p.tokens) / limits_.rate_per_second)));
+    message = absl::StrCat("too many requests without valid credentials from ",
+                           address, "; retry after ", retry_seconds, " s");
     storage::AuditEvent refused = event;
     refused.decision = "DENY";
     refused.reason = message;
     rows = Count(p, address, refused, now);
   }
   for (storage::AuditEvent& row : rows) Write(std::move(row));
-  return absl::ResourceExhaustedError(message);
+  return WithRetryDelay(absl::ResourceExhaustedError(message),
+                        absl::Seconds(retry_seconds));
 }
 
 void AnonymousLimiter::Refused(const std::string& peer,
