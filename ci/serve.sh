@@ -12,6 +12,14 @@
 # MCPREG_REST_LISTEN (default 127.0.0.1:8080),
 # MCPREG_PG_PORT (default 54329; the socket is private, the number only names
 # it), MCPREG_RESET=1 to start from an empty database.
+#
+# Both ports are plain text on loopback by default. MCPREG_SERVE_TLS=1 serves
+# them over TLS with a certificate for 127.0.0.1 and localhost from a private
+# CA made once in $MCPREG_HOME/tls (clients trust it with
+# MCPREG_CA_FILE=$MCPREG_HOME/tls/ca.crt, curl with --cacert); or bring your
+# own with MCPREG_TLS_CERT_FILE and MCPREG_TLS_KEY_FILE, and
+# MCPREG_TLS_CA_FILE for the CA clients should trust. Listening beyond
+# loopback without TLS sends tokens in the clear: don't.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -64,6 +72,41 @@ if [ ! -f "$PG_DATA/PG_VERSION" ]; then
   fresh_database=1
 fi
 
+TLS_CERT=${MCPREG_TLS_CERT_FILE:-}
+TLS_KEY=${MCPREG_TLS_KEY_FILE:-}
+TLS_CA=${MCPREG_TLS_CA_FILE:-}
+if [ "${MCPREG_SERVE_TLS:-0}" = 1 ] && [ -z "$TLS_CERT" ]; then
+  TLS_DIR=$MCPREG_HOME/tls
+  if [ ! -f "$TLS_DIR/server.crt" ]; then
+    say "making a private CA and a certificate for 127.0.0.1 in $TLS_DIR"
+    mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR"
+    (
+      cd "$TLS_DIR"
+      key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+      openssl req -x509 $key -days 825 -subj /CN=mcpreg-local-ca \
+        -keyout ca.key -out ca.crt
+      openssl req $key -subj /CN=localhost -keyout server.key -out server.csr
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+        -CAcreateserial -days 825 -extfile server.ext -out server.crt
+    ) >"$MCPREG_HOME/tls.log" 2>&1 ||
+      { say "openssl failed; see $MCPREG_HOME/tls.log"; exit 1; }
+  fi
+  TLS_CERT=$TLS_DIR/server.crt TLS_KEY=$TLS_DIR/server.key TLS_CA=$TLS_DIR/ca.crt
+fi
+TLS_JSON= REGISTRY_TLS_JSON= CLI_TLS= SCHEME=http CURL_TLS= ENV_TLS=
+if [ -n "$TLS_CERT" ]; then
+  TLS_JSON="\"tls\": {\"certFile\": \"$TLS_CERT\", \"keyFile\": \"$TLS_KEY\"},"
+  SCHEME=https
+  if [ -n "$TLS_CA" ]; then
+    REGISTRY_TLS_JSON="\"registryCaFile\": \"$TLS_CA\","
+    CLI_TLS="--ca-file $TLS_CA" CURL_TLS="--cacert $TLS_CA " ENV_TLS=" MCPREG_CA_FILE=$TLS_CA"
+  else
+    REGISTRY_TLS_JSON="\"registryTls\": true,"
+    CLI_TLS="--tls" ENV_TLS=" MCPREG_TLS=1"
+  fi
+fi
+
 HOST_PID=
 cleanup() {
   trap - EXIT INT TERM
@@ -103,12 +146,14 @@ cat >"$MCPREG_HOME/host.json" <<JSON
 {
   "grpcListen": "$LISTEN",
   "restListen": "$REST_LISTEN",
+  $TLS_JSON
   "pluginConfig": {
     "database": {"conninfo": "host=$PG_DIR port=$PG_PORT dbname=mcpreg user=postgres"},
     "storageRoot": "$MCPREG_HOME/storage",
     "bootstrap": {"adminTokenFile": "$TOKEN_FILE", "adminPrincipal": "admin"},
     "quickstart": true,
     "registryAddress": "$LISTEN",
+    $REGISTRY_TLS_JSON
     "guardCommand": "$ROOT/$BUILD_DIR/bin/mcpreg"
   }
 }
@@ -123,13 +168,13 @@ for _ in $(seq 1 120); do
     say "mcpreg-host exited; its messages are above"
     exit 1
   fi
-  "$BUILD_DIR/bin/mcpreg" --addr "$LISTEN" --timeout 1 health >/dev/null 2>&1 && break
+  "$BUILD_DIR/bin/mcpreg" --addr "$LISTEN" $CLI_TLS --timeout 1 health >/dev/null 2>&1 && break
   sleep 0.5
 done
 
 CLI=$BUILD_DIR/bin/mcpreg
 echo
-say "serving gRPC on $LISTEN and REST on http://$REST_LISTEN"
+say "serving gRPC on $LISTEN and REST on $SCHEME://$REST_LISTEN${TLS_CERT:+ (TLS)}"
 say "data in $MCPREG_HOME, PostgreSQL in $PG_DIR"
 if [ "$had_token" = 0 ] && [ -f "$TOKEN_FILE" ]; then
   say "admin token (shown this once; also in $TOKEN_FILE, mode 0600):"
@@ -142,13 +187,13 @@ fi
 cat <<EOF2
 Paste into another terminal — the platform page's registration with curl:
 
-    curl -sS -X POST http://$REST_LISTEN/ml/core/api/v1/mcp-registry/custom-server \\
+    curl -sS ${CURL_TLS}-X POST $SCHEME://$REST_LISTEN/ml/core/api/v1/mcp-registry/custom-server \\
       -H "Authorization: Bearer \$(cat $TOKEN_FILE)" \\
       -H 'Content-Type: application/json' --data @examples/register-pypi.json
 
 and the same with the CLI, then a look around:
 
-    export MCPREG_ADDR=$LISTEN MCPREG_TOKEN=\$(cat $TOKEN_FILE)
+    export MCPREG_ADDR=$LISTEN MCPREG_TOKEN=\$(cat $TOKEN_FILE)$ENV_TLS
     $CLI register --json examples/register-pypi.json
     $CLI register --json examples/register-npm.json
     $CLI --project ai-research list
@@ -163,7 +208,7 @@ checks every tool call with the registry (zero trust: allow a tool first):
     printf '%s\\n' '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}' \\
       | $CLI --project ai-research guard --server simple-mcp
 
-Ready for load balancers: http://$REST_LISTEN/readyz (and /healthz).
+Ready for load balancers: $SCHEME://$REST_LISTEN/readyz (and /healthz).
 Ctrl-C stops mcpreg-host and PostgreSQL.
 EOF2
 wait "$HOST_PID" || true

@@ -137,6 +137,17 @@ bool ReadTokenFile(const std::string& path, std::string* token,
   return true;
 }
 
+bool LoadTlsFiles(GlobalOptions* options, std::string* error) {
+  const std::pair<const std::string*, std::string*> files[] = {
+      {&options->ca_file, &options->tls_files.pem_root_certs},
+      {&options->cert_file, &options->tls_files.pem_cert_chain},
+      {&options->key_file, &options->tls_files.pem_private_key}};
+  for (const auto& [path, pem] : files) {
+    if (!path->empty() && !ReadFile(*path, pem, error)) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
   if (!options.tls) {
     static bool warned = false;
@@ -149,18 +160,8 @@ std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
     return grpc::CreateChannel(options.addr,
                                grpc::InsecureChannelCredentials());
   }
-  grpc::SslCredentialsOptions ssl;
-  std::string error;
-  const auto read = [&error](const std::string& path, std::string* out) {
-    if (path.empty()) return;
-    if (!ReadFile(path, out, &error)) {
-      std::cerr << "mcpreg: " << error << "\n";
-    }
-  };
-  read(options.ca_file, &ssl.pem_root_certs);  // empty: the system's roots
-  read(options.cert_file, &ssl.pem_cert_chain);
-  read(options.key_file, &ssl.pem_private_key);
-  return grpc::CreateChannel(options.addr, grpc::SslCredentials(ssl));
+  return grpc::CreateChannel(options.addr,
+                             grpc::SslCredentials(options.tls_files));
 }
 
 std::unique_ptr<grpc::ClientContext> CallContext(const GlobalOptions& options) {

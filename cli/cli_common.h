@@ -35,6 +35,8 @@ struct GlobalOptions {
   // ($MCPREG_CERT_FILE, $MCPREG_KEY_FILE). Without, plain text.
   bool tls = false;
   std::string ca_file, cert_file, key_file;
+  // Their contents, read once by LoadTlsFiles before anything is sent.
+  grpc::SslCredentialsOptions tls_files;
   std::string project;  // --project, $MCPREG_PROJECT
   bool json = false;    // --json: print responses as JSON
   int timeout_seconds = 10;
@@ -69,6 +71,11 @@ class Flags {
   std::map<std::string, std::vector<std::string>> values_;
   bool help_requested_ = false;
 };
+
+// Reads the CA, certificate and key files the options name into
+// options->tls_files: false and `error` set when one cannot be read, so a
+// CA file that is missing never falls back to trusting the system's roots.
+bool LoadTlsFiles(GlobalOptions* options, std::string* error);
 
 // The channel to the registry, TLS or plain text as the options say. Warns
 // once on stderr when a token would cross a plain-text channel to another

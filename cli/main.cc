@@ -122,6 +122,10 @@ int Main(int argc, char** argv) {
     std::cerr << "mcpreg: --cert-file and --key-file go together\n";
     return kUsage;
   }
+  if (std::string error; !LoadTlsFiles(&options, &error)) {
+    std::cerr << "mcpreg: " << error << "\n";
+    return kUsage;
+  }
   if (!token_file.empty()) {
     std::string error;
     if (!ReadTokenFile(token_file, &options.token, &error)) {

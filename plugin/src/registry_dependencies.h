@@ -52,6 +52,10 @@ struct RegistryDependencies {
   // Client configurations: "" offers no direct (npx/uvx) launcher.
   std::string package_base_url;
   std::string registry_address = "127.0.0.1:7443";
+  // How guards reach it: TLS (with the system's roots, or this CA file as
+  // developers' machines name it) or, when both are unset, plain text.
+  bool registry_tls = false;
+  std::string registry_ca_file;
   std::string guard_command = "mcpreg";
 };
 

@@ -187,6 +187,8 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
   s->access = std::make_unique<storage::pg::PgAccessStore>(*r->pool);
   s->package_base_url = config.package_base_url();
   s->registry_address = config.registry_address();
+  s->registry_tls = config.registry_tls();
+  s->registry_ca_file = config.registry_ca_file();
   s->guard_command = config.guard_command();
   s->policies = std::make_unique<storage::pg::PgPolicyStore>(*r->pool);
   s->policy_cache = std::make_unique<PolicyCache>(*s->policies);

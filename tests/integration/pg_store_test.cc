@@ -1,10 +1,15 @@
 // storage/pg against a real PostgreSQL the test starts: migrations, the
 // register/unregister semantics, the registration race, append-only audit,
 // and the pool across a database restart.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <iostream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -551,6 +556,40 @@ TEST(PgStatusTest, TheServerGoingAwayIsUnavailableAndItsConnectionLost) {
   EXPECT_EQ(StatusFromException(other, "reading").code(),
             absl::StatusCode::kInternal);
   EXPECT_FALSE(IsConnectionLost(other));
+}
+
+TEST(PgStatusTest, ConnectTimeoutIsAddedUnlessTheOperatorSetOne) {
+  EXPECT_EQ(WithConnectTimeout("host=db dbname=x", 5),
+            "host=db dbname=x connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("", 5), "connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgresql://db/x", 5),
+            "postgresql://db/x?connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgres://db/x?sslmode=require", 5),
+            "postgres://db/x?sslmode=require&connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("host=db connect_timeout=30", 5),
+            "host=db connect_timeout=30");
+}
+
+// A "database" that accepts the connection and never answers (a listening
+// socket nobody accepts from): without connect_timeout libpq would wait for
+// its startup reply for ever, holding whoever asked.
+TEST(PgStatusTest, ADatabaseThatNeverAnswersIsGivenUpOn) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string conninfo = WithConnectTimeout(
+      absl::StrCat("host=127.0.0.1 port=", ntohs(addr.sin_port), " dbname=x"),
+      1);
+  const absl::Time start = absl::Now();
+  EXPECT_THROW(pqxx::connection c(conninfo), pqxx::broken_connection);
+  std::cout << "gave up after " << absl::Now() - start << "\n";
+  close(listener);
 }
 
 // A statement in flight when PostgreSQL shuts down is told so with an error

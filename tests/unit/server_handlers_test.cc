@@ -17,6 +17,7 @@ namespace mcpreg::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ServerHandlersTest : public HandlerTest {
  protected:
@@ -144,6 +145,27 @@ TEST_F(ServerHandlersTest, ClientConfigRunsTheGuardByDefault) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerHandlersTest, ClientConfigTellsTheGuardHowToTrustTheRegistry) {
+  RegisterNpm("1.0.0");
+  v1::GetClientConfigRequest request;
+  request.set_server("simple-mcp");
+  request.set_client("claude-code");
+  const auto config_json = [&] {
+    auto config =
+        HandleGetClientConfig(deps_, *Call(admin_, "ai-research"), request);
+    EXPECT_TRUE(config.ok()) << config.status();
+    return config.ok() ? config->config_json() + config->command_line() : "";
+  };
+  EXPECT_THAT(config_json(), Not(HasSubstr("MCPREG_TLS")));
+  deps_.registry_tls = true;
+  EXPECT_THAT(config_json(), HasSubstr("\"MCPREG_TLS\": \"1\""));
+  EXPECT_THAT(config_json(), HasSubstr("-e 'MCPREG_TLS=1'"));
+  deps_.registry_ca_file = "/etc/mcpreg/ca.pem";
+  const std::string with_ca = config_json();
+  EXPECT_THAT(with_ca, HasSubstr("\"MCPREG_CA_FILE\": \"/etc/mcpreg/ca.pem\""));
+  EXPECT_THAT(with_ca, HasSubstr("-e 'MCPREG_CA_FILE=/etc/mcpreg/ca.pem'"));
 }
 
 TEST_F(ServerHandlersTest, ClientConfigPassesValueTypedArgumentsAsNamed) {

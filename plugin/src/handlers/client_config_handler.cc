@@ -35,6 +35,19 @@ Launch GuardCommand(const RegistryDependencies& deps, const v1::Server& server,
            server.display_name(), "--version", version.version()}};
 }
 
+// The guard's own environment: where the registry is and how to trust it.
+std::vector<std::pair<std::string, std::string>> GuardSettings(
+    const RegistryDependencies& deps) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"MCPREG_ADDR", deps.registry_address}};
+  if (!deps.registry_ca_file.empty()) {
+    settings.emplace_back("MCPREG_CA_FILE", deps.registry_ca_file);
+  } else if (deps.registry_tls) {
+    settings.emplace_back("MCPREG_TLS", "1");
+  }
+  return settings;
+}
+
 // npx for npm, uvx for PyPI, installing from the server's own repository.
 Launch DirectCommand(const std::string& base_url, const v1::Server& server,
                      const v1::ServerVersion& version) {
@@ -164,11 +177,12 @@ absl::StatusOr<v1::ClientConfig> HandleGetClientConfig(
   variables.insert(variables.end(), version->environment_variables().begin(),
                    version->environment_variables().end());
   if (guard) {
-    (*env.mutable_fields())["MCPREG_ADDR"] = StringValue(deps.registry_address);
-    if (client == "claude-code") {
-      env_flags.push_back(absl::StrCat(
-          "-e ",
-          ShellQuote(absl::StrCat("MCPREG_ADDR=", deps.registry_address))));
+    for (const auto& [name, value] : GuardSettings(deps)) {
+      (*env.mutable_fields())[name] = StringValue(value);
+      if (client == "claude-code") {
+        env_flags.push_back(
+            absl::StrCat("-e ", ShellQuote(absl::StrCat(name, "=", value))));
+      }
     }
   }
   for (const v1::EnvironmentVariable& e : variables) {
