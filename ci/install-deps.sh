@@ -17,6 +17,8 @@ packages=(
   postgresql-15 postgresql-contrib openssl curl
   # the sample packages the quickstart seeds are run by the tests
   python3 nodejs
+  # the browser the web UI's end-to-end tests drive (puppeteer-core)
+  chromium
 )
 
 missing=()

@@ -175,6 +175,7 @@ done
 CLI=$BUILD_DIR/bin/mcpreg
 echo
 say "serving gRPC on $LISTEN and REST on $SCHEME://$REST_LISTEN${TLS_CERT:+ (TLS)}"
+say "web UI: $SCHEME://$REST_LISTEN/ui/ (sign in with an access token, e.g. the admin one)"
 say "data in $MCPREG_HOME, PostgreSQL in $PG_DIR"
 if [ "$had_token" = 0 ] && [ -f "$TOKEN_FILE" ]; then
   say "admin token (shown this once; also in $TOKEN_FILE, mode 0600):"

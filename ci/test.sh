@@ -8,6 +8,8 @@ bash ci/build.sh
 # The MCP client the guard's end-to-end tests drive: the official TypeScript
 # SDK, at the version the committed lockfile pins.
 (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
+# The web UI's browser tests: puppeteer-core driving Debian's chromium.
+(cd tests/ui && npm ci --no-audit --no-fund --loglevel=error)
 BUILD_DIR=${BUILD_DIR:-build}
 # Tests start their own servers on loopback ports they pick; none needs
 # anything left running.

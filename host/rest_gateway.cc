@@ -18,6 +18,7 @@
 #include "host/plugin_call.h"
 #include "host/rest_connections.h"
 #include "host/rest_errors.h"
+#include "host/ui_routes.h"
 #include "plugin/sdk/abi_status.h"
 
 namespace mcpreg::host {
@@ -201,6 +202,8 @@ absl::Status RestGateway::AddRoutes(const config::v1::HostConfig& config,
   if (absl::Status s = AddHealthRoutes(server, *routes_, plugin); !s.ok()) {
     return s;
   }
+  // The web UI next, before the catch-all that forwards to the plugin.
+  AddUiRoutes(server);
   const auto forward =
       [table = routes_.get(), transcoder = transcoder_.get(), plugin,
        max_timeout = absl::Milliseconds(config.max_call_timeout_ms())](

@@ -246,7 +246,10 @@ int Guard(GlobalOptions& options, const std::vector<std::string>& all_args) {
   absl::StatusOr<Launch> launch =
       LaunchCommand(*tree, file_name, meta->package_type(), name);
   if (!launch.ok()) return RefuseToStart(launch.status());
-  AddRuntimeArguments(version, overrides, extra, *launch);
+  if (absl::Status s = AddRuntimeArguments(version, overrides, extra, *launch);
+      !s.ok()) {
+    return RefuseToStart(s);
+  }
   if (absl::Status s = AddEnvironment(version, environ, *launch); !s.ok()) {
     return RefuseToStart(s);
   }

@@ -221,20 +221,30 @@ absl::StatusOr<Launch> LaunchCommand(const std::string& tree,
   return SdistLaunch(tree, package_name);
 }
 
-void AddRuntimeArguments(const v1::ServerVersion& version,
-                         const std::map<std::string, std::string>& overrides,
-                         const std::vector<std::string>& extra,
-                         Launch& launch) {
+absl::Status AddRuntimeArguments(
+    const v1::ServerVersion& version,
+    const std::map<std::string, std::string>& overrides,
+    const std::vector<std::string>& extra, Launch& launch) {
   for (const v1::RuntimeArgument& arg : version.runtime_arguments()) {
     auto it = overrides.find(arg.name());
     const std::string value =
         it != overrides.end() ? it->second : arg.default_value();
+    if (value.empty() && arg.is_required()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the server needs the argument ", arg.name(),
+                       arg.description().empty()
+                           ? std::string()
+                           : absl::StrCat(" (", arg.description(), ")"),
+                       ", which has no default; add `--arg ", arg.name(),
+                       "=VALUE` to the guard's arguments in the IDE's entry"));
+    }
     if (value.empty()) continue;
     for (std::string& word : CommandLineWords(arg, value)) {
       launch.argv.push_back(std::move(word));
     }
   }
   launch.argv.insert(launch.argv.end(), extra.begin(), extra.end());
+  return absl::OkStatus();
 }
 
 absl::Status AddEnvironment(const v1::ServerVersion& version, char** environ_in,

@@ -30,10 +30,12 @@ absl::StatusOr<Launch> LaunchCommand(const std::string& tree,
                                      const std::string& package_name);
 
 // Appends the registered arguments: each with the user's override (by name)
-// or its default; one with neither is left out. `extra` goes last, as given.
-void AddRuntimeArguments(const v1::ServerVersion& version,
-                         const std::map<std::string, std::string>& overrides,
-                         const std::vector<std::string>& extra, Launch& launch);
+// or its default; one with neither is left out, unless it is required:
+// then FAILED_PRECONDITION naming it. `extra` goes last, as given.
+absl::Status AddRuntimeArguments(
+    const v1::ServerVersion& version,
+    const std::map<std::string, std::string>& overrides,
+    const std::vector<std::string>& extra, Launch& launch);
 
 // The child's environment: this process's, without the guard's own
 // MCPREG_* settings (the registry token is not the server's business), and

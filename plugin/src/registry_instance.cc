@@ -10,6 +10,7 @@
 #include "mcpreg/v1/registry.pb.h"
 #include "plugin/src/handlers/admin_handlers.h"
 #include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/catalog_handlers.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/handlers/health_handler.h"
 #include "plugin/src/handlers/plugin_info_handler.h"
@@ -198,6 +199,16 @@ void RegistryInstance::AddRegistryHandlers() {
             Bind(s, &HandleListAuditEvents));
   AddMethod(registry->FindMethodByName("VerifyAuditLog"),
             Bind(s, &HandleVerifyAuditLog));
+  AddMethod(registry->FindMethodByName("TestToolPolicy"),
+            Bind(s, &HandleTestToolPolicy));
+  AddMethod(registry->FindMethodByName("ListMyProjects"),
+            Bind(s, &HandleListMyProjects));
+  AddMethod(registry->FindMethodByName("ListProjectRepositories"),
+            Bind(s, &HandleListProjectRepositories));
+  AddMethod(registry->FindMethodByName("ListRepositoryFiles"),
+            Bind(s, &HandleListRepositoryFiles));
+  AddMethod(registry->FindMethodByName("DescribePackage"),
+            Bind(s, &HandleDescribePackage));
   AddMethod(registry->FindMethodByName("GetClientConfig"),
             Bind(s, &HandleGetClientConfig));
   AddMethod(registry->FindMethodByName("FetchArtifact"),

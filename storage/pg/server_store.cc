@@ -40,11 +40,15 @@ constexpr char kListServers[] = "server_list";
 // How many they are: where a version's columns start in a row that has both.
 constexpr int kServerColumnCount = 12;
 // Columns of a version row, in the order VersionFromRow reads them.
+// (ListServers adds the policy's mode after them: kListPolicyModeColumn.)
 #define MCPREG_VERSION_COLUMNS                                             \
   "v.version, v.repo_key, v.repo_path, v.readme_path, v.artifact_sha256, " \
   "v.artifact_size, v.description, v.environment_variables::text, "        \
   "v.runtime_arguments::text, "                                            \
   "(extract(epoch FROM v.created_at) * 1000000)::bigint, v.created_by, v.seq "
+
+constexpr int kVersionColumnCount = 12;
+constexpr int kListPolicyModeColumn = kServerColumnCount + kVersionColumnCount;
 
 template <typename Message>
 std::string JsonArray(const std::vector<Message>& items) {
@@ -207,10 +211,12 @@ void PrepareServerStatements(pqxx::connection& c) {
     SELECT DISTINCT repo_key FROM servers WHERE project_key = $1
     ORDER BY repo_key)sql");
   c.prepare(kListServers,
-            "SELECT " MCPREG_SERVER_COLUMNS ", " MCPREG_VERSION_COLUMNS R"sql(
+            "SELECT " MCPREG_SERVER_COLUMNS ", " MCPREG_VERSION_COLUMNS R"sql(,
+           p.mode
     FROM servers s
     JOIN server_versions v
       ON v.server_id = s.id AND v.version = s.latest_version
+    LEFT JOIN tool_policies p ON p.server_id = s.id
     WHERE s.project_key = $1
       AND s.repo_key IN (SELECT jsonb_array_elements_text($2::jsonb))
       AND s.name > $3
@@ -467,6 +473,13 @@ absl::StatusOr<ServerPage> PgServerStore::List(
         for (size_t i = 0; i < rows.size() && i < page_size; ++i) {
           v1::Server& s = page.servers.emplace_back();
           ServerWithVersionFromRow(rows[i], s);
+          // The policy's mode at a glance (its entries are GetServer's).
+          const pqxx::field mode = rows[i][kListPolicyModeColumn];
+          v1::ToolPolicy::Mode parsed;
+          if (!mode.is_null() &&
+              v1::ToolPolicy::Mode_Parse(mode.as<std::string>(), &parsed)) {
+            s.mutable_tool_policy()->set_mode(parsed);
+          }
         }
         if (rows.size() > page_size && !page.servers.empty()) {
           page.last_name = page.servers.back().name();

@@ -430,6 +430,14 @@ class FilesystemRepositoryStore : public RepositoryStore {
     return s;
   }
 
+  absl::StatusOr<ArtifactListing> ListArtifacts(
+      absl::string_view repo_key, absl::string_view prefix, size_t limit,
+      const CallDeadline& deadline) override {
+    absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
+    if (!dir.ok()) return dir.status();
+    return ListFilesBeneath(dir->get(), prefix, limit, deadline);
+  }
+
  private:
   // Unique in the process and short whatever `base` is: a name of the full
   // 255 bytes plus a suffix would not fit in a directory entry. The base's

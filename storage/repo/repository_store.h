@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/repo/artifact_listing.h"
 #include "storage/repo/call_deadline.h"
 
 namespace mcpreg::storage {
@@ -66,6 +67,15 @@ class RepositoryStore {
   virtual absl::StatusOr<std::string> ReadArtifactRange(
       absl::string_view repo_key, absl::string_view path, uint64_t offset,
       size_t length) = 0;
+  // The repository's files under a path prefix (artifact_listing.h), for
+  // people choosing one. UNIMPLEMENTED where the storage cannot list (the
+  // ABI's storage callbacks have no listing).
+  virtual absl::StatusOr<ArtifactListing> ListArtifacts(
+      absl::string_view /*repo_key*/, absl::string_view /*prefix*/,
+      size_t /*limit*/, const CallDeadline& /*deadline*/) {
+    return absl::UnimplementedError(
+        "this registry's storage cannot list a repository's files");
+  }
 };
 
 // Repositories as folders: artifacts under `<root>/<key>/`, settings in

@@ -372,7 +372,7 @@ TEST_F(HostCallbacksTest, APackageThatChangedWhileReadIsRefused) {
   Completion c;
   Register(Body("team-pypi", kSdistPath), "Bearer platform-token-alice", &c);
   EXPECT_EQ(c.code, MCPREG_STATUS_ABORTED) << c.message;
-  EXPECT_THAT(c.message, HasSubstr("changed while it was being registered"));
+  EXPECT_THAT(c.message, HasSubstr("changed while it was being read"));
   EXPECT_THAT(c.message, HasSubstr("repoArtifactInfo.repoPath"));
   EXPECT_EQ(cluster->Psql(db_,
                           "DO $$ BEGIN IF (SELECT count(*) FROM servers) > 0 "

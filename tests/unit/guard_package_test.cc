@@ -214,6 +214,24 @@ TEST(GuardLaunchTest, EachKindOfPackageRunsItsDeclaredServer) {
   EXPECT_EQ(s->env.at("PYTHONPATH"), sdist.path() + "/my_tool-1.0.0/src");
 }
 
+TEST(GuardLaunchTest, ARequiredArgumentWithoutAValueStopsTheStart) {
+  v1::ServerVersion version;
+  auto* key = version.add_runtime_arguments();
+  key->set_name("--api-key");
+  key->set_is_required(true);
+  key->set_is_secret(true);
+  Launch launch;
+  launch.argv = {"node", "x.js"};
+  absl::Status refused = AddRuntimeArguments(version, {}, {}, launch);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("--api-key"));
+  Launch given;
+  given.argv = {"node", "x.js"};
+  ASSERT_TRUE(
+      AddRuntimeArguments(version, {{"--api-key", "k"}}, {}, given).ok());
+  EXPECT_THAT(given.argv, ElementsAre("node", "x.js", "--api-key", "k"));
+}
+
 TEST(GuardLaunchTest, ArgumentsAndEnvironmentAsRegistered) {
   v1::ServerVersion version;
   auto* port = version.add_runtime_arguments();
@@ -230,7 +248,9 @@ TEST(GuardLaunchTest, ArgumentsAndEnvironmentAsRegistered) {
   secret->set_is_secret(true);
   Launch launch;
   launch.argv = {"node", "x.js"};
-  AddRuntimeArguments(version, {{"--quiet", "true"}}, {"--extra"}, launch);
+  ASSERT_TRUE(
+      AddRuntimeArguments(version, {{"--quiet", "true"}}, {"--extra"}, launch)
+          .ok());
   EXPECT_THAT(launch.argv, ElementsAre("node", "x.js", "--port", "8080",
                                        "--quiet", "--extra"));
   char token[] = "MCPREG_TOKEN=secret-token";

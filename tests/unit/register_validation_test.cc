@@ -193,6 +193,10 @@ INSTANTIATE_TEST_SUITE_P(
              },
              "mcpServerInfo.runtimeArguments[0].defaultValue",
              "'80.5' is not an integer"},
+        Case{"SecretArgumentWithADefault",
+             [](Req& r) { Arg(r, 0)->set_is_secret(true); },
+             "mcpServerInfo.runtimeArguments[0].defaultValue",
+             "a secret argument takes no default"},
         Case{"IntegerDefaultWithALetter",
              [](Req& r) {
                Arg(r, 0)->set_format("integer");

@@ -19,22 +19,6 @@ constexpr int kMaxFilterTools = 1000;
 constexpr char kCheckAction[] = "tool.check";
 constexpr char kFilterAction[] = "tool.filter";
 
-absl::Status CheckToolName(const std::string& tool, absl::string_view field) {
-  if (tool.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-  }
-  if (tool.size() > policy::kMaxToolNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", policy::kMaxToolNameBytes, " bytes"));
-  }
-  // A NUL would be judged by the policy whole but stored cut short.
-  if (HasControlCharacter(tool)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must not contain control characters"));
-  }
-  return absl::OkStatus();
-}
-
 policy::Decision Decide(const CachedServerPolicy& server,
                         const std::string& tool) {
   return server.compiled == nullptr ? policy::NoPolicyDecision()

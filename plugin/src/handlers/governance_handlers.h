@@ -16,6 +16,11 @@ absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
 absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
     RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::GetToolPolicyRequest& request);
+// Validates a policy and decides tool names against it; saves and audits
+// nothing (an unauthenticated call is audited as usual).
+absl::StatusOr<v1::TestToolPolicyResponse> HandleTestToolPolicy(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::TestToolPolicyRequest& request);
 // Asynchronous: each answers once its audit row has committed, from the
 // audit writer's thread, so no worker waits for the commit.
 void HandleCheckToolCall(RegistryDependencies& deps,

@@ -1,4 +1,4 @@
-// SetToolPolicy and GetToolPolicy.
+// SetToolPolicy, GetToolPolicy and TestToolPolicy.
 #include "absl/strings/str_cat.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/handlers/governance_handlers.h"
@@ -53,6 +53,43 @@ absl::StatusOr<v1::ToolPolicy> HandleGetToolPolicy(
         "one with SetToolPolicy"));
   }
   return *server.policy;
+}
+
+absl::StatusOr<v1::TestToolPolicyResponse> HandleTestToolPolicy(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::TestToolPolicyRequest& request) {
+  constexpr int kMaxTools = 100;
+  if (!request.has_policy()) {
+    return absl::InvalidArgumentError("policy: is required");
+  }
+  if (request.tools_size() > kMaxTools) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tools: at most ", kMaxTools, " names"));
+  }
+  for (int i = 0; i < request.tools_size(); ++i) {
+    if (absl::Status s =
+            CheckToolName(request.tools(i), absl::StrCat("tools[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  // Only a caller the registry knows may have patterns compiled for it.
+  CallScope scope(deps, ctx, "policy.test");
+  absl::StatusOr<authz::Principal> principal = scope.Authenticate("", "");
+  if (!principal.ok()) return principal.status();
+  absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> compiled =
+      CompileToolPolicy(request.policy(), "policy.");
+  if (!compiled.ok()) return compiled.status();
+  v1::TestToolPolicyResponse response;
+  for (const std::string& tool : request.tools()) {
+    const policy::Decision d = (*compiled)->Check(tool);
+    v1::ToolDecision& out = *response.add_decisions();
+    out.set_tool(tool);
+    out.set_allowed(d.allowed);
+    out.set_reason(d.reason);
+    out.set_entry_index(d.entry_index);
+  }
+  return response;
 }
 
 }  // namespace mcpreg

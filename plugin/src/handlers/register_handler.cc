@@ -2,56 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "plugin/src/handlers/call_scope.h"
+#include "plugin/src/handlers/package_manifests.h"
 #include "plugin/src/handlers/repository_checks.h"
 #include "plugin/src/validation/register_validation.h"
 #include "storage/repo/package_manifest.h"
-#include "storage/repo/sha256.h"
 
 namespace mcpreg {
 namespace {
-
-std::string FileName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// The manifest of the artifact whose content has digest `sha256_hex`: from
-// the cache, or read and unpacked — only if the bytes read are the ones
-// hashed, so a package replaced in between is not registered (or cached)
-// under the old one's digest.
-absl::StatusOr<storage::PackageManifest> ManifestOf(
-    RegistryDependencies& deps, const v1::RepoArtifactInfo& artifact,
-    const std::string& sha256_hex, const storage::CallDeadline& deadline) {
-  const std::string file_name = FileName(artifact.repo_path());
-  if (std::optional<storage::PackageManifest> cached =
-          deps.manifests.Find(sha256_hex, file_name)) {
-    return *std::move(cached);
-  }
-  absl::StatusOr<std::string> bytes = deps.repositories->ReadArtifact(
-      artifact.repo_key(), artifact.repo_path(), deps.max_artifact_bytes,
-      deadline);
-  if (bytes.status().code() == absl::StatusCode::kResourceExhausted) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "repoArtifactInfo.repoPath: the package is larger than the ",
-        deps.max_artifact_bytes >> 20, " MiB this registry reads"));
-  }
-  if (!bytes.ok()) return bytes.status();
-  storage::Sha256 digest;
-  digest.Update(bytes->data(), bytes->size());
-  if (digest.HexDigest() != sha256_hex) {
-    return absl::AbortedError(
-        "repoArtifactInfo.repoPath: the package changed while it was being "
-        "registered; retry");
-  }
-  absl::StatusOr<storage::PackageManifest> manifest =
-      storage::ReadPackageManifest(file_name, *bytes, deadline);
-  if (!manifest.ok()) {
-    return absl::Status(manifest.status().code(),
-                        absl::StrCat("repoArtifactInfo.repoPath: ",
-                                     manifest.status().message()));
-  }
-  return manifest;
-}
 
 // Reads the package's own manifest and checks it against the request and the
 // repository: the name when none was given, the version, the package type.
@@ -60,7 +17,9 @@ absl::StatusOr<storage::PackageManifest> ReadManifest(
     const v1::RegisterCustomServerRequest& request,
     const std::string& sha256_hex, const storage::CallDeadline& deadline) {
   absl::StatusOr<storage::PackageManifest> manifest =
-      ManifestOf(deps, request.repo_artifact_info(), sha256_hex, deadline);
+      ManifestOf(deps, request.repo_artifact_info().repo_key(),
+                 request.repo_artifact_info().repo_path(), sha256_hex, deadline,
+                 "repoArtifactInfo.repoPath");
   if (!manifest.ok()) return manifest.status();
   if (manifest->package_type != repo.package_type) {
     return absl::FailedPreconditionError(
@@ -127,7 +86,7 @@ absl::StatusOr<v1::RegisterCustomServerResponse> HandleRegisterCustomServer(
   }
   // Cached only now: registrations the checks above refuse must not fill it.
   deps.manifests.Insert(stat->sha256_hex, FileName(artifact.repo_path()),
-                            *manifest);
+                        *manifest);
 
   storage::NewServerVersion v;
   v.project_key = project;

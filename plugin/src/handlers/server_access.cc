@@ -5,6 +5,22 @@
 
 namespace mcpreg {
 
+absl::Status CheckToolName(const std::string& tool, absl::string_view field) {
+  if (tool.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  }
+  if (tool.size() > policy::kMaxToolNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", policy::kMaxToolNameBytes, " bytes"));
+  }
+  // A NUL would be judged by the policy whole but stored cut short.
+  if (HasControlCharacter(tool)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not contain control characters"));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 absl::Status ValidateServerRef(const std::string& project_key,

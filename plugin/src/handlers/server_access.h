@@ -24,6 +24,10 @@ inline bool HasControlCharacter(absl::string_view s) {
   return false;
 }
 
+// A tool name in a request: present, at most policy::kMaxToolNameBytes, no
+// control characters. Errors start with `field`.
+absl::Status CheckToolName(const std::string& tool, absl::string_view field);
+
 struct ServerAccess {
   std::string project_key;
   authz::Principal principal;

@@ -291,6 +291,11 @@ absl::Status ValidateRuntimeArguments(const v1::McpServerInfo& info) {
         !s.ok()) {
       return s;
     }
+    if (arg.is_secret()) {
+      return Invalid(default_field,
+                     "a secret argument takes no default: the registry never "
+                     "stores secret values; supply it when the server runs");
+    }
     if (NameSuggestsSecret(arg.name())) {
       return Invalid(default_field,
                      absl::StrCat("'", arg.name(),
