@@ -246,6 +246,13 @@ std::string FormatTime(int64_t seconds) {
                           absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
 }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 bool ReadFile(const std::string& path, std::string* content,
               std::string* error) {
   std::ifstream in(path, std::ios::binary);

@@ -106,6 +106,11 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows);
 // Seconds since the epoch as "2026-11-25 21:58:19 UTC", "" when unset.
 std::string FormatTime(int64_t seconds);
 
+// The whole file, or "" when it cannot be read (for files whose absence
+// the caller detects otherwise: a digest that will not match, JSON that
+// will not parse).
+std::string Slurp(const std::string& path);
+
 bool ReadFile(const std::string& path, std::string* content,
               std::string* error);
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "cli/cli_common.h"
 #include "cli/guard/unpack.h"
 #include "storage/repo/sha256.h"
 
@@ -17,13 +18,6 @@ namespace mcpreg::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string Sha256Of(absl::string_view bytes) {
   storage::Sha256 digest;

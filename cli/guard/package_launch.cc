@@ -12,19 +12,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/cli_common.h"
 #include "plugin/src/validation/runtime_argument.h"
 
 namespace mcpreg::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // PEP 503's normalized name: "My_Server" and "my-server" are one package.
 std::string Normalized(absl::string_view name) {

@@ -15,35 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "storage/repo/safe_path.h"
+#include "storage/repo/unique_fd.h"
 
 namespace mcpreg::cli {
+using storage::Fd;
+
 namespace {
 
 struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
-};
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
 };
 
 absl::Status Refuse(absl::string_view entry, absl::string_view why) {

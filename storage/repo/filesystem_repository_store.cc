@@ -28,6 +28,7 @@
 #include "storage/repo/repository_store.h"
 #include "storage/repo/safe_path.h"
 #include "storage/repo/sha256.h"
+#include "storage/repo/unique_fd.h"
 
 namespace mcpreg::storage {
 namespace {
@@ -35,32 +36,6 @@ namespace {
 constexpr char kSettingsDir[] = ".settings";
 // How long settings must have been unchanged before they are kept parsed.
 constexpr absl::Duration kSettleBeforeCaching = absl::Seconds(3);
-
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
-};
 
 absl::Status SysError(absl::string_view what, int err) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(err)));

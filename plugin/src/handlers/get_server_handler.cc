@@ -4,8 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/src/handlers/call_scope.h"
-#include "plugin/src/handlers/server_access.h"
 #include "plugin/src/handlers/repository_checks.h"
+#include "plugin/src/handlers/server_access.h"
 #include "plugin/src/handlers/server_handlers.h"
 #include "plugin/src/validation/register_validation.h"
 
