@@ -2,7 +2,7 @@
 // administrators) a check of the log's hash chain.
 
 import {api, session} from './api.js';
-import {field, formatTime, h, hideAlert, select, showError} from './dom.js';
+import {field, formatTime, h, hideAlert, Pager, select, showError} from './dom.js';
 
 const PAGE_SIZE = 50;
 // The actions the registry records (plugin/src/handlers); the field takes
@@ -17,9 +17,6 @@ function toRfc3339(value) {
 }
 
 export function mountAudit(main, {signal}) {
-  let tokens = [''];
-  let page = 0;
-
   const input = (id, placeholder, extra = {}) =>
     h('input', {id, type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder, ...extra});
   const actor = input('audit-actor', 'principal');
@@ -49,6 +46,7 @@ export function mountAudit(main, {signal}) {
   const prev = h('button', {type: 'button', class: 'secondary', id: 'audit-prev', text: 'Newer', disabled: true});
   const next = h('button', {type: 'button', class: 'secondary', id: 'audit-next', text: 'Older', disabled: true});
   const pageInfo = h('span', {class: 'page-info', 'aria-live': 'polite'});
+  const pager = new Pager(prev, next, pageInfo, load);
 
   let verifyBox = null;
   if (session.admin) {
@@ -89,7 +87,7 @@ export function mountAudit(main, {signal}) {
       actor: actor.value.trim(), server: server.value.trim(), tool: tool.value.trim(),
       action: action.value.trim(), decision: decision.value,
       since: toRfc3339(since.value), until: toRfc3339(until.value),
-      pageSize: PAGE_SIZE, pageToken: tokens[page],
+      pageSize: PAGE_SIZE, pageToken: pager.token,
     };
   }
 
@@ -100,13 +98,9 @@ export function mountAudit(main, {signal}) {
     try {
       const res = await api.audit(query(), {signal});
       const events = res.events || [];
-      tokens = tokens.slice(0, page + 1);
-      if (res.nextPageToken) tokens.push(res.nextPageToken);
       tbody.replaceChildren(...(events.length ? events.map(row) :
         [h('tr', {}, h('td', {colspan: 8, class: 'muted', text: 'No event matches these filters.'}))]));
-      prev.disabled = page === 0;
-      next.disabled = !res.nextPageToken;
-      pageInfo.textContent = page === 0 && !res.nextPageToken ? '' : `Page ${page + 1}`;
+      pager.loaded(res.nextPageToken);
     } catch (err) {
       if (signal.aborted) return;
       tbody.replaceChildren();
@@ -130,22 +124,9 @@ export function mountAudit(main, {signal}) {
 
   filters.addEventListener('submit', (e) => {
     e.preventDefault();
-    tokens = [''];
-    page = 0;
+    pager.reset();
     load();
   });
   filters.addEventListener('reset', () => setTimeout(() => filters.requestSubmit(), 0));
-  prev.addEventListener('click', () => {
-    if (page > 0) {
-      page -= 1;
-      load();
-    }
-  });
-  next.addEventListener('click', () => {
-    if (tokens[page + 1]) {
-      page += 1;
-      load();
-    }
-  });
   load();
 }

@@ -231,3 +231,44 @@ export async function copyText(text, pre, statusEl) {
     statusEl.textContent = 'Copying is blocked here; the text is selected — press Ctrl+C (⌘C).';
   }
 }
+
+// Previous/Next over the API's page tokens: tokens[i] fetches page i
+// (tokens[0] is ''). `load` fetches `pager.token` and hands the answer's
+// nextPageToken to `pager.loaded`.
+export class Pager {
+  constructor(prev, next, info, load) {
+    Object.assign(this, {prev, next, info});
+    this.reset();
+    prev.addEventListener('click', () => {
+      if (this.page > 0) {
+        this.page -= 1;
+        load();
+      }
+    });
+    next.addEventListener('click', () => {
+      if (this.tokens[this.page + 1]) {
+        this.page += 1;
+        load();
+      }
+    });
+  }
+
+  get token() {
+    return this.tokens[this.page];
+  }
+
+  // Back to the first page (a new search or new filters).
+  reset() {
+    this.tokens = [''];
+    this.page = 0;
+  }
+
+  loaded(nextPageToken) {
+    this.tokens = this.tokens.slice(0, this.page + 1);
+    if (nextPageToken) this.tokens.push(nextPageToken);
+    this.prev.disabled = this.page === 0;
+    this.next.disabled = !nextPageToken;
+    this.info.textContent =
+      this.page === 0 && !nextPageToken ? '' : `Page ${this.page + 1}`;
+  }
+}

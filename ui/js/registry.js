@@ -2,7 +2,7 @@
 // button that opens the register pane.
 
 import {api, currentProject} from './api.js';
-import {debounce, h, hideAlert, showAlert} from './dom.js';
+import {debounce, h, hideAlert, Pager, showAlert} from './dom.js';
 import {openRegisterPane} from './register.js';
 
 const PAGE_SIZE = 25;
@@ -26,10 +26,6 @@ export function serverHash(name) {
 
 export function mountRegistry(main, ctx) {
   const {signal, canRegister, navigate, flash} = ctx;
-  // Page tokens seen so far: tokens[i] fetches page i (tokens[0] is '').
-  let tokens = [''];
-  let page = 0;
-
   const search = h('input', {id: 'registry-search', type: 'search', autocomplete: 'off',
     placeholder: 'Name, display name or description'});
   const searchLabel = h('label', {for: search.id, text: 'Search servers'});
@@ -50,6 +46,7 @@ export function mountRegistry(main, ctx) {
   const prev = h('button', {type: 'button', id: 'page-prev', class: 'secondary', text: 'Previous', disabled: true});
   const next = h('button', {type: 'button', id: 'page-next', class: 'secondary', text: 'Next', disabled: true});
   const pageInfo = h('span', {class: 'page-info', 'aria-live': 'polite'});
+  const pager = new Pager(prev, next, pageInfo, load);
 
   main.replaceChildren(h('section', {class: 'page registry'},
     h('div', {class: 'page-head'},
@@ -66,14 +63,10 @@ export function mountRegistry(main, ctx) {
     hideAlert(alert);
     tbody.replaceChildren(h('tr', {}, h('td', {colspan: 4, class: 'muted', text: 'Loading…'})));
     try {
-      const res = await api.listServers({search: search.value.trim(), pageSize: PAGE_SIZE, pageToken: tokens[page]}, {signal});
+      const res = await api.listServers({search: search.value.trim(), pageSize: PAGE_SIZE, pageToken: pager.token}, {signal});
       const servers = res.servers || [];
-      tokens = tokens.slice(0, page + 1);
-      if (res.nextPageToken) tokens.push(res.nextPageToken);
       renderRows(servers);
-      prev.disabled = page === 0;
-      next.disabled = !res.nextPageToken;
-      pageInfo.textContent = page === 0 && !res.nextPageToken ? '' : `Page ${page + 1}`;
+      pager.loaded(res.nextPageToken);
     } catch (err) {
       if (signal.aborted) return;
       tbody.replaceChildren();
@@ -100,24 +93,11 @@ export function mountRegistry(main, ctx) {
 
   // A new search starts from the first page.
   const reload = debounce(() => {
-    tokens = [''];
-    page = 0;
+    pager.reset();
     load();
   }, 250);
   search.addEventListener('input', reload);
   signal.addEventListener('abort', reload.cancel);
-  prev.addEventListener('click', () => {
-    if (page > 0) {
-      page -= 1;
-      load();
-    }
-  });
-  next.addEventListener('click', () => {
-    if (tokens[page + 1]) {
-      page += 1;
-      load();
-    }
-  });
 
   const openPane = () => openRegisterPane({
     canRegister,
