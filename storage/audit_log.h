@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/time/time.h"
 #include "mcpreg/v1/registry.pb.h"
 
@@ -28,7 +29,29 @@ struct AuditEvent {
   std::string reason;
   std::string request_id;
   std::string details_json = "{}";
+  // Set on a tool-call decision: the server whose policy decided it and
+  // that policy's revision (0: the server had none). The group commit
+  // writes the row only while that revision is still in force, and
+  // otherwise fails the append with StalePolicyError — a policy replaced
+  // and acknowledged on another replica after the call arrived must not
+  // have its old decision answered. 0 (the default): no such condition.
+  int64_t policy_server_id = 0;
+  int64_t policy_revision = 0;
 };
+
+// The row was not written: its decision's policy has been replaced since
+// (see AuditEvent::policy_revision). Decide again on the current one.
+inline absl::Status StalePolicyError() {
+  absl::Status s = absl::AbortedError(
+      "the server's tool policy changed while the decision was being "
+      "recorded");
+  s.SetPayload("mcpreg.stale-policy", absl::Cord("1"));
+  return s;
+}
+inline bool IsStalePolicy(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kAborted &&
+         s.GetPayload("mcpreg.stale-policy").has_value();
+}
 
 // Filters of ListAuditEvents; empty strings and zero times mean "any".
 struct AuditQuery {

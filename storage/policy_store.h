@@ -24,6 +24,10 @@ struct ServerPolicy {
   std::optional<v1::ToolPolicy>
       policy;  // mode, entries, updated_*; none = zero trust
   std::string project_key;
+  // The policy's revision (unique across policies, never reused; 0 when
+  // the server has none): what a decision taken on it names in its audit
+  // row (AuditEvent::policy_revision).
+  int64_t policy_revision = 0;
 };
 
 class PolicyStore {

@@ -36,6 +36,10 @@ struct RegistryDependencies {
   std::unique_ptr<storage::ServerStore> servers;
   std::unique_ptr<storage::AccessStore> access;
   std::unique_ptr<storage::PolicyStore> policies;
+  // After the policy store it loads from, and before the audit log: the
+  // log's last group commit, as it is destroyed, may reload a policy
+  // (check_handlers.cc's Redecide).
+  std::unique_ptr<PolicyCache> policy_cache;
   std::unique_ptr<storage::AuditLog> audit;
   // Null with the host's access service. Before the authorizer that reads
   // it (members die in reverse order).
@@ -43,8 +47,6 @@ struct RegistryDependencies {
   std::unique_ptr<authz::Authorizer> authorizer;
   std::unique_ptr<storage::RepositoryStore> repositories;
   storage::ManifestCache manifests;
-  // After the policy store it loads from.
-  std::unique_ptr<PolicyCache> policy_cache;
   // Calls without valid credentials, limited and audited per peer; after
   // the audit log it writes to. Null: every refusal is its own row.
   std::unique_ptr<AnonymousLimiter> anonymous;

@@ -110,19 +110,19 @@ void AuditBatcher::WriterLoop() {
       }
     }
     // While this commits, new rows queue up for the next batch.
-    std::vector<absl::Status> statuses(batch.size(),
-                                       Write(batch, 0, batch.size()));
+    std::vector<absl::Status> statuses(batch.size());
+    const absl::Status written = Write(batch, 0, batch.size(), statuses);
     // A batch the database refused for its content (not for being down)
     // must not fail its neighbours: write its rows one by one.
-    const absl::StatusCode code = statuses[0].code();
+    const absl::StatusCode code = written.code();
     if (batch.size() > 1 && code != absl::StatusCode::kOk &&
         code != absl::StatusCode::kUnavailable &&
         code != absl::StatusCode::kDeadlineExceeded) {
       for (size_t i = 0; i < batch.size(); ++i) {
-        statuses[i] = Write(batch, i, i + 1);
+        (void)Write(batch, i, i + 1, statuses);  // each row's in statuses
       }
     }
-    if (statuses[0].ok()) {
+    if (written.ok()) {
       absl::MutexLock lock(&mu_);
       ++batches_;
     }
@@ -131,8 +131,18 @@ void AuditBatcher::WriterLoop() {
 }
 
 absl::Status AuditBatcher::Write(
-    const std::vector<std::unique_ptr<Pending>>& batch, size_t from,
-    size_t to) {
+    const std::vector<std::unique_ptr<Pending>>& batch, size_t from, size_t to,
+    std::vector<absl::Status>& statuses) {
+  absl::Status status = WriteRows(batch, from, to, statuses);
+  if (!status.ok()) {
+    for (size_t i = from; i < to; ++i) statuses[i] = status;
+  }
+  return status;
+}
+
+absl::Status AuditBatcher::WriteRows(
+    const std::vector<std::unique_ptr<Pending>>& batch, size_t from, size_t to,
+    std::vector<absl::Status>& statuses) {
   if (connection_.has_value() &&
       absl::Now() - connection_used_ > kProbeWhenIdleFor) {
     try {
@@ -169,7 +179,9 @@ absl::Status AuditBatcher::Write(
     // synchronous_commit, durable) when it returns. Not retried: a failure
     // after sending leaves the outcome unknown, and the callers are told so.
     pqxx::nontransaction statement(**connection_);
-    AppendAuditRows(statement, rows);
+    for (size_t stale : AppendAuditRows(statement, rows)) {
+      statuses[from + stale] = StalePolicyError();
+    }
     connection_used_ = absl::Now();
     return absl::OkStatus();
   } catch (const std::exception& e) {

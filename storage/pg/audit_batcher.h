@@ -73,9 +73,15 @@ class AuditBatcher {
   // Runs the row's callback; an exception from it is dropped.
   static void Tell(Pending& pending, const absl::Status& status);
   // Commits rows [from, to) of `batch` in one statement on the writer's
-  // connection, connecting first if it has none.
+  // connection, connecting first if it has none. Sets each row's outcome
+  // in `statuses` (OK, StalePolicyError for a row whose policy was
+  // replaced, or the statement's error) and returns the statement's.
   absl::Status Write(const std::vector<std::unique_ptr<Pending>>& batch,
-                     size_t from, size_t to);
+                     size_t from, size_t to,
+                     std::vector<absl::Status>& statuses);
+  absl::Status WriteRows(const std::vector<std::unique_ptr<Pending>>& batch,
+                         size_t from, size_t to,
+                         std::vector<absl::Status>& statuses);
 
   ConnectionPool& pool_;
   const size_t max_batch_rows_;

@@ -14,8 +14,13 @@ constexpr char kAppendAudit[] = "audit_append";
 constexpr char kAppendAuditRows[] = "audit_append_rows";
 constexpr char kListAudit[] = "audit_list";
 constexpr char kVerifyBatch[] = "audit_verify_batch";
-constexpr char kChainHead[] = "audit_chain_head";
+constexpr char kChainHeads[] = "audit_chain_heads";
 constexpr int kVerifyBatchRows = 5000;
+// Migration 0006's chains: their number, and the hash each starts from.
+constexpr int kAuditChains = 64;
+std::string ChainGenesis(int chain) {
+  return chain == 0 ? std::string() : absl::StrCat("chain ", chain);
+}
 
 // Appends `value` to a PostgreSQL array literal's element list: every
 // element double-quoted, with " and \ backslash-escaped, so commas,
@@ -38,17 +43,33 @@ void PrepareAuditStatements(pqxx::connection& c) {
                            reason, request_id, details)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb))sql");
   // Arrays of equal length, one element per row; WITH ORDINALITY keeps the
-  // caller's order, which becomes the chain's order.
+  // caller's order, which becomes the chain's order. A row that names the
+  // policy revision its decision was taken on is written only if that
+  // revision is still the server's (this statement's snapshot is taken
+  // after the call arrived, so a change acknowledged before then is in
+  // it); the others are returned, by position, for their callers to
+  // decide again. `input` is read twice, so it is materialised once: both
+  // reads see the same verdicts.
   c.prepare(kAppendAuditRows, R"sql(
-    INSERT INTO audit_log (actor, action, project_key, server, tool, decision,
-                           reason, request_id, details)
-    SELECT actor, action, project_key, server, tool, decision, reason,
-           request_id, details
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                $6::text[], $7::text[], $8::text[], $9::jsonb[])
-         WITH ORDINALITY AS r(actor, action, project_key, server, tool,
-                              decision, reason, request_id, details, n)
-    ORDER BY n)sql");
+    WITH input AS MATERIALIZED (
+      SELECT r.*,
+             r.policy_server = 0 OR r.policy_revision = coalesce(
+               (SELECT p.revision FROM tool_policies p
+                 WHERE p.server_id = r.policy_server), 0) AS in_force
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                  $6::text[], $7::text[], $8::text[], $9::jsonb[],
+                  $10::bigint[], $11::bigint[])
+           WITH ORDINALITY AS r(actor, action, project_key, server, tool,
+                                decision, reason, request_id, details,
+                                policy_server, policy_revision, n)),
+    written AS (
+      INSERT INTO audit_log (actor, action, project_key, server, tool,
+                             decision, reason, request_id, details)
+      SELECT actor, action, project_key, server, tool, decision, reason,
+             request_id, details
+      FROM input WHERE in_force ORDER BY n
+      RETURNING 1)
+    SELECT n FROM input WHERE NOT in_force ORDER BY n)sql");
   c.prepare(kListAudit, R"sql(
     SELECT id, (extract(epoch FROM at) * 1000000)::bigint, actor, action,
            project_key, server, tool, decision, reason, request_id,
@@ -66,11 +87,13 @@ void PrepareAuditStatements(pqxx::connection& c) {
     ORDER BY id DESC
     LIMIT $10)sql");
   c.prepare(kVerifyBatch, R"sql(
-    SELECT id, prev_hash, row_hash,
+    SELECT id, chain, prev_hash, row_hash,
            audit_log_hash(prev_hash, id, at, actor, action, project_key,
                           server, tool, decision, reason, request_id, details)
     FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2)sql");
-  c.prepare(kChainHead, "SELECT last_id, last_hash FROM audit_chain_head");
+  c.prepare(
+      kChainHeads,
+      "SELECT chain, last_id, last_hash FROM audit_chains ORDER BY chain");
 }
 
 void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& e) {
@@ -80,9 +103,10 @@ void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& e) {
                 e.details_json.empty() ? std::string("{}") : e.details_json});
 }
 
-void AppendAuditRows(pqxx::transaction_base& txn,
-                     const std::vector<const AuditEvent*>& events) {
+std::vector<size_t> AppendAuditRows(
+    pqxx::transaction_base& txn, const std::vector<const AuditEvent*>& events) {
   std::vector<std::string> columns(9);
+  std::string policy_servers, policy_revisions;
   for (const AuditEvent* e : events) {
     AppendArrayElement(e->actor, columns[0]);
     AppendArrayElement(e->action, columns[1]);
@@ -94,11 +118,20 @@ void AppendAuditRows(pqxx::transaction_base& txn,
     AppendArrayElement(e->request_id, columns[7]);
     AppendArrayElement(e->details_json.empty() ? "{}" : e->details_json,
                        columns[8]);
+    AppendArrayElement(std::to_string(e->policy_server_id), policy_servers);
+    AppendArrayElement(std::to_string(e->policy_revision), policy_revisions);
   }
   for (std::string& c : columns) c = absl::StrCat("{", c, "}");
-  txn.exec_prepared(kAppendAuditRows, columns[0], columns[1], columns[2],
-                    columns[3], columns[4], columns[5], columns[6], columns[7],
-                    columns[8]);
+  pqxx::result stale = txn.exec_prepared(
+      kAppendAuditRows, columns[0], columns[1], columns[2], columns[3],
+      columns[4], columns[5], columns[6], columns[7], columns[8],
+      absl::StrCat("{", policy_servers, "}"),
+      absl::StrCat("{", policy_revisions, "}"));
+  std::vector<size_t> positions;
+  for (const pqxx::row& r : stale) {
+    positions.push_back(r[0].as<size_t>() - 1);  // ORDINALITY counts from 1
+  }
+  return positions;
 }
 
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
@@ -167,59 +200,83 @@ absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
   options.deadline = deadline;
   options.what = "verifying the audit log";
   ChainVerdict verdict;
-  // A transaction, not autocommitted reads, for its statement_timeout (the
-  // caller's deadline bounds a scan of a long log). READ COMMITTED still
-  // gives each statement its own snapshot, as the loop below relies on.
   absl::Status status = RunTransaction(pool, options, [&](Transaction& q) {
     verdict = ChainVerdict();
-    int64_t last_id = 0;
-    std::string last_hash;
+    // One snapshot for every batch and the heads. Chains commit
+    // independently, so a row may become visible after rows with larger
+    // ids: read statement by statement, a scan past it would miss it, and
+    // its chain's head would look ahead of the log.
+    q.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    struct Tail {
+      int64_t id = 0;
+      std::string hash;
+    };
+    std::vector<Tail> tails(kAuditChains);
+    for (int c = 0; c < kAuditChains; ++c) tails[c].hash = ChainGenesis(c);
     const auto broken = [&](int64_t id, std::string problem) {
       verdict.intact = false;
       verdict.first_broken_id = id;
       verdict.problem = std::move(problem);
       return absl::OkStatus();
     };
-    // Rows keep arriving while we read; each statement sees its own
-    // snapshot. Read on until the head names the last row we checked.
-    for (;;) {
+    for (int64_t after = 0;;) {
       pqxx::result rows =
-          q.exec_prepared(kVerifyBatch, last_id, kVerifyBatchRows);
+          q.exec_prepared(kVerifyBatch, after, kVerifyBatchRows);
       for (const pqxx::row& r : rows) {
         const int64_t id = r[0].as<int64_t>();
-        const std::string prev = r[1].as<std::string>();
-        const std::string stored = r[2].as<std::string>();
+        const int chain = r[1].as<int>();
+        const std::string prev = r[2].as<std::string>();
+        const std::string stored = r[3].as<std::string>();
         ++verdict.rows_checked;
-        if (prev != last_hash) {
-          return broken(id,
-                        absl::StrCat("row ", id,
-                                     " does not link to the row before it (a "
-                                     "row was removed or inserted before it)"));
+        if (chain < 0 || chain >= kAuditChains) {
+          return broken(id, absl::StrCat("row ", id, " names chain ", chain,
+                                         ", which does not exist"));
         }
-        if (r[3].as<std::string>() != stored) {
+        Tail& tail = tails[chain];
+        if (prev != tail.hash) {
+          return broken(
+              id, absl::StrCat("row ", id,
+                               " does not link to the row before "
+                               "it in chain ",
+                               chain,
+                               " (a row was removed or inserted before it)"));
+        }
+        if (r[4].as<std::string>() != stored) {
           return broken(id, absl::StrCat("row ", id,
                                          " was changed after it was "
                                          "written (its hash no longer "
                                          "matches its content)"));
         }
-        last_id = id;
-        last_hash = stored;
+        tail.id = id;
+        tail.hash = stored;
+        after = id;
       }
-      if (rows.size() == static_cast<size_t>(kVerifyBatchRows)) continue;
-      pqxx::result head = q.exec_prepared(kChainHead);
-      if (head.empty()) return broken(last_id, "the chain head is missing");
-      const int64_t head_id = head[0][0].as<int64_t>();
-      if (head_id == last_id && head[0][1].as<std::string>() == last_hash) {
-        break;
+      if (rows.size() < static_cast<size_t>(kVerifyBatchRows)) break;
+    }
+    // Each chain's head names its last row: a removed tail (or a whole
+    // removed chain) leaves a head pointing past the log.
+    pqxx::result heads = q.exec_prepared(kChainHeads);
+    std::vector<bool> seen(kAuditChains, false);
+    for (const pqxx::row& h : heads) {
+      const int chain = h[0].as<int>();
+      if (chain < 0 || chain >= kAuditChains) continue;  // CHECK forbids it
+      seen[chain] = true;
+      const int64_t head_id = h[1].as<int64_t>();
+      const Tail& tail = tails[chain];
+      if (head_id != tail.id || h[2].as<std::string>() != tail.hash) {
+        return broken(
+            head_id,
+            absl::StrCat("the newest rows are missing: chain ", chain,
+                         "'s head names row ", head_id, " but the chain ends ",
+                         tail.id == 0 ? std::string("before its first row")
+                                      : absl::StrCat("at row ", tail.id)));
       }
-      if (head_id > last_id &&
-          !q.exec_prepared(kVerifyBatch, last_id, 1).empty()) {
-        continue;  // written since our last batch
+    }
+    for (int c = 0; c < kAuditChains; ++c) {
+      if (!seen[c]) {
+        return broken(tails[c].id,
+                      absl::StrCat("the head of chain ", c, " is missing"));
       }
-      return broken(
-          head_id, absl::StrCat("the newest rows are missing: the chain "
-                                "head names row ",
-                                head_id, " but the log ends at row ", last_id));
     }
     return absl::OkStatus();
   });

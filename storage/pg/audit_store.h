@@ -26,8 +26,10 @@ void AppendAudit(pqxx::transaction_base& txn, const AuditEvent& event);
 
 // Many rows in one INSERT statement (one round trip), in the given order,
 // inside the caller's transaction. The group commit of audit_batcher.h.
-void AppendAuditRows(pqxx::transaction_base& txn,
-                     const std::vector<const AuditEvent*>& events);
+// Rows whose decision's policy has been replaced (AuditEvent::
+// policy_revision) are not written: returns their positions in `events`.
+std::vector<size_t> AppendAuditRows(
+    pqxx::transaction_base& txn, const std::vector<const AuditEvent*>& events);
 
 // In a transaction of its own, even if the call has been cancelled.
 absl::Status AppendAudit(ConnectionPool& pool, const AuditEvent& event,
@@ -37,8 +39,9 @@ absl::StatusOr<AuditPage> ListAudit(ConnectionPool& pool,
                                     const AuditQuery& query,
                                     absl::Time deadline);
 
-// Recomputes every row's hash in id order, in batches, and checks each row's
-// link to the previous one and the chain head against the last row.
+// Recomputes every row's hash in id order, in batches, in one snapshot, and
+// checks each row's link to the previous row of its chain and each chain's
+// head against that chain's last row.
 absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
                                               absl::Time deadline);
 

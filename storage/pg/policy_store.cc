@@ -66,7 +66,7 @@ void PreparePolicyStatements(pqxx::connection& c) {
            p.mode IS NOT NULL, coalesce(p.mode, ''),
            coalesce(p.entries, '[]'::jsonb)::text,
            coalesce((extract(epoch FROM p.updated_at) * 1000000)::bigint, 0),
-           coalesce(p.updated_by, '')
+           coalesce(p.updated_by, ''), coalesce(p.revision, 0)
     FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
   c.prepare(kUpsertPolicy, R"sql(
@@ -74,7 +74,8 @@ void PreparePolicyStatements(pqxx::connection& c) {
     VALUES ($1, $2, $3::jsonb, $4)
     ON CONFLICT (server_id) DO UPDATE
       SET mode = EXCLUDED.mode, entries = EXCLUDED.entries,
-          updated_by = EXCLUDED.updated_by, updated_at = now()
+          updated_by = EXCLUDED.updated_by, updated_at = now(),
+          revision = nextval('tool_policy_revisions')
     RETURNING p.mode, p.entries::text,
               (extract(epoch FROM p.updated_at) * 1000000)::bigint,
               p.updated_by)sql");
@@ -115,6 +116,7 @@ absl::StatusOr<ServerPolicy> PgPolicyStore::Load(
         out.repo_key = r[3].as<std::string>();
         out.package_type = r[4].as<std::string>();
         out.project_key = project_key;
+        out.policy_revision = r[10].as<int64_t>();
         if (!r[5].as<bool>()) return absl::OkStatus();
         absl::StatusOr<v1::ToolPolicy> policy = PolicyFromColumns(out, r, 6);
         if (!policy.ok()) return policy.status();

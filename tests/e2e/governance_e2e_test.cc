@@ -4,10 +4,13 @@
 // see policy changes made through the first.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <functional>
+#include <pqxx/pqxx>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "mcpreg/v1/admin.grpc.pb.h"
@@ -359,6 +362,62 @@ TEST_F(GovernanceE2eTest, APolicyChangeReachesTheOtherReplica) {
   EXPECT_FALSE(Check("write_file").allowed());
   replica.Signal(SIGTERM);
   EXPECT_EQ(replica.Wait(absl::Seconds(20)).exit_code, 0);
+}
+
+// Zero stale allows: once a policy change is acknowledged on one replica,
+// the other's next check obeys it — even before (here: without) its NOTIFY
+// listener hearing of the change, because the check's audit row is written
+// only while the policy it was decided on is in force.
+TEST_F(GovernanceE2eTest, AnAcknowledgedPolicyHoldsOnTheOtherReplicaAtOnce) {
+  EnsureRegistered();
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}).ok());
+  std::unique_ptr<HostProcess> replica = StartReplica();
+  auto address = replica->WaitForAddress(absl::Seconds(60));
+  ASSERT_TRUE(address.has_value()) << replica->Stderr();
+  auto b = InsecureChannel(*address);
+  for (int i = 0; i < 2; ++i) {  // the second from the replica's cache
+    ASSERT_TRUE(Check("write_file", b).allowed());
+  }
+  // Freeze every policy listener's backend (the replica's may still be
+  // connecting): no replica hears of changes.
+  std::vector<pid_t> listeners;
+  ASSERT_TRUE(Eventually([&] {
+    listeners.clear();
+    pqxx::connection c(server_->conninfo());
+    pqxx::nontransaction q(c);
+    for (const pqxx::row& r :
+         q.exec("SELECT pid FROM pg_stat_activity WHERE query LIKE "
+                "'LISTEN \"mcpreg_policy\"%'")) {
+      listeners.push_back(r[0].as<pid_t>());
+    }
+    return listeners.size() == 2;
+  }));
+  ASSERT_EQ(listeners.size(), 2u);
+  for (pid_t pid : listeners) ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  absl::Cleanup resume = [&listeners] {
+    for (pid_t pid : listeners) kill(pid, SIGCONT);
+  };
+
+  ASSERT_TRUE(
+      SetPolicy(v1::ToolPolicy::ALLOW_LIST, {{"read_file", false}}).ok());
+  grpc::Status status;
+  v1::CheckToolCallResponse after = Check("write_file", b, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(after.allowed()) << "a stale allow on the other replica";
+  EXPECT_TRUE(Check("read_file", b).allowed());
+  EXPECT_FALSE(Check("write_file", b).allowed());  // and it stays so
+
+  // Unregistered on A: B's next check finds no server, not its cache.
+  v1::UnregisterCustomServerRequest un;
+  un.set_name(kServer);
+  v1::UnregisterCustomServerResponse gone;
+  ASSERT_TRUE(
+      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  Check("read_file", b, &status);
+  EXPECT_EQ(status.error_code(), grpc::NOT_FOUND) << status.error_message();
+  std::move(resume).Invoke();
+  replica->Signal(SIGTERM);
+  EXPECT_EQ(replica->Wait(absl::Seconds(20)).exit_code, 0);
 }
 
 TEST_F(GovernanceE2eTest, RevocationsReachTheOtherReplicasAccessCache) {

@@ -45,8 +45,8 @@ AuditEvent Event(const std::string& action, const std::string& tool = "",
   return e;
 }
 
-// Holds the audit chain head's row lock, as a slow batch would: appends
-// queue up behind it until Release.
+// Holds every audit chain head's row lock, as a slow database would:
+// appends queue up behind it until Release.
 class ChainHeadHold {
  public:
   explicit ChainHeadHold(const std::string& conninfo)
@@ -56,7 +56,7 @@ class ChainHeadHold {
       return;
     }
     txn_ = std::make_unique<pqxx::work>(**lease_);
-    txn_->exec("SELECT * FROM audit_chain_head FOR UPDATE");
+    txn_->exec("SELECT * FROM audit_chains FOR UPDATE");
   }
   ~ChainHeadHold() { Release(); }
   void Release() {
@@ -132,9 +132,10 @@ TEST_F(GovernancePgTest, ChainIsIntactAcrossConcurrentWriters) {
   ChainVerdict v = Verify();
   EXPECT_TRUE(v.intact) << v.problem;
   EXPECT_EQ(v.rows_checked, 80);
-  // Each row links to the one before it, by id.
+  // Each row links to the one before it in its chain, by id.
   EXPECT_EQ(Count("SELECT count(*) FROM audit_log a JOIN audit_log b "
-                  "ON b.id = (SELECT max(id) FROM audit_log WHERE id < a.id) "
+                  "ON b.id = (SELECT max(id) FROM audit_log "
+                  "           WHERE chain = a.chain AND id < a.id) "
                   "WHERE a.prev_hash <> b.row_hash"),
             0);
 }
@@ -149,7 +150,10 @@ TEST_F(GovernancePgTest, ChangingARowBreaksTheChainThere) {
       Count("SELECT id FROM audit_log ORDER BY id OFFSET 2 LIMIT 1");
   // Ordinary writers cannot even try.
   EXPECT_NE(cluster().Psql(db_, "UPDATE audit_log SET decision = 'ALLOW'"), 0);
-  EXPECT_NE(cluster().Psql(db_, "UPDATE audit_chain_head SET last_id = 1"), 0);
+  EXPECT_NE(cluster().Psql(db_, "UPDATE audit_chains SET last_id = 1"), 0);
+  EXPECT_NE(cluster().Psql(db_, "DELETE FROM audit_chains WHERE chain = 5"), 0);
+  EXPECT_NE(cluster().Psql(db_, "INSERT INTO audit_chains VALUES (64, 0, '')"),
+            0);
   Tamper(absl::StrCat("UPDATE audit_log SET decision = 'ALLOW' WHERE id = ",
                       third));
   ChainVerdict v = Verify();
@@ -413,6 +417,78 @@ TEST_F(GovernancePgTest, PoliciesRoundTripAndNotifyOnlyOnCommit) {
   absl::SleepFor(absl::Milliseconds(500));
   absl::MutexLock lock(&mu);
   EXPECT_EQ(payloads.size(), 2u);  // the unregister; not the refused Set
+}
+
+// A decision names the policy revision it was taken on; its row is written
+// only while that revision is in force, so a replica cannot answer a call
+// under a policy that another replica has replaced and acknowledged.
+TEST_F(GovernancePgTest, RowsDecidedOnAReplacedPolicyAreNotWritten) {
+  const int64_t id = RegisterServer();
+  auto server = policies_->Load("ai-research", "mcp-server", Soon());
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(server->policy_revision, 0);  // none yet
+  v1::ToolPolicy allow_all;
+  allow_all.set_mode(v1::ToolPolicy::ALLOW_ALL);
+  ASSERT_TRUE(
+      policies_->Set(*server, allow_all, "admin", Event("policy.set"), Soon())
+          .ok());
+  const int64_t first =
+      policies_->Load("ai-research", "mcp-server", Soon())->policy_revision;
+  ASSERT_TRUE(
+      policies_->Set(*server, allow_all, "admin", Event("policy.set"), Soon())
+          .ok());
+  const int64_t second =
+      policies_->Load("ai-research", "mcp-server", Soon())->policy_revision;
+  EXPECT_GT(first, 0);
+  EXPECT_NE(first, second);
+
+  const auto decided_on = [&](int64_t revision, const std::string& tool) {
+    AuditEvent e = Event("tool.check", tool);
+    e.policy_server_id = id;
+    e.policy_revision = revision;
+    return e;
+  };
+  AuditBatcher batcher(*pool_);
+  std::vector<absl::Status> outcomes(4);
+  {
+    // One batch with rows of both kinds: each gets its own verdict.
+    ChainHeadHold hold(conninfo_);
+    absl::Mutex mu;
+    int told = 0;
+    const AuditEvent rows[] = {
+        decided_on(second, "current"), decided_on(first, "stale"),
+        Event("tool.check", "no-policy-named"), decided_on(0, "stale-none")};
+    for (int i = 0; i < 4; ++i) {
+      batcher.AppendAsync(rows[i], [&, i](const absl::Status& s) {
+        absl::MutexLock lock(&mu);
+        outcomes[i] = s;
+        ++told;
+      });
+    }
+    hold.Release();
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* n) { return *n == 4; }, &told),
+                                    absl::Seconds(30)));
+  }
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0];
+  EXPECT_TRUE(IsStalePolicy(outcomes[1])) << outcomes[1];
+  EXPECT_TRUE(outcomes[2].ok()) << outcomes[2];
+  EXPECT_TRUE(IsStalePolicy(outcomes[3])) << outcomes[3];
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE tool LIKE 'stale%'"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_log WHERE tool IN "
+                  "('current', 'no-policy-named')"),
+            2);
+  // Unregistered: the policy went with the server, so no revision of it is
+  // in force any more.
+  ASSERT_TRUE(
+      servers_
+          ->Unregister("ai-research", "mcp-server", Event("unregister"), Soon())
+          .ok());
+  EXPECT_TRUE(IsStalePolicy(
+      batcher.Append(decided_on(second, "after-unregister"), Soon())));
+  EXPECT_TRUE(Verify().intact);
 }
 
 TEST_F(GovernancePgTest, SearchMatchesNameAndDescription) {

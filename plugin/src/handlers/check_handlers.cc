@@ -18,6 +18,10 @@ namespace {
 constexpr int kMaxFilterTools = 1000;
 constexpr char kCheckAction[] = "tool.check";
 constexpr char kFilterAction[] = "tool.filter";
+// How often one call's decision is taken again because its policy changed
+// while its row was being written; a policy that keeps changing faster than
+// that fails the call (UNAVAILABLE, to retry) rather than looping.
+constexpr int kMaxRedecisions = 2;
 
 policy::Decision Decide(const CachedServerPolicy& server,
                         const std::string& tool) {
@@ -25,35 +29,109 @@ policy::Decision Decide(const CachedServerPolicy& server,
                                     : server.compiled->Check(tool);
 }
 
-// Appends `audit` and answers `response` once it has committed — or, if it
-// could not be, or only after the call's deadline, the reason, prefixed with
-// `what` ("the check").
-template <typename Response>
-void AnswerOnceAudited(RegistryDependencies& deps, const CallScope& scope,
-                       Response response, const storage::AuditEvent& audit,
-                       absl::string_view what, sdk::Reply<Response> reply) {
+// Takes the decision on `server`'s policy: the answer, and `audit`'s
+// decision fields.
+template <typename Request, typename Response>
+using DecideFn = Response (*)(const CachedServerPolicy& server,
+                              const Request& request,
+                              storage::AuditEvent& audit);
+
+// A decision on its way to the audit log, with what it takes to decide
+// again.
+template <typename Request, typename Response>
+struct PendingDecision {
+  RegistryDependencies* deps;
+  std::shared_ptr<const Request> request;
+  DecideFn<Request, Response> decide;
+  storage::AuditEvent audit;  // the call's actor, project, request id
+  std::string what;           // "the check", in errors
+  absl::Time deadline;
+  sdk::Reply<Response> reply;
+  int redecisions_left = kMaxRedecisions;
+};
+
+template <typename Request, typename Response>
+void Redecide(PendingDecision<Request, Response> pending,
+              const CachedServerPolicy& stale);
+
+// Decides on `server`'s policy, appends the row naming that policy's
+// revision, and answers once it has committed — or, if it could not be, or
+// only after the call's deadline, with the reason.
+template <typename Request, typename Response>
+void DecideAndRecord(PendingDecision<Request, Response> pending,
+                     std::shared_ptr<const CachedServerPolicy> server) {
+  storage::AuditEvent audit = pending.audit;
+  audit.server = server->server.display_name;
+  audit.policy_server_id = server->server.server_id;
+  audit.policy_revision = server->server.policy_revision;
+  Response response = pending.decide(*server, *pending.request, audit);
+  RegistryDependencies& deps = *pending.deps;
   deps.audit->AppendAsync(
-      audit, [what = std::string(what), response = std::move(response),
-              deadline = scope.deadline(), reply, &log = deps.log,
-              request_id = scope.request_id()](const absl::Status& written) {
-        if (written.ok() && absl::Now() > deadline) {
+      audit, [pending = std::move(pending), response = std::move(response),
+              server = std::move(server)](const absl::Status& written) mutable {
+        if (storage::IsStalePolicy(written)) {
+          Redecide(std::move(pending), *server);
+          return;
+        }
+        if (written.ok() && absl::Now() > pending.deadline) {
           // The host has most likely answered already; one that does not
           // bound calls itself still must not get a late answer.
-          reply(absl::DeadlineExceededError(absl::StrCat(
-              what, "'s audit row was committed only after the deadline")));
+          pending.reply(absl::DeadlineExceededError(absl::StrCat(
+              pending.what,
+              "'s audit row was committed only after the deadline")));
           return;
         }
         if (written.ok()) {
-          reply(response);
+          pending.reply(response);
           return;
         }
-        reply(ForCaller(
+        pending.reply(ForCaller(
             storage::WithPrefix(written,
-                                absl::StrCat(what,
+                                absl::StrCat(pending.what,
                                              " could not be audited, so it is "
                                              "not answered: ")),
-            request_id, log));
+            pending.audit.request_id, pending.deps->log));
       });
+}
+
+// The policy `stale` was replaced before the decision taken on it was
+// recorded. Runs on the audit writer's thread, which waits for the one read
+// of the new policy: once per replica and policy change, as the first
+// decision that meets it reloads it for the rest.
+template <typename Request, typename Response>
+void Redecide(PendingDecision<Request, Response> pending,
+              const CachedServerPolicy& stale) {
+  RegistryDependencies& deps = *pending.deps;
+  if (pending.redecisions_left-- <= 0) {
+    pending.reply(absl::UnavailableError(absl::StrCat(
+        pending.what,
+        ": the server's tool policy kept changing while the decision was "
+        "recorded; retry")));
+    return;
+  }
+  deps.policy_cache->Invalidate(stale.server.server_id);
+  absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> fresh =
+      deps.policy_cache->Get(pending.audit.project_key, stale.server.name,
+                             pending.deadline);
+  if (fresh.ok() && (*fresh)->server.server_id == stale.server.server_id) {
+    DecideAndRecord(std::move(pending), *std::move(fresh));
+    return;
+  }
+  // Unregistered meanwhile (perhaps registered anew: another server).
+  absl::Status gone =
+      fresh.ok() || fresh.status().code() == absl::StatusCode::kNotFound
+          ? UnknownServer(pending.audit.project_key, pending.request->server(),
+                          "server")
+          : fresh.status();
+  storage::AuditEvent audit = pending.audit;
+  audit.server = stale.server.display_name;
+  audit.decision =
+      gone.code() == absl::StatusCode::kNotFound ? "DENY" : "ERROR";
+  audit.reason = std::string(gone.message());
+  deps.audit->AppendAsync(audit, [pending = std::move(pending),
+                                  gone](const absl::Status&) {
+    pending.reply(ForCaller(gone, pending.audit.request_id, pending.deps->log));
+  });
 }
 
 absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
@@ -61,14 +139,10 @@ absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
   return ValidateCallerInfo(request.caller(), "caller");
 }
 
-v1::CheckToolCallResponse DecideCheck(const CallScope& scope,
-                                      const ServerAccess& access,
+v1::CheckToolCallResponse DecideCheck(const CachedServerPolicy& server,
                                       const v1::CheckToolCallRequest& request,
                                       storage::AuditEvent& audit) {
-  const CachedServerPolicy& server = *access.server;
   const policy::Decision decision = Decide(server, request.tool());
-  audit = scope.Audit(access.principal, access.project_key,
-                      server.server.display_name);
   audit.tool = request.tool();
   audit.decision = decision.allowed ? "ALLOW" : "DENY";
   audit.reason = decision.reason;
@@ -107,21 +181,18 @@ absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
   return absl::OkStatus();
 }
 
-v1::FilterToolsResponse DecideFilter(const CallScope& scope,
-                                     const ServerAccess& access,
+v1::FilterToolsResponse DecideFilter(const CachedServerPolicy& server,
                                      const v1::FilterToolsRequest& request,
                                      storage::AuditEvent& audit) {
   v1::FilterToolsResponse response;
   for (const std::string& tool : request.tools()) {
     // The same decision CheckToolCall would give, tool by tool.
-    if (Decide(*access.server, tool).allowed) {
+    if (Decide(server, tool).allowed) {
       response.add_allowed_tools(tool);
     } else {
       response.add_denied_tools(tool);
     }
   }
-  audit = scope.Audit(access.principal, access.project_key,
-                      access.server->server.display_name);
   audit.reason = absl::StrCat(response.allowed_tools_size(), " of ",
                               request.tools_size(), " tools allowed");
   if (request.has_caller()) {
@@ -130,14 +201,32 @@ v1::FilterToolsResponse DecideFilter(const CallScope& scope,
   return response;
 }
 
+// Hands a decision on `access` to DecideAndRecord.
+template <typename Request, typename Response>
+void Record(RegistryDependencies& deps, const CallScope& scope,
+            const ServerAccess& access, const Request& request,
+            DecideFn<Request, Response> decide, absl::string_view what,
+            sdk::Reply<Response> reply) {
+  PendingDecision<Request, Response> pending{
+      &deps,
+      std::make_shared<const Request>(request),
+      decide,
+      scope.Audit(access.principal, access.project_key,
+                  access.server->server.display_name),
+      std::string(what),
+      scope.deadline(),
+      std::move(reply)};
+  DecideAndRecord(std::move(pending), access.server);
+}
+
 // A per-server decision and its audit row. Everything but the audit write
 // may block (loading the caller, the grant or the policy); refusals are
 // audited by CallScope.
-template <typename Request, typename Response, typename Validate,
-          typename DecideFn>
+template <typename Request, typename Response, typename Validate>
 void DecideAndAnswer(RegistryDependencies& deps, const sdk::CallContext& ctx,
                      absl::string_view action, absl::string_view what,
-                     const Request& request, Validate validate, DecideFn decide,
+                     const Request& request, Validate validate,
+                     DecideFn<Request, Response> decide,
                      sdk::Reply<Response> reply) {
   CallScope scope(deps, ctx, std::string(action));
   if (absl::Status s = validate(request); !s.ok()) {
@@ -151,21 +240,17 @@ void DecideAndAnswer(RegistryDependencies& deps, const sdk::CallContext& ctx,
     reply(access.status());
     return;
   }
-  storage::AuditEvent audit;
-  Response response = decide(scope, *access, request, audit);
-  AnswerOnceAudited<Response>(deps, scope, std::move(response), audit, what,
-                              std::move(reply));
+  Record(deps, scope, *access, request, decide, what, std::move(reply));
 }
 
 // The same from the caches alone, on the host's thread: false, having not
 // answered, when the request is invalid or anything needed is not cached.
-template <typename Request, typename Response, typename Validate,
-          typename DecideFn>
+template <typename Request, typename Response, typename Validate>
 bool DecideAndAnswerFromCaches(RegistryDependencies& deps,
                                const sdk::CallContext& ctx,
                                absl::string_view action, absl::string_view what,
                                const Request& request, Validate validate,
-                               DecideFn decide,
+                               DecideFn<Request, Response> decide,
                                const sdk::Reply<Response>& reply) {
   if (!validate(request).ok()) return false;
   CallScope scope(deps, ctx, std::string(action));
@@ -173,10 +258,7 @@ bool DecideAndAnswerFromCaches(RegistryDependencies& deps,
       OpenServerFromCaches(deps, scope, request.project_key(), request.server(),
                            authz::Permission::kRead);
   if (!access.has_value()) return false;
-  storage::AuditEvent audit;
-  Response response = decide(scope, *access, request, audit);
-  AnswerOnceAudited<Response>(deps, scope, std::move(response), audit, what,
-                              reply);
+  Record(deps, scope, *access, request, decide, what, reply);
   return true;
 }
 
