@@ -119,6 +119,12 @@ class Fleet {
   const std::string& conninfo() const { return conninfo_; }
   const std::string& token() const { return token_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
+  // CPU of every host (as `server`), PostgreSQL and this process so far.
+  CpuSeconds Cpu(pid_t postmaster) const {
+    CpuSeconds total = ReadCpu(-1, postmaster);
+    for (const auto& h : hosts_) total.server += ReadCpu(h->pid(), -1).server;
+    return total;
+  }
 
  private:
   std::string conninfo_, home_, token_, error_;
@@ -231,8 +237,9 @@ void PrintStoragePerRow(const StorageMark& before, const StorageMark& after) {
 }
 
 // CheckToolCall from `concurrency` threads, thread t on host t % hosts.
-Result CheckRun(const Fleet& fleet, int hosts, int concurrency,
-                absl::Duration duration, const std::string& name) {
+Result CheckRun(const Fleet& fleet, pid_t postmaster, int hosts,
+                int concurrency, absl::Duration duration,
+                const std::string& name) {
   std::vector<std::unique_ptr<v1::McpRegistry::Stub>> stubs;
   for (int t = 0; t < concurrency; ++t) {
     stubs.push_back(Stub(fleet.addresses()[t % hosts], t));
@@ -240,12 +247,12 @@ Result CheckRun(const Fleet& fleet, int hosts, int concurrency,
   }
   LockWaitSampler sampler(fleet.conninfo());
   Result r = Run(
-      name, concurrency, duration, [] { return CpuSeconds(); },
+      name, concurrency, duration, [&] { return fleet.Cpu(postmaster); },
       [&](int t, int64_t) {
         return Check(*stubs[t], fleet.token(), "read_file", nullptr);
       });
   sampler.Stop();
-  Print(r);
+  Print(r, "hosts");
   sampler.Print();
   return r;
 }
@@ -356,10 +363,11 @@ int Main() {
   const absl::Duration d = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   std::cout << "CheckToolCall, closed loop, " << c << " in flight in all\n";
   const StorageMark before = ReadStorage(fleet.conninfo());
-  const Result one = CheckRun(fleet, 1, c, d, "  1 host");
+  const pid_t postmaster = cluster.ServerPid();
+  const Result one = CheckRun(fleet, postmaster, 1, c, d, "  1 host");
   PrintStoragePerRow(before, ReadStorage(fleet.conninfo()));
-  const Result all =
-      CheckRun(fleet, hosts, c, d, absl::StrCat("  ", hosts, " hosts"));
+  const Result all = CheckRun(fleet, postmaster, hosts, c, d,
+                              absl::StrCat("  ", hosts, " hosts"));
   std::cout << absl::StrFormat(
       "  %d hosts / 1 host: %.0f/s / %.0f/s = %.2f (one machine's 2 cores "
       "run every host, the client and PostgreSQL)\n\n",
