@@ -260,8 +260,10 @@ Result CheckRun(const Fleet& fleet, pid_t postmaster, int hosts,
 // Changes the policy on host A `changes` times, alternating between one
 // that denies write_file and one that allows it; after each
 // acknowledgement, checks write_file on host B until the answer obeys it.
-// Meanwhile `background` threads keep both hosts busy with checks.
-void PolicyPropagation(const Fleet& fleet, int changes, int background) {
+// Meanwhile `background` threads keep both hosts busy with checks. False
+// when an answer after an acknowledgement allowed what the new policy
+// denies, a change was never obeyed, or a call failed.
+bool PolicyPropagation(const Fleet& fleet, int changes, int background) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> load;
   for (int t = 0; t < background; ++t) {
@@ -313,6 +315,8 @@ void PolicyPropagation(const Fleet& fleet, int changes, int background) {
       "%lld); errors %lld\n",
       micros.size(), at(0.5), at(0.99), at(1.0), static_cast<long long>(stale),
       static_cast<long long>(stale_allows), static_cast<long long>(errors));
+  return stale_allows == 0 && errors == 0 &&
+         micros.size() == static_cast<size_t>(changes);
 }
 
 int Main() {
@@ -374,7 +378,14 @@ int Main() {
       hosts, all.throughput(), one.throughput(),
       one.throughput() > 0 ? all.throughput() / one.throughput() : 0);
 
-  PolicyPropagation(fleet, absl::GetFlag(FLAGS_policy_changes), c);
+  if (one.errors > 0 || all.errors > 0) {
+    std::cerr << "checks failed under load\n";
+    return 1;
+  }
+  if (!PolicyPropagation(fleet, absl::GetFlag(FLAGS_policy_changes), c)) {
+    std::cerr << "a host answered under a policy replaced before the call\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -133,6 +133,9 @@ void AuditBatcher::WriterLoop() {
 absl::Status AuditBatcher::Write(
     const std::vector<std::unique_ptr<Pending>>& batch, size_t from, size_t to,
     std::vector<absl::Status>& statuses) {
+  // Written (OK) unless the statement fails or names the row stale: a row
+  // retried on its own after its batch failed must not keep that error.
+  for (size_t i = from; i < to; ++i) statuses[i] = absl::OkStatus();
   absl::Status status = WriteRows(batch, from, to, statuses);
   if (!status.ok()) {
     for (size_t i = from; i < to; ++i) statuses[i] = status;

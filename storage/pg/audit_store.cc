@@ -44,18 +44,20 @@ void PrepareAuditStatements(pqxx::connection& c) {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb))sql");
   // Arrays of equal length, one element per row; WITH ORDINALITY keeps the
   // caller's order, which becomes the chain's order. A row that names the
-  // policy revision its decision was taken on is written only if that
-  // revision is still the server's (this statement's snapshot is taken
-  // after the call arrived, so a change acknowledged before then is in
-  // it); the others are returned, by position, for their callers to
-  // decide again. `input` is read twice, so it is materialised once: both
-  // reads see the same verdicts.
+  // policy revision its decision was taken on is written only if the
+  // server still exists and that revision (0: none) is still its own (this
+  // statement's snapshot is taken after the call arrived, so a change
+  // acknowledged before then is in it); the others are returned, by position,
+  // for their callers to decide again. `input` is read twice, so it is
+  // materialised once: both reads see the same verdicts.
   c.prepare(kAppendAuditRows, R"sql(
     WITH input AS MATERIALIZED (
       SELECT r.*,
-             r.policy_server = 0 OR r.policy_revision = coalesce(
-               (SELECT p.revision FROM tool_policies p
-                 WHERE p.server_id = r.policy_server), 0) AS in_force
+             r.policy_server = 0 OR (
+               EXISTS (SELECT 1 FROM servers s WHERE s.id = r.policy_server)
+               AND r.policy_revision = coalesce(
+                 (SELECT p.revision FROM tool_policies p
+                   WHERE p.server_id = r.policy_server), 0)) AS in_force
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                   $6::text[], $7::text[], $8::text[], $9::jsonb[],
                   $10::bigint[], $11::bigint[])
@@ -194,45 +196,81 @@ absl::StatusOr<AuditPage> ListAudit(ConnectionPool& pool,
   return page;
 }
 
+namespace {
+
+struct ChainHead {
+  bool present = false;
+  int64_t id = 0;
+  std::string hash;
+};
+
+// Every chain's head, as of one statement's snapshot.
+std::vector<ChainHead> ReadHeads(Transaction& q) {
+  std::vector<ChainHead> heads(kAuditChains);
+  for (const pqxx::row& h : q.exec_prepared(kChainHeads)) {
+    const int chain = h[0].as<int>();
+    if (chain < 0 || chain >= kAuditChains) continue;  // CHECK forbids it
+    heads[chain] = {true, h[1].as<int64_t>(), h[2].as<std::string>()};
+  }
+  return heads;
+}
+
+}  // namespace
+
 absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
                                               absl::Time deadline) {
   TransactionOptions options;
   options.deadline = deadline;
   options.what = "verifying the audit log";
   ChainVerdict verdict;
+  // A transaction for its statement_timeout (the caller's deadline bounds a
+  // scan of a long log); READ COMMITTED, so no snapshot is held across the
+  // scan and vacuum is not held back meanwhile.
   absl::Status status = RunTransaction(pool, options, [&](Transaction& q) {
     verdict = ChainVerdict();
-    // One snapshot for every batch and the heads. Chains commit
-    // independently, so a row may become visible after rows with larger
-    // ids: read statement by statement, a scan past it would miss it, and
-    // its chain's head would look ahead of the log.
-    q.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    struct Tail {
-      int64_t id = 0;
-      std::string hash;
-    };
-    std::vector<Tail> tails(kAuditChains);
-    for (int c = 0; c < kAuditChains; ++c) tails[c].hash = ChainGenesis(c);
     const auto broken = [&](int64_t id, std::string problem) {
       verdict.intact = false;
       verdict.first_broken_id = id;
       verdict.problem = std::move(problem);
       return absl::OkStatus();
     };
+    // The heads first: every row a head covers had committed when they were
+    // read (a chain's ids are drawn under its lock, its head moves in the
+    // same transaction), so each chain is checked up to its head no matter
+    // what commits while the scan runs. Newer rows are left for the next
+    // verification, but must be covered by the heads read afterwards.
+    const std::vector<ChainHead> heads = ReadHeads(q);
+    for (int c = 0; c < kAuditChains; ++c) {
+      if (!heads[c].present) {
+        return broken(0, absl::StrCat("the head of chain ", c, " is missing"));
+      }
+    }
+    struct Tail {
+      int64_t id = 0;
+      std::string hash;
+      int64_t newest_uncovered = 0;  // the largest id past the head
+    };
+    std::vector<Tail> tails(kAuditChains);
+    for (int c = 0; c < kAuditChains; ++c) tails[c].hash = ChainGenesis(c);
     for (int64_t after = 0;;) {
       pqxx::result rows =
           q.exec_prepared(kVerifyBatch, after, kVerifyBatchRows);
       for (const pqxx::row& r : rows) {
         const int64_t id = r[0].as<int64_t>();
         const int chain = r[1].as<int>();
-        const std::string prev = r[2].as<std::string>();
-        const std::string stored = r[3].as<std::string>();
-        ++verdict.rows_checked;
+        after = id;
         if (chain < 0 || chain >= kAuditChains) {
           return broken(id, absl::StrCat("row ", id, " names chain ", chain,
                                          ", which does not exist"));
         }
         Tail& tail = tails[chain];
+        if (id > heads[chain].id) {
+          tail.newest_uncovered = id;
+          continue;
+        }
+        ++verdict.rows_checked;
+        const std::string prev = r[2].as<std::string>();
+        const std::string stored = r[3].as<std::string>();
         if (prev != tail.hash) {
           return broken(
               id, absl::StrCat("row ", id,
@@ -249,33 +287,32 @@ absl::StatusOr<ChainVerdict> VerifyAuditChain(ConnectionPool& pool,
         }
         tail.id = id;
         tail.hash = stored;
-        after = id;
       }
       if (rows.size() < static_cast<size_t>(kVerifyBatchRows)) break;
     }
-    // Each chain's head names its last row: a removed tail (or a whole
+    // Each chain ends where its head says: a removed tail (or a whole
     // removed chain) leaves a head pointing past the log.
-    pqxx::result heads = q.exec_prepared(kChainHeads);
-    std::vector<bool> seen(kAuditChains, false);
-    for (const pqxx::row& h : heads) {
-      const int chain = h[0].as<int>();
-      if (chain < 0 || chain >= kAuditChains) continue;  // CHECK forbids it
-      seen[chain] = true;
-      const int64_t head_id = h[1].as<int64_t>();
-      const Tail& tail = tails[chain];
-      if (head_id != tail.id || h[2].as<std::string>() != tail.hash) {
-        return broken(
-            head_id,
-            absl::StrCat("the newest rows are missing: chain ", chain,
-                         "'s head names row ", head_id, " but the chain ends ",
-                         tail.id == 0 ? std::string("before its first row")
-                                      : absl::StrCat("at row ", tail.id)));
+    for (int c = 0; c < kAuditChains; ++c) {
+      if (heads[c].id != tails[c].id || heads[c].hash != tails[c].hash) {
+        return broken(heads[c].id,
+                      absl::StrCat("the newest rows are missing: chain ", c,
+                                   "'s head names row ", heads[c].id,
+                                   " but the chain ends ",
+                                   tails[c].id == 0
+                                       ? std::string("before its first row")
+                                       : absl::StrCat("at row ", tails[c].id)));
       }
     }
+    // Rows past the first heads were appended during the scan, and the
+    // heads now cover them — or were put there without going through the
+    // log's trigger.
+    const std::vector<ChainHead> now = ReadHeads(q);
     for (int c = 0; c < kAuditChains; ++c) {
-      if (!seen[c]) {
-        return broken(tails[c].id,
-                      absl::StrCat("the head of chain ", c, " is missing"));
+      if (tails[c].newest_uncovered > now[c].id) {
+        return broken(tails[c].newest_uncovered,
+                      absl::StrCat("row ", tails[c].newest_uncovered,
+                                   " lies past the head of its chain ", c,
+                                   " (it was not appended through the log)"));
       }
     }
     return absl::OkStatus();

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace mcpreg::storage::pg {
@@ -57,6 +58,10 @@ void NotificationListener::Run() {
   while (!stop_.HasBeenNotified()) {
     try {
       pqxx::connection c(WithKeepalives(conninfo_));
+      // Named, so an operator (or a test) can tell it in pg_stat_activity.
+      pqxx::nontransaction(c).exec(
+          absl::StrCat("SET application_name = ",
+                       c.quote(absl::StrCat("mcpreg listener ", channel_))));
       Receiver receiver(c, channel_, on_notify_);
       c.get_notifs();  // sends LISTEN
       listening_ = true;

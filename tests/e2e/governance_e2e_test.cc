@@ -386,8 +386,8 @@ TEST_F(GovernanceE2eTest, AnAcknowledgedPolicyHoldsOnTheOtherReplicaAtOnce) {
     pqxx::connection c(server_->conninfo());
     pqxx::nontransaction q(c);
     for (const pqxx::row& r :
-         q.exec("SELECT pid FROM pg_stat_activity WHERE query LIKE "
-                "'LISTEN \"mcpreg_policy\"%'")) {
+         q.exec("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                "'mcpreg listener mcpreg_policy'")) {
       listeners.push_back(r[0].as<pid_t>());
     }
     return listeners.size() == 2;
@@ -407,10 +407,21 @@ TEST_F(GovernanceE2eTest, AnAcknowledgedPolicyHoldsOnTheOtherReplicaAtOnce) {
   EXPECT_TRUE(Check("read_file", b).allowed());
   EXPECT_FALSE(Check("write_file", b).allowed());  // and it stays so
 
-  // Unregistered on A: B's next check finds no server, not its cache.
+  // Registered anew on A (same name and repository, allow-all): B's
+  // cached entry is of a server that no longer exists, and B decides on
+  // the new one.
   v1::UnregisterCustomServerRequest un;
   un.set_name(kServer);
   v1::UnregisterCustomServerResponse gone;
+  ASSERT_TRUE(
+      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  EnsureRegistered();
+  ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}).ok());
+  after = Check("write_file", b, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(after.allowed()) << after.reason();
+
+  // Unregistered on A: B's next check finds no server, not its cache.
   ASSERT_TRUE(
       Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
   Check("read_file", b, &status);

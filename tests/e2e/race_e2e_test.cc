@@ -182,8 +182,8 @@ TEST_F(RaceE2eTest, AnUnregisterHoldsOnItsReplicaBeforeTheNotification) {
     ASSERT_TRUE(decision.allowed());
   }
   const int64_t listener = Count(
-      "SELECT pid FROM pg_stat_activity WHERE query LIKE "
-      "'LISTEN \"mcpreg_policy\"%' LIMIT 1");
+      "SELECT pid FROM pg_stat_activity WHERE application_name = "
+      "'mcpreg listener mcpreg_policy' LIMIT 1");
   ASSERT_GT(listener, 0);
   ASSERT_EQ(kill(static_cast<pid_t>(listener), SIGSTOP), 0);
   absl::Cleanup resume = [listener] {

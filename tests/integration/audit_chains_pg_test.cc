@@ -5,7 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <pqxx/pqxx>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -168,6 +171,44 @@ TEST_F(AuditChainsPgTest, ARowNamingNoChainIsNoticed) {
   ChainVerdict v = Verify();
   EXPECT_FALSE(v.intact);
   EXPECT_THAT(v.problem, HasSubstr("names chain 99, which does not exist"));
+}
+
+TEST_F(AuditChainsPgTest, ARowPastItsChainsHeadIsNoticed) {
+  ASSERT_TRUE(AppendAudit(*pool_, Event("one"), Soon()).ok());
+  // Written around the trigger: no head will ever cover it.
+  Tamper(
+      "INSERT INTO audit_log (id, chain, actor, action, decision, prev_hash, "
+      "row_hash) VALUES (1000000000, 3, 'x', 'register', 'ALLOW', 'chain 3', "
+      "'f')");
+  ChainVerdict v = Verify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_broken_id, 1000000000);
+  EXPECT_THAT(v.problem, HasSubstr("lies past the head of its chain 3"));
+}
+
+// Verification reads no snapshot across its scan, while writers go on: what
+// commits meanwhile must not look like a break.
+TEST_F(AuditChainsPgTest, VerifyingWhileWritersAppendFindsTheLogIntact) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  AuditBatcher batcher(*pool_);
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      while (!stop) {
+        absl::Status s = t % 2 ? batcher.Append(Event("batched"), Soon())
+                               : AppendAudit(*pool_, Event("own"), Soon());
+        EXPECT_TRUE(s.ok()) << s;
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    ChainVerdict v = Verify();
+    EXPECT_TRUE(v.intact) << "pass " << i << ": " << v.problem;
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_GE(Count("SELECT count(DISTINCT chain) FROM audit_log"), 2);
+  EXPECT_TRUE(Verify().intact);
 }
 
 // A database written before 0006 (one chain, one head) migrates with its

@@ -98,6 +98,16 @@ void PolicyCache::Invalidate(int64_t server_id) {
   });
 }
 
+void PolicyCache::InvalidateRevision(int64_t server_id, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  const size_t before = entries_.size();
+  absl::erase_if(entries_, [server_id, revision](const auto& kv) {
+    return kv.second->server.server_id == server_id &&
+           kv.second->server.policy_revision == revision;
+  });
+  if (entries_.size() != before) ++generation_;
+}
+
 void PolicyCache::InvalidatePayload(const std::string& payload) {
   int64_t id = 0;
   if (absl::SimpleAtoi(payload, &id)) {

@@ -48,6 +48,10 @@ class PolicyCache {
   // the policy itself.
   void Invalidate(int64_t server_id);
   void InvalidatePayload(const std::string& payload);
+  // Drops `server_id`'s entries only while they still hold `revision`: of
+  // many decisions that met one policy change, the first reloads the
+  // policy and the rest find the new one cached.
+  void InvalidateRevision(int64_t server_id, int64_t revision);
   // The listener (re)connected (`usable`) or lost its connection.
   void Reset(bool usable);
 

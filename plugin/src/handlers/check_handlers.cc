@@ -22,6 +22,8 @@ constexpr char kFilterAction[] = "tool.filter";
 // while its row was being written; a policy that keeps changing faster than
 // that fails the call (UNAVAILABLE, to retry) rather than looping.
 constexpr int kMaxRedecisions = 2;
+// The longest the audit writer waits to read a changed policy again.
+constexpr absl::Duration kReloadBudget = absl::Seconds(2);
 
 policy::Decision Decide(const CachedServerPolicy& server,
                         const std::string& tool) {
@@ -52,7 +54,8 @@ struct PendingDecision {
 
 template <typename Request, typename Response>
 void Redecide(PendingDecision<Request, Response> pending,
-              const CachedServerPolicy& stale);
+              const CachedServerPolicy& stale,
+              const storage::AuditEvent& attempted);
 
 // Decides on `server`'s policy, appends the row naming that policy's
 // revision, and answers once it has committed — or, if it could not be, or
@@ -66,72 +69,102 @@ void DecideAndRecord(PendingDecision<Request, Response> pending,
   audit.policy_revision = server->server.policy_revision;
   Response response = pending.decide(*server, *pending.request, audit);
   RegistryDependencies& deps = *pending.deps;
-  deps.audit->AppendAsync(
-      audit, [pending = std::move(pending), response = std::move(response),
-              server = std::move(server)](const absl::Status& written) mutable {
-        if (storage::IsStalePolicy(written)) {
-          Redecide(std::move(pending), *server);
-          return;
-        }
-        if (written.ok() && absl::Now() > pending.deadline) {
-          // The host has most likely answered already; one that does not
-          // bound calls itself still must not get a late answer.
-          pending.reply(absl::DeadlineExceededError(absl::StrCat(
-              pending.what,
-              "'s audit row was committed only after the deadline")));
-          return;
-        }
-        if (written.ok()) {
-          pending.reply(response);
-          return;
-        }
-        pending.reply(ForCaller(
-            storage::WithPrefix(written,
-                                absl::StrCat(pending.what,
-                                             " could not be audited, so it is "
-                                             "not answered: ")),
-            pending.audit.request_id, pending.deps->log));
-      });
+  deps.audit->AppendAsync(audit, [pending = std::move(pending),
+                                  response = std::move(response),
+                                  server = std::move(server),
+                                  audit](const absl::Status& written) mutable {
+    if (storage::IsStalePolicy(written)) {
+      Redecide(std::move(pending), *server, audit);
+      return;
+    }
+    if (written.ok() && absl::Now() > pending.deadline) {
+      // The host has most likely answered already; one that does not
+      // bound calls itself still must not get a late answer.
+      pending.reply(absl::DeadlineExceededError(absl::StrCat(
+          pending.what, "'s audit row was committed only after the deadline")));
+      return;
+    }
+    if (written.ok()) {
+      pending.reply(response);
+      return;
+    }
+    pending.reply(
+        ForCaller(storage::WithPrefix(
+                      written, absl::StrCat(pending.what,
+                                            " could not be audited, so it is "
+                                            "not answered: ")),
+                  pending.audit.request_id, pending.deps->log));
+  });
 }
 
-// The policy `stale` was replaced before the decision taken on it was
-// recorded. Runs on the audit writer's thread, which waits for the one read
-// of the new policy: once per replica and policy change, as the first
-// decision that meets it reloads it for the rest.
+// Records `attempted` as refused with `why` (decision DENY or ERROR), then
+// answers `why` whether or not the row could be written: a refusal is
+// never an allow.
+template <typename Request, typename Response>
+void RefuseAfterAll(const PendingDecision<Request, Response>& pending,
+                    const storage::AuditEvent& attempted, absl::Status why,
+                    absl::string_view decision) {
+  storage::AuditEvent row = attempted;
+  row.decision = std::string(decision);
+  row.reason = decision == "DENY"
+                   ? std::string(why.message())
+                   : "the server's tool policy could not be read again";
+  row.policy_server_id = 0;
+  row.policy_revision = 0;
+  pending.deps->audit->AppendAsync(row, [pending, why = std::move(why)](
+                                            const absl::Status&) {
+    pending.reply(ForCaller(why, pending.audit.request_id, pending.deps->log));
+  });
+}
+
+// The policy `stale` was replaced before the row `attempted`, decided on
+// it, could be recorded. Runs on the audit writer's thread, which answers
+// nothing else while it waits for a reload (at most kReloadBudget): of the
+// decisions that meet one change on this replica, the first reloads the
+// policy and the others find it cached.
 template <typename Request, typename Response>
 void Redecide(PendingDecision<Request, Response> pending,
-              const CachedServerPolicy& stale) {
+              const CachedServerPolicy& stale,
+              const storage::AuditEvent& attempted) {
   RegistryDependencies& deps = *pending.deps;
   if (pending.redecisions_left-- <= 0) {
-    pending.reply(absl::UnavailableError(absl::StrCat(
-        pending.what,
-        ": the server's tool policy kept changing while the decision was "
-        "recorded; retry")));
+    RefuseAfterAll(pending, attempted,
+                   absl::UnavailableError(absl::StrCat(
+                       pending.what,
+                       ": the server's tool policy kept changing while the "
+                       "decision was recorded; retry")),
+                   "ERROR");
     return;
   }
-  deps.policy_cache->Invalidate(stale.server.server_id);
+  const std::string& project = pending.audit.project_key;
+  const std::string& server = pending.request->server();  // the cache's key
+  deps.policy_cache->InvalidateRevision(stale.server.server_id,
+                                        stale.server.policy_revision);
   absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> fresh =
-      deps.policy_cache->Get(pending.audit.project_key, stale.server.name,
-                             pending.deadline);
-  if (fresh.ok() && (*fresh)->server.server_id == stale.server.server_id) {
+      deps.policy_cache->Get(
+          project, server,
+          std::min(pending.deadline, absl::Now() + kReloadBudget));
+  // The same server, or one registered anew under its name from the same
+  // repository — on which the caller's READ was checked.
+  if (fresh.ok() &&
+      ((*fresh)->server.server_id == stale.server.server_id ||
+       (*fresh)->server.repo_key == stale.server.repo_key)) {
     DecideAndRecord(std::move(pending), *std::move(fresh));
     return;
   }
-  // Unregistered meanwhile (perhaps registered anew: another server).
-  absl::Status gone =
-      fresh.ok() || fresh.status().code() == absl::StatusCode::kNotFound
-          ? UnknownServer(pending.audit.project_key, pending.request->server(),
-                          "server")
-          : fresh.status();
-  storage::AuditEvent audit = pending.audit;
-  audit.server = stale.server.display_name;
-  audit.decision =
-      gone.code() == absl::StatusCode::kNotFound ? "DENY" : "ERROR";
-  audit.reason = std::string(gone.message());
-  deps.audit->AppendAsync(audit, [pending = std::move(pending),
-                                  gone](const absl::Status&) {
-    pending.reply(ForCaller(gone, pending.audit.request_id, pending.deps->log));
-  });
+  if (fresh.ok()) {
+    RefuseAfterAll(pending, attempted,
+                   absl::AbortedError(absl::StrCat(
+                       "server: ", server,
+                       " was unregistered and registered again while the "
+                       "call was decided; retry")),
+                   "DENY");
+  } else if (fresh.status().code() == absl::StatusCode::kNotFound) {
+    RefuseAfterAll(pending, attempted, UnknownServer(project, server, "server"),
+                   "DENY");
+  } else {
+    RefuseAfterAll(pending, attempted, fresh.status(), "ERROR");
+  }
 }
 
 absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {

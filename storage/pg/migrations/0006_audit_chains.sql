@@ -22,6 +22,12 @@
 -- chain 0, unchanged (their hashes do not cover the chain, so they verify
 -- exactly as before), and the old head becomes chain 0's head.
 
+-- Replicas of the previous build may still be appending while this runs
+-- (a rolling upgrade): hold them off until it commits, so that the head
+-- read below is the log's last. They stop serving once it has (their
+-- health probe expects the schema version they know).
+LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE audit_chains (
   chain      smallint PRIMARY KEY CHECK (chain BETWEEN 0 AND 63),
   last_id    bigint NOT NULL,
@@ -60,7 +66,10 @@ BEGIN
         EXIT;
       END IF;
     END LOOP;
-    IF c IS NULL THEN  -- 64 transactions hold one each: queue on ours
+    IF c IS NULL THEN
+      -- 64 transactions hold one each: queue on ours (bounded by the
+      -- statement timeout). Every audit row is its transaction's last
+      -- statement, so no holder waits for anything but its commit.
       c := start;
       PERFORM pg_advisory_xact_lock(1835231329, c);
     END IF;
@@ -69,8 +78,14 @@ BEGIN
   ELSE
     -- A later row of the same transaction: the chain it holds, after the
     -- row before (set below; transaction-local, so it dies with the
-    -- transaction or the savepoint that wrote it).
-    c := held::int;
+    -- transaction or the savepoint that wrote it). A value this transaction
+    -- did not write (set by hand, for the session) names another
+    -- transaction: refused rather than trusted.
+    IF split_part(held, ':', 1) <> txid_current()::text THEN
+      RAISE EXCEPTION 'mcpreg.audit_chain was set outside an audit append'
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    c := split_part(held, ':', 2)::int;
     prev := current_setting('mcpreg.audit_prev');
   END IF;
   NEW.chain := c;
@@ -81,7 +96,7 @@ BEGIN
                                  NEW.action, NEW.project_key, NEW.server,
                                  NEW.tool, NEW.decision, NEW.reason,
                                  NEW.request_id, NEW.details);
-  PERFORM set_config('mcpreg.audit_chain', c::text, true),
+  PERFORM set_config('mcpreg.audit_chain', txid_current() || ':' || c, true),
           set_config('mcpreg.audit_prev', NEW.row_hash, true);
   RETURN NEW;
 END
