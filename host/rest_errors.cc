@@ -118,6 +118,11 @@ void SendPluginError(httplib::Response& res, const PluginReply& reply) {
     retry_delay.reset();  // not a delay anyone can wait
   }
   res.status = HttpStatusForGrpcCode(reply.code);
+  // RESOURCE_EXHAUSTED is a rate limit when it says when to retry (429),
+  // otherwise a size limit (413: a package or artifact too large).
+  if (reply.code == MCPREG_STATUS_RESOURCE_EXHAUSTED && !retry_delay) {
+    res.status = 413;
+  }
   res.set_content(ErrorJsonWithRetry(reply.code, reply.message, retry_delay),
                   "application/json");
   if (retry_delay.has_value()) {
