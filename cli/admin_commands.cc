@@ -195,11 +195,11 @@ int TokenList(GlobalOptions& options, const std::vector<std::string>& args) {
 void AddGrantFlags(Flags& flags) {
   flags.String("principal", "who");
   flags.String("permission",
-               "ALLOW (a project's AI catalog), READ (a "
+               "ALLOW (a project's AI catalog), READ or DEPLOY (a "
                "repository) or ADMIN");
   flags.String("resource",
-               "project key for ALLOW, repository key for READ, "
-               "empty for ADMIN");
+               "project key for ALLOW, repository key for READ and "
+               "DEPLOY, empty for ADMIN");
   flags.Bool("json", "print the response as JSON");
 }
 
@@ -298,7 +298,7 @@ std::vector<Command> AdminCommands() {
        TokenCreate},
       {"admin token revoke", "revoke an access token", TokenRevoke},
       {"admin token list", "list access tokens", TokenList},
-      {"admin grant add", "grant ALLOW, READ or ADMIN", GrantAdd},
+      {"admin grant add", "grant ALLOW, READ, DEPLOY or ADMIN", GrantAdd},
       {"admin grant revoke", "revoke a grant", GrantRevoke},
       {"admin grant list", "list grants", GrantList},
   };
