@@ -226,6 +226,7 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
     auto fs = storage::NewFilesystemRepositoryStore(config.storage_root());
     if (!fs.ok()) return Prefixed(fs.status(), "storageRoot: ");
     s->repositories = std::move(*fs);
+    r->package_endpoints = !authz::HostHasAuthorizer(host);
   }
 
   AnonymousLimits limits;
