@@ -27,6 +27,8 @@ int RepoCreate(GlobalOptions& options, const std::vector<std::string>& args) {
   flags.String("type", "package type: npm, pypi, docker, ...");
   flags.String("class", "local (default), remote or virtual");
   flags.String("project", "project the repository is assigned to");
+  flags.Bool("anonymous-read",
+             "let the npm and PyPI endpoints serve it without a token");
   flags.Bool("json", "print the response as JSON");
   int code;
   if (!ParseFlags(options,
@@ -46,6 +48,7 @@ int RepoCreate(GlobalOptions& options, const std::vector<std::string>& args) {
   repo->set_repo_class(flags.Get("class").empty() ? "local"
                                                   : flags.Get("class"));
   repo->set_project_key(flags.Get("project"));
+  repo->set_anonymous_read(flags.Has("anonymous-read"));
   v1::Repository created;
   grpc::Status status = Admin(options)->CreateRepository(
       CallContext(options).get(), request, &created);

@@ -4,9 +4,13 @@
 // the clients fetch them back byte for byte. Refusals (401, 403, 409, 400
 // with nothing stored, traversal) are checked with the clients and with
 // curl. Loopback only; npm's cache and config are per test.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -58,11 +62,23 @@ class PackageEndpointsTest
   }
 
   static std::string Addr() { return server_->rest_address(); }
-  static std::string NpmUrl() {
-    return absl::StrCat("http://", Addr(), "/api/npm/ai-npm-local/");
+  static std::string NpmUrl(const std::string& repo = "ai-npm-local") {
+    return absl::StrCat("http://", Addr(), "/api/npm/", repo, "/");
   }
-  static std::string PypiUrl() {
-    return absl::StrCat("http://", Addr(), "/api/pypi/ai-pypi-local/");
+  static std::string PypiUrl(const std::string& repo = "ai-pypi-local") {
+    return absl::StrCat("http://", Addr(), "/api/pypi/", repo, "/");
+  }
+
+  // A local repository of project ai-research without anonymous reads
+  // (the quickstart's two allow them, for its direct client configurations).
+  static void CreatePrivateRepository(const std::string& key,
+                                      const std::string& type) {
+    HttpResult r = Curl(
+        Addr(), "POST", "/api/v1/mcp-registry/admin/repositories",
+        {"Authorization: Bearer " + server_->admin_token()},
+        absl::StrCat(R"({"key":")", key, R"(","packageType":")", type,
+                     R"(","repoClass":"local","projectKey":"ai-research"})"));
+    EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
   }
   static std::string Storage(const std::string& repo, const std::string& p) {
     return absl::StrCat(server_->home(), "/storage/", repo, "/", p);
@@ -91,10 +107,11 @@ class PackageEndpointsTest
 
   // An npm userconfig with `token` for the npm repository, and a cache of
   // this test's own.
-  std::string NpmConfig(const std::string& token) {
+  std::string NpmConfig(const std::string& token,
+                        const std::string& repo = "ai-npm-local") {
     const std::string path = absl::StrCat(work_, "/npmrc-", ++configs_);
-    std::ofstream(path) << "registry=" << NpmUrl() << "\n//" << Addr()
-                        << "/api/npm/ai-npm-local/:_authToken=" << token
+    std::ofstream(path) << "registry=" << NpmUrl(repo) << "\n//" << Addr()
+                        << "/api/npm/" << repo << "/:_authToken=" << token
                         << "\naudit=false\nfund=false\nupdate-notifier=false\n";
     return absl::StrCat(" --userconfig ", path, " --cache ", work_,
                         "/npm-cache");
@@ -165,12 +182,13 @@ PY
     return reg["server"].struct_value().fields().at("name").string_value();
   }
 
-  ShellResult Twine(const std::string& file, const std::string& token) {
+  ShellResult Twine(const std::string& file, const std::string& token,
+                    const std::string& repo = "ai-pypi-local") {
     return RunShell(
         absl::StrCat(kTwine,
                      " upload --non-interactive --disable-progress-"
                      "bar --repository-url ",
-                     PypiUrl(), " -u ci -p ", ShellQuote(token), " ", file),
+                     PypiUrl(repo), " -u ci -p ", ShellQuote(token), " ", file),
         work_,
         {{"PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring"},
          {"HOME", work_}});
@@ -243,35 +261,47 @@ TEST_F(PackageEndpointsTest, NpmPublishRegisterInstallAndNpx) {
 }
 
 TEST_F(PackageEndpointsTest, NpmRefusesWrongTokensAndReadOnlyPublishers) {
+  const std::string repo = "e2e-npm-private";
+  CreatePrivateRepository(repo, "npm");
   const std::string src = MakeNpmPackage("e2e-npm-refused", "1.0.0");
-  ShellResult wrong =
-      RunShell(absl::StrCat(kNpm, NpmConfig("mcpreg_not-a-token"), " publish"),
-               src, {{"HOME", work_}});
+  const auto publish = [&](const std::string& token) {
+    return RunShell(absl::StrCat(kNpm, NpmConfig(token, repo), " publish"), src,
+                    {{"HOME", work_}});
+  };
+  ShellResult wrong = publish("mcpreg_not-a-token");
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_THAT(wrong.out + wrong.err, HasSubstr("401"));
 
-  const std::string reader = TokenWith("npm-reader", "READ", "ai-npm-local");
-  ShellResult read_only =
-      RunShell(absl::StrCat(kNpm, NpmConfig(reader), " publish"), src,
-               {{"HOME", work_}});
+  const std::string reader = TokenWith("npm-reader", "READ", repo);
+  ShellResult read_only = publish(reader);
   EXPECT_NE(read_only.exit_code, 0);
   EXPECT_THAT(read_only.out + read_only.err, HasSubstr("403"));
-  EXPECT_FALSE(Exists(Storage("ai-npm-local", "e2e-npm-refused")));
+  EXPECT_FALSE(Exists(Storage(repo, "e2e-npm-refused")));
 
-  // DEPLOY is enough to publish, and READ to read (anonymous reads are off).
-  const std::string deployer =
-      TokenWith("npm-deployer", "DEPLOY", "ai-npm-local");
-  ShellResult deployed =
-      RunShell(absl::StrCat(kNpm, NpmConfig(deployer), " publish"), src,
-               {{"HOME", work_}});
+  // DEPLOY is enough to publish; reading needs READ here (no anonymous
+  // reads), and a token without it is refused.
+  const std::string deployer = TokenWith("npm-deployer", "DEPLOY", repo);
+  ShellResult deployed = publish(deployer);
   EXPECT_EQ(deployed.exit_code, 0) << deployed.out << deployed.err;
-  EXPECT_EQ(
-      Curl(Addr(), "GET", "/api/npm/ai-npm-local/e2e-npm-refused", {}).status,
-      401);
-  EXPECT_EQ(Curl(Addr(), "GET", "/api/npm/ai-npm-local/e2e-npm-refused",
-                 {"Authorization: Bearer " + reader})
+  const std::string packument =
+      absl::StrCat("/api/npm/", repo, "/e2e-npm-refused");
+  EXPECT_EQ(Curl(Addr(), "GET", packument, {}).status, 401);
+  EXPECT_EQ(Curl(Addr(), "GET", packument, {"Authorization: Bearer " + reader})
                 .status,
             200);
+  const std::string stranger = TokenWith("npm-stranger", "", "");
+  EXPECT_EQ(
+      Curl(Addr(), "GET", packument, {"Authorization: Bearer " + stranger})
+          .status,
+      403);
+  // The quickstart's repository reads without a token; a wrong token is
+  // still refused there.
+  EXPECT_EQ(Curl(Addr(), "GET", "/api/npm/ai-npm-local/simple-mcp", {}).status,
+            200);
+  EXPECT_EQ(Curl(Addr(), "GET", "/api/npm/ai-npm-local/simple-mcp",
+                 {"Authorization: Bearer mcpreg_not-a-token"})
+                .status,
+            401);
 }
 
 // A publish document as npm sends it, for tarball `tgz`, with `integrity`.
@@ -409,25 +439,34 @@ TEST_F(PackageEndpointsTest, TwineUploadRegisterAndPipDownload) {
 }
 
 TEST_F(PackageEndpointsTest, PypiRefusesWrongTokensBadDigestsAndTraversal) {
+  const std::string repo = "e2e-pypi-private";
+  CreatePrivateRepository(repo, "pypi");
   const std::string wheel = MakeWheel("e2e_pypi_refused", "1.0.0");
-  ShellResult wrong = Twine(wheel, "mcpreg_not-a-token");
+  ShellResult wrong = Twine(wheel, "mcpreg_not-a-token", repo);
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_THAT(wrong.out + wrong.err, HasSubstr("401"));
-  const std::string reader = TokenWith("pypi-reader", "READ", "ai-pypi-local");
-  ShellResult read_only = Twine(wheel, reader);
+  const std::string reader = TokenWith("pypi-reader", "READ", repo);
+  ShellResult read_only = Twine(wheel, reader, repo);
   EXPECT_NE(read_only.exit_code, 0);
   EXPECT_THAT(read_only.out + read_only.err, HasSubstr("403"));
-  EXPECT_FALSE(Exists(Storage("ai-pypi-local", "e2e-pypi-refused")));
+  EXPECT_FALSE(Exists(Storage(repo, "e2e-pypi-refused")));
+  ShellResult deployed =
+      Twine(wheel, TokenWith("pypi-deployer", "DEPLOY", repo), repo);
+  EXPECT_EQ(deployed.exit_code, 0) << deployed.out << deployed.err;
 
-  // pip without credentials: anonymous reads are off by default.
-  ShellResult anon = RunShell(
-      absl::StrCat(kPython,
-                   " -m pip --disable-pip-version-check --no-cache-dir "
-                   "download --no-deps --no-input --index-url http://",
-                   Addr(), "/api/pypi/ai-pypi-local/simple --dest ", work_,
-                   "/anon e2e-pypi-refused"),
-      work_, {{"HOME", work_}});
-  EXPECT_NE(anon.exit_code, 0);
+  // pip without credentials: no anonymous reads on this repository.
+  const auto pip_download = [&](const std::string& credentials) {
+    return RunShell(
+        absl::StrCat(kPython,
+                     " -m pip --disable-pip-version-check --no-cache-dir "
+                     "download --no-deps --no-input --index-url http://",
+                     credentials, Addr(), "/api/pypi/", repo, "/simple --dest ",
+                     work_, "/anon e2e-pypi-refused"),
+        work_, {{"HOME", work_}});
+  };
+  EXPECT_NE(pip_download("").exit_code, 0);
+  ShellResult with_reader = pip_download("__token__:" + reader + "@");
+  EXPECT_EQ(with_reader.exit_code, 0) << with_reader.out << with_reader.err;
 
   // curl as twine would post, with a wrong digest, then a traversing name.
   const auto upload = [&](const std::string& filename,
@@ -435,32 +474,101 @@ TEST_F(PackageEndpointsTest, PypiRefusesWrongTokensBadDigestsAndTraversal) {
     return RunShell(absl::StrCat(
         "curl -sS -o /dev/null -w '%{http_code}' -u ci:",
         server_->admin_token(), " -F ':action=file_upload' ",
-        "-F name=e2e-pypi-refused -F version=1.0.0 -F sha256_digest=", digest,
+        "-F name=e2e-pypi-refused -F version=2.0.0 -F sha256_digest=", digest,
         " -F ",
         ShellQuote(absl::StrCat("content=@", wheel, ";filename=", filename)),
-        " ", PypiUrl()));
+        " ", PypiUrl(repo)));
   };
   const std::string sha = packages::Sha256Hex(ReadFile(wheel));
   EXPECT_EQ(
-      upload("e2e_pypi_refused-1.0.0-py3-none-any.whl", std::string(64, '0'))
+      upload("e2e_pypi_refused-2.0.0-py3-none-any.whl", std::string(64, '0'))
           .out,
       "400");
-  EXPECT_FALSE(Exists(Storage("ai-pypi-local", "e2e-pypi-refused")));
+  EXPECT_FALSE(Exists(Storage(repo, "e2e-pypi-refused/2.0.0")));
   for (const char* name :
        {"../../e2e_pypi_refused-1.0.0-py3-none-any.whl",
         "..%2Fe2e_pypi_refused-1.0.0-py3-none-any.whl", ".hidden.whl",
-        "other-1.0.0-py3-none-any.whl", "e2e_pypi_refused-1.0.0.exe"}) {
+        "other-2.0.0-py3-none-any.whl", "e2e_pypi_refused-2.0.0.exe",
+        "e2e_pypi_refused-3.0.0-py3-none-any.whl"}) {
     SCOPED_TRACE(name);
     EXPECT_EQ(upload(name, sha).out, "400");
   }
-  EXPECT_FALSE(Exists(Storage("ai-pypi-local", "e2e-pypi-refused")));
+  EXPECT_FALSE(Exists(Storage(repo, "e2e-pypi-refused/2.0.0")));
   EXPECT_EQ(Curl(Addr(), "GET",
                  "/api/pypi/ai-pypi-local/packages/..%2F..%2Fai-npm-local%2Fx",
                  {"Authorization: Bearer " + server_->admin_token()})
                 .status,
             400);
   // Right digest, DEPLOY: stored.
-  EXPECT_EQ(upload("e2e_pypi_refused-1.0.0-py3-none-any.whl", sha).out, "200");
+  EXPECT_EQ(upload("e2e_pypi_refused-2.0.0-py3-none-any.whl", sha).out, "200");
+}
+
+// The quickstart's direct (npx) client configuration, as GetClientConfig
+// prints it, installs and runs the seeded sample anonymously: packageBaseUrl
+// is the host's own REST URL, as ci/serve.sh sets it.
+TEST(PackageEndpointsQuickstartTest, TheDirectNpxConfigurationRunsAsPrinted) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  close(fd);
+  const std::string rest = absl::StrCat("127.0.0.1:", ntohs(sa.sin_port));
+  RegistryServer server(
+      false, 0, false, absl::StrCat(R"("restListen": ")", rest, R"(")"),
+      absl::StrCat(R"("packageBaseUrl": "http://)", rest, R"(")"));
+  ASSERT_TRUE(server.ok()) << server.error();
+  for (int i = 0; i < 100 && Curl(rest, "GET", "/healthz", {}).status != 200;
+       ++i) {
+    usleep(100 * 1000);
+  }
+  const std::vector<std::string> admin = {
+      "Authorization: Bearer " + server.admin_token(),
+      "JFrog-Project-Key: ai-research"};
+  HttpResult reg =
+      Curl(rest, "POST", "/ml/core/api/v1/mcp-registry/custom-server", admin,
+           ReadFile(absl::StrCat(MCPREG_TEST_SOURCE_DIR,
+                                 "/examples/register-npm.json")));
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  HttpResult config = Curl(rest, "GET",
+                           "/api/v1/mcp-registry/servers/simple-mcp/"
+                           "client-config?client=cursor&launcher=direct",
+                           admin);
+  ASSERT_EQ(config.status, 200) << config.body;
+  google::protobuf::Struct entry;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  config["configJson"].string_value(), &entry)
+                  .ok());
+  const auto& server_entry = entry.fields()
+                                 .at("mcpServers")
+                                 .struct_value()
+                                 .fields()
+                                 .at("simple-mcp")
+                                 .struct_value()
+                                 .fields();
+  std::string command = server_entry.at("command").string_value();
+  ASSERT_EQ(command, "npx");
+  for (const auto& arg : server_entry.at("args").list_value().values()) {
+    absl::StrAppend(&command, " ", ShellQuote(arg.string_value()));
+  }
+  char dir[] = "/tmp/mcpreg-npx-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  // No token anywhere: the quickstart's repositories allow anonymous reads.
+  ShellResult run = RunShell(
+      absl::StrCat(
+          "printf '%s\\n' "
+          "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}' | ",
+          command),
+      dir,
+      {{"HOME", dir},
+       {"npm_config_cache", absl::StrCat(dir, "/cache")},
+       {"npm_config_update_notifier", "false"}});
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(run.exit_code, 0) << command << "\n" << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr(R"("name":"echo")"));
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 }  // namespace

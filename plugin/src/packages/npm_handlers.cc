@@ -19,6 +19,7 @@
 #include "plugin/src/packages/digests.h"
 #include "plugin/src/packages/package_access.h"
 #include "plugin/src/packages/package_handlers.h"
+#include "plugin/src/packages/package_layout.h"
 #include "storage/repo/package_version.h"
 #include "storage/repo/safe_path.h"
 
@@ -94,21 +95,6 @@ absl::Status CheckSemVer(absl::string_view v, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// "tool" of "@acme/tool".
-std::string BaseName(absl::string_view name) {
-  const size_t slash = name.find('/');
-  return std::string(slash == absl::string_view::npos ? name
-                                                      : name.substr(slash + 1));
-}
-
-std::string TarballPath(absl::string_view name, absl::string_view version) {
-  return absl::StrCat(name, "/-/", BaseName(name), "-", version, ".tgz");
-}
-
-std::string ManifestPath(absl::string_view name, absl::string_view version) {
-  return absl::StrCat(name, "/-/", BaseName(name), "-", version, ".json");
-}
-
 std::string StringField(const Struct& s, const std::string& key) {
   auto it = s.fields().find(key);
   return it == s.fields().end() ? std::string() : it->second.string_value();
@@ -130,7 +116,7 @@ google::api::HttpBody JsonBody(const Struct& s) {
 std::string TarballUrl(const std::string& base, const std::string& repo_key,
                        absl::string_view name, absl::string_view version) {
   return absl::StrCat(base, "/api/npm/", repo_key, "/",
-                      TarballPath(name, version));
+                      packages::NpmTarballPath(name, version));
 }
 
 // The packument: every published version of `name` with its manifest and
@@ -145,7 +131,8 @@ absl::StatusOr<google::api::HttpBody> Packument(
       deps.repositories->ListArtifacts(repo_key, folder, kMaxVersionsListed,
                                        deadline);
   if (!listing.ok()) return listing.status();
-  const std::string prefix = absl::StrCat(folder, BaseName(name), "-");
+  const std::string prefix =
+      absl::StrCat(folder, packages::NpmBaseName(name), "-");
   const std::string base = PackageBaseUrl(deps, ctx);
   Struct packument;
   auto& fields = *packument.mutable_fields();
@@ -161,7 +148,8 @@ absl::StatusOr<google::api::HttpBody> Packument(
     if (!CheckSemVer(version, "version").ok()) continue;
     Struct manifest;
     absl::StatusOr<std::string> json = deps.repositories->ReadArtifact(
-        repo_key, ManifestPath(name, version), kMaxManifestBytes, deadline);
+        repo_key, packages::NpmManifestPath(name, version), kMaxManifestBytes,
+        deadline);
     if (!json.ok() ||
         !google::protobuf::util::JsonStringToMessage(*json, &manifest).ok()) {
       // Published, but its manifest was not written (a crash between the
@@ -336,7 +324,7 @@ absl::StatusOr<google::api::HttpBody> HandleNpmPublish(
   absl::StatusOr<Publication> p =
       ParsePublish(request.path(), request.body(), deps.max_artifact_bytes);
   if (!p.ok()) return p.status();
-  const std::string path = TarballPath(p->name, p->version);
+  const std::string path = packages::NpmTarballPath(p->name, p->version);
   if (absl::Status s = storage::CheckRelativePath(path, "path"); !s.ok()) {
     return s;
   }
@@ -356,7 +344,7 @@ absl::StatusOr<google::api::HttpBody> HandleNpmPublish(
   std::string manifest;
   (void)google::protobuf::util::MessageToJsonString(p->manifest, &manifest);
   if (absl::Status s = deps.repositories->WriteArtifact(
-          repo->key, ManifestPath(p->name, p->version), manifest);
+          repo->key, packages::NpmManifestPath(p->name, p->version), manifest);
       !s.ok()) {
     deps.log.Warning(absl::StrCat("npm publish of ", repo->key, "/", path,
                                   ": manifest not written: ", s.message()));

@@ -4,6 +4,7 @@
 //   GET  /simple/<project>/       the project's files, #sha256= fragments
 //   GET  /packages/<path>         a file
 // Storage: <normalized-name>/<version>/<filename>.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "plugin/src/packages/multipart.h"
 #include "plugin/src/packages/package_access.h"
 #include "plugin/src/packages/package_handlers.h"
+#include "plugin/src/packages/package_layout.h"
 #include "storage/repo/safe_path.h"
 
 namespace mcpreg {
@@ -77,10 +79,19 @@ absl::Status CheckVersion(absl::string_view v) {
   return absl::OkStatus();
 }
 
+// A version as file names spell it: lower case, '-' as '_'.
+std::string FileVersion(absl::string_view v) {
+  std::string out = absl::AsciiStrToLower(v);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
 // A distribution's file name: one path component of safe characters,
 // an sdist (.tar.gz, .zip) or a wheel (.whl) whose project part is the
-// project's (compared normalized).
-absl::Status CheckFilename(absl::string_view f, absl::string_view normalized) {
+// project's (compared normalized) and whose version part is `version`
+// (when given).
+absl::Status CheckFilename(absl::string_view f, absl::string_view normalized,
+                           absl::string_view version = "") {
   const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
         "content: filename '", absl::CHexEscape(f.substr(0, 300)), "' ", why));
@@ -94,20 +105,27 @@ absl::Status CheckFilename(absl::string_view f, absl::string_view normalized) {
       return bad("may hold only letters, digits, '.', '-', '_', '+', '!'");
     }
   }
-  std::string project;
+  std::string project, file_version;
   if (absl::EndsWith(f, ".whl")) {
-    project = std::string(f.substr(0, f.find('-')));
+    std::vector<absl::string_view> parts = absl::StrSplit(f, '-');
+    if (parts.size() < 5) return bad("is not a wheel's name-version-tags");
+    project = std::string(parts[0]);
+    file_version = std::string(parts[1]);
   } else if (absl::EndsWith(f, ".tar.gz") || absl::EndsWith(f, ".zip")) {
     const absl::string_view stem =
         f.substr(0, f.size() - (absl::EndsWith(f, ".zip") ? 4 : 7));
     const size_t dash = stem.rfind('-');
     if (dash == absl::string_view::npos) return bad("names no version");
     project = std::string(stem.substr(0, dash));
+    file_version = std::string(stem.substr(dash + 1));
   } else {
     return bad("is not a wheel (.whl) or an sdist (.tar.gz, .zip)");
   }
   if (Normalize(project) != normalized) {
     return bad(absl::StrCat("is not a distribution of '", normalized, "'"));
+  }
+  if (!version.empty() && FileVersion(file_version) != FileVersion(version)) {
+    return bad(absl::StrCat("is not version ", version));
   }
   return absl::OkStatus();
 }
@@ -166,7 +184,7 @@ bool IsDistributionPath(absl::string_view path) {
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   return parts.size() == 3 && IsProjectName(parts[0]) &&
          Normalize(parts[0]) == parts[0] &&
-         CheckFilename(parts[2], parts[0]).ok();
+         CheckFilename(parts[2], parts[0], parts[1]).ok();
 }
 
 absl::StatusOr<google::api::HttpBody> ProjectIndex(
@@ -341,7 +359,9 @@ absl::StatusOr<google::api::HttpBody> HandlePypiUpload(
   }
   const std::string& filename = content->second.filename;
   const std::string project = Normalize(name);
-  if (absl::Status s = CheckFilename(filename, project); !s.ok()) return s;
+  if (absl::Status s = CheckFilename(filename, project, version); !s.ok()) {
+    return s;
+  }
   const std::string& bytes = content->second.content;
   if (bytes.size() > deps.max_artifact_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -358,7 +378,7 @@ absl::StatusOr<google::api::HttpBody> HandlePypiUpload(
     return absl::InvalidArgumentError(
         "sha256_digest: does not match the uploaded file; nothing stored");
   }
-  const std::string path = absl::StrCat(project, "/", version, "/", filename);
+  const std::string path = packages::PypiPath(project, version, filename);
   if (absl::Status s = storage::CheckRelativePath(path, "path"); !s.ok()) {
     return s;
   }
