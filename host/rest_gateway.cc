@@ -185,7 +185,7 @@ void Forward(const RouteTable& table, JsonTranscoder& transcoder,
       CallPluginAndWait(plugin, match->route->grpc_method, metadata, peer,
                         *request, absl::Now() + max_timeout);
   if (reply.code != MCPREG_STATUS_OK) {
-    SendPluginError(res, reply);
+    SendPluginError(res, reply, match->route->raw_response);
     return;
   }
   if (match->route->raw_response) {

@@ -276,6 +276,9 @@ TEST_F(PackageEndpointsTest, NpmRefusesWrongTokensAndReadOnlyPublishers) {
   ShellResult read_only = publish(reader);
   EXPECT_NE(read_only.exit_code, 0);
   EXPECT_THAT(read_only.out + read_only.err, HasSubstr("403"));
+  // npm prints the registry's reason (the refusal's `error`).
+  EXPECT_THAT(read_only.out + read_only.err,
+              HasSubstr("lacks DEPLOY on repository 'e2e-npm-private'"));
   EXPECT_FALSE(Exists(Storage(repo, "e2e-npm-refused")));
 
   // DEPLOY is enough to publish; reading needs READ here (no anonymous
