@@ -50,8 +50,23 @@ absl::StatusOr<std::string> BearerToken(const Metadata& metadata) {
       absl::string_view token = absl::StripAsciiWhitespace(v.substr(7));
       if (!token.empty() && token.size() <= 512) return std::string(token);
     }
+    // Basic with the token as the password (any user name): how twine and
+    // pip send credentials to the PyPI endpoints.
+    if (v.size() > 6 && absl::StartsWithIgnoreCase(v, "basic ") &&
+        v.size() <= 1024) {
+      std::string decoded;
+      if (absl::Base64Unescape(absl::StripAsciiWhitespace(v.substr(6)),
+                               &decoded)) {
+        const size_t colon = decoded.find(':');
+        if (colon != std::string::npos && colon + 1 < decoded.size() &&
+            decoded.size() - colon - 1 <= 512) {
+          return decoded.substr(colon + 1);
+        }
+      }
+    }
     return absl::UnauthenticatedError(
-        "the authorization header must be 'Bearer <token>'");
+        "the authorization header must be 'Bearer <token>' (or Basic with "
+        "the token as the password)");
   }
   return absl::UnauthenticatedError(
       "no credentials: send 'authorization: Bearer <token>'");

@@ -12,6 +12,8 @@ absl::string_view PermissionName(Permission p) {
       return "READ";
     case Permission::kAdmin:
       return "ADMIN";
+    case Permission::kDeploy:
+      return "DEPLOY";
   }
   return "?";
 }
@@ -30,6 +32,10 @@ absl::Status DeniedError(const Principal& principal, Permission permission,
     case Permission::kAdmin:
       return absl::PermissionDeniedError(absl::StrCat(
           "principal '", principal.name, "' lacks the ADMIN role"));
+    case Permission::kDeploy:
+      return absl::PermissionDeniedError(
+          absl::StrCat("principal '", principal.name,
+                       "' lacks DEPLOY on repository '", resource, "'"));
   }
   return absl::PermissionDeniedError("denied");
 }

@@ -20,9 +20,12 @@ enum class Permission {
   kAllow,  // ALLOW on a project's AI catalog; resource = project key
   kRead,   // READ on a repository; resource = repository key
   kAdmin,  // the platform administrator role; resource = ""
+  // DEPLOY on a repository: publish packages into it (npm publish, twine
+  // upload); resource = repository key. Held by grant or through ADMIN.
+  kDeploy,
 };
 
-// "ALLOW", "READ", "ADMIN" (as stored in grants and shown to users).
+// "ALLOW", "READ", "ADMIN", "DEPLOY" (as stored in grants and shown to users).
 absl::string_view PermissionName(Permission p);
 
 // Request headers, lower-case keys.

@@ -58,6 +58,9 @@ absl::Status HostAuthorizer::Require(const Principal& principal,
                                      const Metadata& metadata,
                                      Permission permission,
                                      const std::string& resource, absl::Time) {
+  // The ABI has no DEPLOY: a platform with its own repositories checks its
+  // own publishing. Asked here (never, while the package endpoints need the
+  // built-in backend), it would take the administrator role.
   int32_t abi_permission = MCPREG_PERMISSION_ADMIN;
   if (permission == Permission::kAllow)
     abi_permission = MCPREG_PERMISSION_ALLOW;

@@ -17,6 +17,9 @@ packages=(
   postgresql-15 postgresql-contrib openssl curl
   # the sample packages the quickstart seeds are run by the tests
   python3 nodejs
+  # the package clients the npm/PyPI endpoints are proven with: twine and
+  # pip (npm comes with nodejs, below)
+  twine python3-pip
   # the browser the web UI's end-to-end tests drive (puppeteer-core)
   chromium
 )

@@ -94,13 +94,14 @@ if [ "${MCPREG_SERVE_TLS:-0}" = 1 ] && [ -z "$TLS_CERT" ]; then
   fi
   TLS_CERT=$TLS_DIR/server.crt TLS_KEY=$TLS_DIR/server.key TLS_CA=$TLS_DIR/ca.crt
 fi
-TLS_JSON= REGISTRY_TLS_JSON= CLI_TLS= SCHEME=http CURL_TLS= ENV_TLS=
+TLS_JSON= REGISTRY_TLS_JSON= CLI_TLS= SCHEME=http CURL_TLS= ENV_TLS= NPM_TLS=
 if [ -n "$TLS_CERT" ]; then
   TLS_JSON="\"tls\": {\"certFile\": \"$TLS_CERT\", \"keyFile\": \"$TLS_KEY\"},"
   SCHEME=https
   if [ -n "$TLS_CA" ]; then
     REGISTRY_TLS_JSON="\"registryCaFile\": \"$TLS_CA\","
     CLI_TLS="--ca-file $TLS_CA" CURL_TLS="--cacert $TLS_CA " ENV_TLS=" MCPREG_CA_FILE=$TLS_CA"
+    NPM_TLS=" 'cafile=$TLS_CA'"
   else
     REGISTRY_TLS_JSON="\"registryTls\": true,"
     CLI_TLS="--tls" ENV_TLS=" MCPREG_TLS=1"
@@ -153,6 +154,7 @@ cat >"$MCPREG_HOME/host.json" <<JSON
     "bootstrap": {"adminTokenFile": "$TOKEN_FILE", "adminPrincipal": "admin"},
     "quickstart": true,
     "registryAddress": "$LISTEN",
+    "packageBaseUrl": "$SCHEME://$REST_LISTEN",
     $REGISTRY_TLS_JSON
     "guardCommand": "$ROOT/$BUILD_DIR/bin/mcpreg"
   }
@@ -200,6 +202,16 @@ and the same with the CLI, then a look around:
     $CLI --project ai-research list
     $CLI --project ai-research get --name mcp-server
     $CLI --project ai-research unregister --name mcp-server
+
+publish a package of your own with npm (the token as npm's _authToken; a
+published version is never replaced), then register it by its path in the
+repository (docs/repositories.md):
+
+    printf '%s\\n' 'registry=$SCHEME://$REST_LISTEN/api/npm/ai-npm-local/' \\
+      '//$REST_LISTEN/api/npm/ai-npm-local/:_authToken=\${MCPREG_TOKEN}' >$MCPREG_HOME/npmrc
+    npm publish ./examples/hello-mcp --userconfig $MCPREG_HOME/npmrc
+    $CLI register --project ai-research --repo ai-npm-local \\
+      --path hello-mcp/-/hello-mcp-1.0.0.tgz --description "Says hello" --version 1.0.0
 
 and run a governed server the way an IDE does — through the guard, which
 checks every tool call with the registry (zero trust: allow a tool first):

@@ -27,6 +27,8 @@ int RepoCreate(GlobalOptions& options, const std::vector<std::string>& args) {
   flags.String("type", "package type: npm, pypi, docker, ...");
   flags.String("class", "local (default), remote or virtual");
   flags.String("project", "project the repository is assigned to");
+  flags.Bool("anonymous-read",
+             "let the npm and PyPI endpoints serve it without a token");
   flags.Bool("json", "print the response as JSON");
   int code;
   if (!ParseFlags(options,
@@ -46,6 +48,7 @@ int RepoCreate(GlobalOptions& options, const std::vector<std::string>& args) {
   repo->set_repo_class(flags.Get("class").empty() ? "local"
                                                   : flags.Get("class"));
   repo->set_project_key(flags.Get("project"));
+  repo->set_anonymous_read(flags.Has("anonymous-read"));
   v1::Repository created;
   grpc::Status status = Admin(options)->CreateRepository(
       CallContext(options).get(), request, &created);
@@ -195,11 +198,11 @@ int TokenList(GlobalOptions& options, const std::vector<std::string>& args) {
 void AddGrantFlags(Flags& flags) {
   flags.String("principal", "who");
   flags.String("permission",
-               "ALLOW (a project's AI catalog), READ (a "
+               "ALLOW (a project's AI catalog), READ or DEPLOY (a "
                "repository) or ADMIN");
   flags.String("resource",
-               "project key for ALLOW, repository key for READ, "
-               "empty for ADMIN");
+               "project key for ALLOW, repository key for READ and "
+               "DEPLOY, empty for ADMIN");
   flags.Bool("json", "print the response as JSON");
 }
 
@@ -298,7 +301,7 @@ std::vector<Command> AdminCommands() {
        TokenCreate},
       {"admin token revoke", "revoke an access token", TokenRevoke},
       {"admin token list", "list access tokens", TokenList},
-      {"admin grant add", "grant ALLOW, READ or ADMIN", GrantAdd},
+      {"admin grant add", "grant ALLOW, READ, DEPLOY or ADMIN", GrantAdd},
       {"admin grant revoke", "revoke a grant", GrantRevoke},
       {"admin grant list", "list grants", GrantList},
   };

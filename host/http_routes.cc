@@ -47,6 +47,8 @@ bool PercentDecode(absl::string_view in, std::string* out) {
   return true;
 }
 
+constexpr char kHttpBody[] = "google.api.HttpBody";
+
 // Adds the rule (and its additional bindings) for `method`.
 absl::Status AddRule(const google::protobuf::Message& rule,
                      const google::protobuf::MethodDescriptor* method,
@@ -69,15 +71,34 @@ absl::Status AddRule(const google::protobuf::Message& rule,
   route.body = r->GetString(rule, d->FindFieldByName("body"));
   route.grpc_method = grpc_method;
   route.method = method;
-  for (std::string& seg : SplitPath(route.path_template)) {
+  std::vector<std::string> segments = SplitPath(route.path_template);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    std::string& seg = segments[i];
     if (absl::StartsWith(seg, "{")) {
+      const bool rest = absl::EndsWith(seg, "=**}") && i + 1 == segments.size();
+      if (rest) {
+        seg = absl::StrCat(seg.substr(0, seg.size() - 4), "}");
+        route.rest_variable = true;
+      }
       if (!absl::EndsWith(seg, "}") || absl::StrContains(seg, "=")) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(grpc_method, ": path variable ", seg,
-                         " is not supported (use {field} for one segment)"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            grpc_method, ": path variable ", seg,
+            " is not supported (use {field} for one segment, {field=**} "
+            "last for the rest of the path)"));
       }
     }
     route.segments.push_back(std::move(seg));
+  }
+  if (method != nullptr) {
+    const auto* input = method->input_type();
+    if (route.body == "*") {
+      route.raw_request = input->full_name() == kHttpBody;
+    } else if (!route.body.empty()) {
+      const auto* f = input->FindFieldByName(route.body);
+      route.raw_request = f != nullptr && f->message_type() != nullptr &&
+                          f->message_type()->full_name() == kHttpBody;
+    }
+    route.raw_response = method->output_type()->full_name() == kHttpBody;
   }
   routes.push_back(std::move(route));
   const auto* extra = d->FindFieldByName("additional_bindings");
@@ -163,10 +184,24 @@ absl::StatusOr<RouteMatch> RouteTable::Match(const std::string& verb,
   const std::vector<std::string> parts = SplitPath(path);
   bool path_known = false;
   for (const HttpRoute& route : routes_) {
-    if (route.segments.size() != parts.size()) continue;
+    const size_t fixed = route.segments.size() - (route.rest_variable ? 1 : 0);
+    if (route.rest_variable ? parts.size() < fixed
+                            : route.segments.size() != parts.size()) {
+      continue;
+    }
     RouteMatch match;
     bool ok = true;
-    for (size_t i = 0; i < parts.size() && ok; ++i) {
+    if (route.rest_variable) {
+      std::string rest;
+      for (size_t i = fixed; i < parts.size() && ok; ++i) {
+        std::string value;
+        ok = PercentDecode(parts[i], &value);
+        absl::StrAppend(&rest, i == fixed ? "" : "/", value);
+      }
+      const std::string& seg = route.segments.back();
+      match.variables[seg.substr(1, seg.size() - 2)] = rest;
+    }
+    for (size_t i = 0; i < fixed && ok; ++i) {
       const std::string& seg = route.segments[i];
       if (absl::StartsWith(seg, "{")) {
         std::string value;

@@ -18,9 +18,16 @@ namespace mcpreg::host {
 struct HttpRoute {
   std::string verb;  // "GET", "POST", "PUT", "DELETE", "PATCH"
   std::string path_template;
-  // Literal segments, or "{field.path}" variables (one segment each).
+  // Literal segments, or "{field.path}" variables (one segment each); the
+  // last may be "{field.path=**}", the rest of the path (zero or more
+  // segments, each decoded, joined by '/').
   std::vector<std::string> segments;
+  bool rest_variable = false;  // the last segment is "{field=**}"
   std::string body;  // "" (none), "*" (the whole request) or a field path
+  // google.api.HttpBody: the body field (raw request body and its
+  // Content-Type) and the output type (raw response), not JSON.
+  bool raw_request = false;
+  bool raw_response = false;
   std::string grpc_method;  // "/mcpreg.v1.McpRegistry/GetServer"
   const google::protobuf::MethodDescriptor* method = nullptr;
 };

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace mcpreg::host {
@@ -149,15 +150,33 @@ absl::Status ParseJsonInto(const std::string& body, Message* msg) {
       absl::StrCat("request body: ", status.message().as_string()));
 }
 
+// Sets a google.api.HttpBody's content_type and data by reflection (the host
+// compiles no googleapis messages).
+void SetHttpBody(Message& http_body, const std::string& content_type,
+                 const std::string& data) {
+  const auto* d = http_body.GetDescriptor();
+  const auto* r = http_body.GetReflection();
+  r->SetString(&http_body, d->FindFieldByName("content_type"), content_type);
+  r->SetString(&http_body, d->FindFieldByName("data"), data);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> JsonTranscoder::Request(
     const RouteMatch& match, const std::string& body,
-    const std::multimap<std::string, std::string>& query) {
+    const std::multimap<std::string, std::string>& query,
+    const std::string& content_type) {
   const HttpRoute& route = *match.route;
   std::unique_ptr<Message> request(
       factory_.GetPrototype(route.method->input_type())->New());
-  if (!route.body.empty()) {
+  if (route.raw_request) {
+    Message* target = request.get();
+    if (route.body != "*") {
+      target = request->GetReflection()->MutableMessage(
+          request.get(), request->GetDescriptor()->FindFieldByName(route.body));
+    }
+    SetHttpBody(*target, content_type, body);
+  } else if (!route.body.empty()) {
     if (body.empty()) {
       return absl::InvalidArgumentError(
           "request body: required (a JSON object)");
@@ -186,6 +205,10 @@ absl::StatusOr<std::string> JsonTranscoder::Request(
     }
   }
   for (const auto& [name, value] : query) {
+    if (route.raw_request || route.raw_response) {
+      const std::string first = name.substr(0, name.find('.'));
+      if (FindField(request->GetDescriptor(), first) == nullptr) continue;
+    }
     // Fields the path or the body bind are theirs alone: a query parameter
     // must not redirect a call the URL names (PUT /servers/A/... ?server=B).
     const bool bound_by_body =
@@ -228,6 +251,28 @@ absl::StatusOr<std::string> JsonTranscoder::ResponseJson(
         absl::StrCat(route.grpc_method, ": ", status.message().as_string()));
   }
   return json;
+}
+
+absl::StatusOr<JsonTranscoder::RawBody> JsonTranscoder::ResponseRaw(
+    const HttpRoute& route, const std::string& bytes) {
+  // google.api.HttpBody: content_type = 1, data = 2 (extensions = 3, unused
+  // here). Read off the wire: the host compiles no googleapis messages.
+  google::protobuf::UnknownFieldSet fields;
+  if (!fields.ParseFromString(bytes)) {
+    return absl::InternalError(absl::StrCat(
+        route.grpc_method, ": the plugin's response does not parse"));
+  }
+  RawBody out;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const auto& f = fields.field(i);
+    if (f.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+      continue;
+    }
+    if (f.number() == 1) out.content_type = f.length_delimited();
+    if (f.number() == 2) out.data = f.length_delimited();
+  }
+  if (out.content_type.empty()) out.content_type = "application/octet-stream";
+  return out;
 }
 
 }  // namespace mcpreg::host

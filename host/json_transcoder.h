@@ -21,13 +21,25 @@ class JsonTranscoder {
 
   // The serialized request message. INVALID_ARGUMENT names the body position,
   // the unknown field or the query parameter at fault.
+  // A route whose body is a google.api.HttpBody takes `body` unparsed, with
+  // `content_type`, and ignores query parameters that name no field (npm
+  // and pip add their own).
   absl::StatusOr<std::string> Request(
       const RouteMatch& match, const std::string& body,
-      const std::multimap<std::string, std::string>& query);
+      const std::multimap<std::string, std::string>& query,
+      const std::string& content_type = "");
 
   // The response message as JSON (every field printed, defaults included).
   absl::StatusOr<std::string> ResponseJson(const HttpRoute& route,
                                            const std::string& bytes);
+
+  struct RawBody {
+    std::string content_type;
+    std::string data;
+  };
+  // A google.api.HttpBody response (route.raw_response): its bytes as sent.
+  static absl::StatusOr<RawBody> ResponseRaw(const HttpRoute& route,
+                                             const std::string& bytes);
 
  private:
   google::protobuf::DynamicMessageFactory factory_;  // thread-safe

@@ -45,11 +45,14 @@ std::string DurationJson(absl::Duration d) {
 }
 
 std::string ErrorJsonWithRetry(int code, const std::string& message,
-                               std::optional<absl::Duration> retry_delay) {
+                               std::optional<absl::Duration> retry_delay,
+                               bool npm_error = false) {
   google::protobuf::Struct error;
   auto& f = *error.mutable_fields();
   f["code"].set_string_value(GrpcCodeName(code));
   f["message"].set_string_value(message);
+  // npm prints a refusal's `error`, never its `message`.
+  if (npm_error) f["error"].set_string_value(message);
   auto& details = *f["details"].mutable_list_value();
   if (retry_delay.has_value()) {
     auto& retry =
@@ -111,15 +114,22 @@ void SendError(httplib::Response& res, int code, const std::string& message,
   res.set_content(ErrorJson(code, message), "application/json");
 }
 
-void SendPluginError(httplib::Response& res, const PluginReply& reply) {
+void SendPluginError(httplib::Response& res, const PluginReply& reply,
+                     bool raw_route) {
   std::optional<absl::Duration> retry_delay;
   if (!reply.details.empty()) retry_delay = RetryDelayOf(reply.details);
   if (retry_delay.has_value() && *retry_delay < absl::ZeroDuration()) {
     retry_delay.reset();  // not a delay anyone can wait
   }
   res.status = HttpStatusForGrpcCode(reply.code);
-  res.set_content(ErrorJsonWithRetry(reply.code, reply.message, retry_delay),
-                  "application/json");
+  // RESOURCE_EXHAUSTED is a rate limit when it says when to retry (429),
+  // otherwise a size limit (413: a package or artifact too large).
+  if (reply.code == MCPREG_STATUS_RESOURCE_EXHAUSTED && !retry_delay) {
+    res.status = 413;
+  }
+  res.set_content(
+      ErrorJsonWithRetry(reply.code, reply.message, retry_delay, raw_route),
+      "application/json");
   if (retry_delay.has_value()) {
     res.set_header("Retry-After", absl::StrCat(static_cast<int64_t>(std::ceil(
                                       absl::ToDoubleSeconds(*retry_delay)))));

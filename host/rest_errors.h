@@ -29,8 +29,11 @@ void SendError(httplib::Response& res, int code, const std::string& message,
 
 // Answers `res` with the plugin's refusal. A google.rpc.RetryInfo among its
 // details appears in the body's details and as a Retry-After header (whole
-// seconds, rounded up); other details stay gRPC's.
-void SendPluginError(httplib::Response& res, const PluginReply& reply);
+// seconds, rounded up); other details stay gRPC's. A `raw_route`'s refusal
+// (google.api.HttpBody: the npm and PyPI endpoints) repeats its message as
+// `error`, which is what npm prints.
+void SendPluginError(httplib::Response& res, const PluginReply& reply,
+                     bool raw_route = false);
 
 }  // namespace mcpreg::host
 

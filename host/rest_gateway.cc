@@ -39,34 +39,108 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
 // A request's body, read through cpp-httplib's content reader so that its
 // size is limited as it arrives, once chunked framing and any
 // Content-Encoding are undone: the library itself would read a chunked or a
-// compressed body whole, whatever its size. nullopt when `res` holds the
-// answer instead.
+// compressed body whole, whatever its size. A multipart/form-data body only
+// for a route that takes it raw (`multipart`), re-framed by ReadMultipart.
+// nullopt when `res` holds the answer instead.
 std::optional<std::string> ReadBody(const httplib::Request& req,
                                     httplib::Response& res,
                                     const httplib::ContentReader& reader,
-                                    size_t max_body) {
-  if (req.is_multipart_form_data()) {
-    SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
-              "request body: JSON expected, not multipart/form-data", 415);
-    return std::nullopt;
+                                    size_t max_body, bool multipart,
+                                    std::string* content_type);
+
+// Re-frames a multipart/form-data body, which cpp-httplib only hands out
+// parsed, as one again, with a boundary of our own that no part contains.
+// Each part keeps its name, filename and Content-Type; nothing else.
+std::optional<std::string> ReadMultipart(const httplib::ContentReader& reader,
+                                         size_t max_body, bool* too_large,
+                                         std::string* content_type) {
+  std::vector<httplib::MultipartFormData> parts;
+  size_t total = 0;
+  const bool read = reader(
+      [&](const httplib::MultipartFormData& header) {
+        parts.push_back(header);
+        parts.back().content.clear();
+        return parts.size() <= 1000;
+      },
+      [&](const char* data, size_t size) {
+        if (parts.empty() || size > max_body - total) {
+          *too_large = !parts.empty();
+          return false;
+        }
+        total += size;
+        parts.back().content.append(data, size);
+        return true;
+      });
+  if (!read) return std::nullopt;
+  const auto clean = [](const std::string& v) {
+    std::string out;
+    for (char c : v) {
+      if (c != '"' && c != '\\' && c != '\r' && c != '\n') out += c;
+    }
+    return out;
+  };
+  std::string boundary = "mcpreg-part-boundary-7b1c";
+  for (bool clash = true; clash;) {
+    clash = false;
+    for (const auto& part : parts) {
+      if (part.content.find(boundary) != std::string::npos) clash = true;
+    }
+    if (clash) boundary += "x";
   }
   std::string body;
-  bool too_large = false;
-  const bool read = reader([&](const char* data, size_t size) {
-    if (size > max_body - body.size()) {
-      too_large = true;
-      return false;  // stops reading here
+  for (const auto& part : parts) {
+    absl::StrAppend(&body, "--", boundary,
+                    "\r\nContent-Disposition: form-data; name=\"",
+                    clean(part.name), "\"");
+    if (!part.filename.empty()) {
+      absl::StrAppend(&body, "; filename=\"", clean(part.filename), "\"");
     }
-    body.append(data, size);
-    return true;
-  });
+    body += "\r\n";
+    if (!part.content_type.empty()) {
+      absl::StrAppend(&body, "Content-Type: ", clean(part.content_type),
+                      "\r\n");
+    }
+    absl::StrAppend(&body, "\r\n", part.content, "\r\n");
+  }
+  absl::StrAppend(&body, "--", boundary, "--\r\n");
+  *content_type = absl::StrCat("multipart/form-data; boundary=", boundary);
+  return body;
+}
+
+std::optional<std::string> ReadBody(const httplib::Request& req,
+                                    httplib::Response& res,
+                                    const httplib::ContentReader& reader,
+                                    size_t max_body, bool multipart,
+                                    std::string* content_type) {
+  *content_type = req.get_header_value("Content-Type");
+  bool too_large = false;
+  std::optional<std::string> body;
+  if (req.is_multipart_form_data()) {
+    if (!multipart) {
+      SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
+                "request body: JSON expected, not multipart/form-data", 415);
+      return std::nullopt;
+    }
+    body = ReadMultipart(reader, max_body, &too_large, content_type);
+  } else {
+    body.emplace();
+    const bool read = reader([&](const char* data, size_t size) {
+      if (size > max_body - body->size()) {
+        too_large = true;
+        return false;  // stops reading here
+      }
+      body->append(data, size);
+      return true;
+    });
+    if (!read) body.reset();
+  }
   if (too_large) {
     SendError(res, MCPREG_STATUS_RESOURCE_EXHAUSTED,
               absl::StrCat("request body: larger than ", max_body, " bytes"),
               413);
     return std::nullopt;
   }
-  if (!read) {
+  if (!body.has_value()) {
     SendError(res, MCPREG_STATUS_INVALID_ARGUMENT,
               "the request body could not be read", 400);
     return std::nullopt;
@@ -79,7 +153,7 @@ std::optional<std::string> ReadBody(const httplib::Request& req,
 void Forward(const RouteTable& table, JsonTranscoder& transcoder,
              const HostedInstance& plugin, absl::Duration max_timeout,
              const httplib::Request& req, const std::string& body,
-             httplib::Response& res) {
+             const std::string& content_type, httplib::Response& res) {
   // req.path is already percent-decoded; an encoded '/' inside a path
   // variable must stay inside it, so match the raw target instead.
   const std::string raw_path = req.target.substr(0, req.target.find('?'));
@@ -93,7 +167,8 @@ void Forward(const RouteTable& table, JsonTranscoder& transcoder,
   }
   std::multimap<std::string, std::string> query(req.params.begin(),
                                                 req.params.end());
-  absl::StatusOr<std::string> request = transcoder.Request(*match, body, query);
+  absl::StatusOr<std::string> request =
+      transcoder.Request(*match, body, query, content_type);
   if (!request.ok()) {
     SendError(res, AbiCodeFromStatus(request.status().code()),
               std::string(request.status().message()));
@@ -110,7 +185,19 @@ void Forward(const RouteTable& table, JsonTranscoder& transcoder,
       CallPluginAndWait(plugin, match->route->grpc_method, metadata, peer,
                         *request, absl::Now() + max_timeout);
   if (reply.code != MCPREG_STATUS_OK) {
-    SendPluginError(res, reply);
+    SendPluginError(res, reply, match->route->raw_response);
+    return;
+  }
+  if (match->route->raw_response) {
+    absl::StatusOr<JsonTranscoder::RawBody> raw =
+        JsonTranscoder::ResponseRaw(*match->route, reply.response);
+    if (!raw.ok()) {
+      SendError(res, MCPREG_STATUS_INTERNAL,
+                std::string(raw.status().message()));
+      return;
+    }
+    res.status = 200;
+    res.set_content(std::move(raw->data), raw->content_type);
     return;
   }
   absl::StatusOr<std::string> json =
@@ -208,22 +295,36 @@ absl::Status RestGateway::AddRoutes(const config::v1::HostConfig& config,
       [table = routes_.get(), transcoder = transcoder_.get(), plugin,
        max_timeout = absl::Milliseconds(config.max_call_timeout_ms())](
           const httplib::Request& req, const std::string& body,
-          httplib::Response& res) {
-        Forward(*table, *transcoder, *plugin, max_timeout, req, body, res);
+          const std::string& content_type, httplib::Response& res) {
+        Forward(*table, *transcoder, *plugin, max_timeout, req, body,
+                content_type, res);
       };
   // Verbs with a body read it through a content reader (ReadBody).
-  const auto with_body = [forward, max_body = config.max_request_bytes()](
-                             const httplib::Request& req,
-                             httplib::Response& res,
-                             const httplib::ContentReader& reader) {
-    if (std::optional<std::string> body =
-            ReadBody(req, res, reader, max_body)) {
-      forward(req, *body, res);
-    }
+  // Only a route that takes its body raw (google.api.HttpBody) takes a
+  // multipart one: PyPI's upload API.
+  const auto takes_multipart = [table = routes_.get()](
+                                   const httplib::Request& req) {
+    absl::StatusOr<RouteMatch> match =
+        table->Match(req.method, req.target.substr(0, req.target.find('?')));
+    return match.ok() && match->route->raw_request;
   };
+  const auto with_body =
+      [forward, takes_multipart, max_body = config.max_request_bytes()](
+          const httplib::Request& req, httplib::Response& res,
+          const httplib::ContentReader& reader) {
+        std::string content_type;
+        if (std::optional<std::string> body =
+                ReadBody(req, res, reader, max_body,
+                         req.is_multipart_form_data() && takes_multipart(req),
+                         &content_type)) {
+          forward(req, *body, content_type, res);
+        }
+      };
   const std::string any = ".*";
-  server.Get(any, [forward](const httplib::Request& req,
-                            httplib::Response& res) { forward(req, "", res); });
+  server.Get(any,
+             [forward](const httplib::Request& req, httplib::Response& res) {
+               forward(req, "", "", res);
+             });
   server.Post(any, with_body);
   server.Put(any, with_body);
   server.Delete(any, with_body);

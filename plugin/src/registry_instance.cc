@@ -16,6 +16,7 @@
 #include "plugin/src/handlers/plugin_info_handler.h"
 #include "plugin/src/handlers/register_handler.h"
 #include "plugin/src/handlers/server_handlers.h"
+#include "plugin/src/packages/package_handlers.h"
 
 namespace mcpreg {
 namespace {
@@ -89,6 +90,10 @@ void RegistryInstance::AddHandlers() {
     AddRegistryHandlers();
     AddAdminHandlers();
     services.push_back("mcpreg.v1.McpRegistryAdmin");
+    if (runtime_->package_endpoints) {
+      AddPackageHandlers();
+      services.push_back("mcpreg.v1.PackageRepositories");
+    }
   }
   // Reads the probe's latest verdict, never the database: answered inline
   // even while every worker waits for a frozen one. Without a database there
@@ -233,6 +238,19 @@ void RegistryInstance::AddAdminHandlers() {
   AddMethod(admin->FindMethodByName("RevokePermission"),
             Bind(s, &HandleRevokePermission));
   AddMethod(admin->FindMethodByName("ListGrants"), Bind(s, &HandleListGrants));
+}
+
+void RegistryInstance::AddPackageHandlers() {
+  const auto* packages =
+      v1::PackageRequest::descriptor()->file()->FindServiceByName(
+          "PackageRepositories");
+  RegistryRuntime* s = runtime_.get();
+  AddMethod(packages->FindMethodByName("NpmGet"), Bind(s, &HandleNpmGet));
+  AddMethod(packages->FindMethodByName("NpmPublish"),
+            Bind(s, &HandleNpmPublish));
+  AddMethod(packages->FindMethodByName("PypiGet"), Bind(s, &HandlePypiGet));
+  AddMethod(packages->FindMethodByName("PypiUpload"),
+            Bind(s, &HandlePypiUpload));
 }
 
 }  // namespace mcpreg

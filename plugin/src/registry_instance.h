@@ -27,6 +27,7 @@ class RegistryInstance : public sdk::PluginInstance {
   void AddHandlers();
   void AddRegistryHandlers();
   void AddAdminHandlers();
+  void AddPackageHandlers();
 
   config::v1::PluginConfig config_;
   // GetPluginInfo's answer, serialized once every method is registered.

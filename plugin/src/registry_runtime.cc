@@ -8,6 +8,8 @@
 #include "authz/access_token.h"
 #include "authz/builtin_authorizer.h"
 #include "authz/host_authorizer.h"
+#include "plugin/src/packages/digests.h"
+#include "plugin/src/packages/package_layout.h"
 #include "storage/error_detail.h"
 #include "storage/pg/access_store.h"
 #include "storage/pg/migrations.h"
@@ -77,9 +79,12 @@ absl::Status Bootstrap(RegistryDependencies& s,
 
 // The brief's two example registrations must work as written.
 absl::Status SeedQuickstart(RegistryDependencies& s) {
+  // Anonymous reads on: the direct (npx/uvx) client configurations the
+  // quickstart prints install without a token. Repositories created any
+  // other way keep them off unless asked.
   const storage::RepositoryInfo repos[] = {
-      {"ai-pypi-local", "pypi", "local", "ai-research"},
-      {"ai-npm-local", "npm", "local", "ai-research"},
+      {"ai-pypi-local", "pypi", "local", "ai-research", true},
+      {"ai-npm-local", "npm", "local", "ai-research", true},
   };
   for (const auto& repo : repos) {
     absl::Status st = s.repositories->CreateRepository(repo);
@@ -87,19 +92,34 @@ absl::Status SeedQuickstart(RegistryDependencies& s) {
   }
   struct Sample {
     const char* repo;
-    const char* path;
+    std::string path;
     std::string bytes;
   };
+  const std::string npm_sample = storage::BuildNpmTarball(
+      "simple-mcp", "1.0.0", "Example MCP server for the mcpreg quickstart");
+  const std::string pypi_sample = storage::BuildSdist(
+      "mcp-server", "1.0.0", "Example MCP server for the mcpreg quickstart");
   const Sample samples[] = {
+      // Also where the npm and PyPI endpoints serve them from, as if
+      // published with npm and twine (docs/repositories.md).
+      {"ai-npm-local", packages::NpmTarballPath("simple-mcp", "1.0.0"),
+       npm_sample},
+      {"ai-npm-local", packages::NpmManifestPath("simple-mcp", "1.0.0"),
+       absl::StrCat(
+           R"({"name":"simple-mcp","version":"1.0.0","description":)",
+           R"("Example MCP server for the mcpreg quickstart","license":"MIT",)",
+           R"("bin":{"simple-mcp":"index.js"},"dist":{"shasum":")",
+           packages::Sha1Hex(npm_sample), R"(","integrity":")",
+           packages::Sha512Integrity(npm_sample), R"("}})")},
+      {"ai-pypi-local",
+       packages::PypiPath("mcp-server", "1.0.0", "mcp_server-1.0.0.tar.gz"),
+       pypi_sample},
       {"ai-pypi-local", "org/project/mcp-server/1.0.0/mcp_server-1.0.0.tar.gz",
-       storage::BuildSdist("mcp-server", "1.0.0",
-                           "Example MCP server for the mcpreg quickstart")},
+       pypi_sample},
       {"ai-pypi-local", "org/project/mcp-server/1.0.0/README.md",
        "# mcp-server\n\nExample MCP server (PyPI sdist) for the quickstart.\n"},
       {"ai-npm-local", "org/project/simple-mcp/1.0.0/simple-mcp-1.0.0.tgz",
-       storage::BuildNpmTarball(
-           "simple-mcp", "1.0.0",
-           "Example MCP server for the mcpreg quickstart")},
+       npm_sample},
       {"ai-npm-local", "org/project/simple-mcp/1.0.0/README.md",
        "# simple-mcp\n\nExample MCP server (npm) for the quickstart.\n"},
   };
@@ -226,6 +246,7 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
     auto fs = storage::NewFilesystemRepositoryStore(config.storage_root());
     if (!fs.ok()) return Prefixed(fs.status(), "storageRoot: ");
     s->repositories = std::move(*fs);
+    r->package_endpoints = !authz::HostHasAuthorizer(host);
   }
 
   AnonymousLimits limits;

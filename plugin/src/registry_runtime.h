@@ -33,6 +33,10 @@ struct RegistryRuntime {
   RegistryDependencies deps;
   std::unique_ptr<storage::pg::NotificationListener> policy_listener;
   std::unique_ptr<storage::pg::NotificationListener> access_listener;
+  // Whether to serve mcpreg.v1.PackageRepositories (npm and PyPI): with the
+  // built-in grants and folder storage only. A host that brings its own
+  // storage or access service is a platform with its own repositories.
+  bool package_endpoints = false;
 };
 
 // Connects, migrates, picks the authz and storage backends (the host's when

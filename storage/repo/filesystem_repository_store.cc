@@ -1,5 +1,6 @@
 // Repositories as folders under a storage root:
-//   <root>/.settings/<key>.json {"key","packageType","repoClass","projectKey"}
+//   <root>/.settings/<key>.json {"key","packageType","repoClass","projectKey",
+//                                "anonymousRead"}
 //   <root>/<key>/<path>           the artifacts
 // Every artifact path is opened beneath its repository's folder with
 // OpenBeneath, so neither ".." nor a symlink can lead out of it.
@@ -153,6 +154,7 @@ std::string SettingsJson(const RepositoryInfo& info) {
   f["packageType"].set_string_value(info.package_type);
   f["repoClass"].set_string_value(info.repo_class);
   f["projectKey"].set_string_value(info.project_key);
+  if (info.anonymous_read) f["anonymousRead"].set_bool_value(true);
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -173,6 +175,9 @@ absl::StatusOr<RepositoryInfo> ParseSettings(absl::string_view json,
   };
   RepositoryInfo info{field("key"), field("packageType"), field("repoClass"),
                       field("projectKey")};
+  if (auto it = s.fields().find("anonymousRead"); it != s.fields().end()) {
+    info.anonymous_read = it->second.bool_value();
+  }
   if (absl::Status st = CheckSettings(info); !st.ok()) {
     return absl::DataLossError(absl::StrCat(what, ": ", st.message()));
   }
@@ -369,6 +374,20 @@ class FilesystemRepositoryStore : public RepositoryStore {
 
   absl::Status WriteArtifact(absl::string_view repo_key, absl::string_view path,
                              absl::string_view bytes) override {
+    return Write(repo_key, path, bytes, /*replace=*/true);
+  }
+
+  absl::Status PublishArtifact(absl::string_view repo_key,
+                               absl::string_view path,
+                               absl::string_view bytes) override {
+    return Write(repo_key, path, bytes, /*replace=*/false);
+  }
+
+  // Into a temporary file beside the target, then renamed over it
+  // (`replace`) or linked to its name only if that is free: linkat fails
+  // with EEXIST rather than replace, so one of racing writers wins.
+  absl::Status Write(absl::string_view repo_key, absl::string_view path,
+                     absl::string_view bytes, bool replace) {
     if (absl::Status s = CheckRelativePath(path, "path"); !s.ok()) return s;
     absl::StatusOr<Fd> dir = OpenRepositoryDir(repo_key);
     if (!dir.ok()) return dir.status();
@@ -397,11 +416,24 @@ class FilesystemRepositoryStore : public RepositoryStore {
       return SysError(absl::StrCat("writing '", path, "'"), errno);
     absl::Status s = WriteAll(fd.get(), bytes, path);
     if (s.ok() && fsync(fd.get()) != 0) s = SysError("fsync", errno);
-    if (s.ok() && renameat(current.get(), tmp.c_str(), current.get(),
-                           parts.back().c_str()) != 0) {
+    if (s.ok() && replace &&
+        renameat(current.get(), tmp.c_str(), current.get(),
+                 parts.back().c_str()) != 0) {
       s = SysError(absl::StrCat("renaming into '", path, "'"), errno);
     }
-    if (!s.ok()) unlinkat(current.get(), tmp.c_str(), 0);
+    if (s.ok() && !replace) {
+      if (linkat(current.get(), tmp.c_str(), current.get(),
+                 parts.back().c_str(), 0) != 0) {
+        s = errno == EEXIST
+                ? absl::AlreadyExistsError(
+                      absl::StrCat("'", path, "' is already published"))
+                : SysError(absl::StrCat("publishing '", path, "'"), errno);
+      }
+      unlinkat(current.get(), tmp.c_str(), 0);
+      if (s.ok()) fsync(current.get());
+    } else if (!s.ok()) {
+      unlinkat(current.get(), tmp.c_str(), 0);
+    }
     return s;
   }
 

@@ -22,6 +22,9 @@ struct RepositoryInfo {
   std::string package_type;  // "npm", "pypi", "docker", ...
   std::string repo_class;    // "local", "remote" or "virtual"
   std::string project_key;   // "" when assigned to no project
+  // The npm and PyPI endpoints serve it to callers without a token (off
+  // unless set; publishing always needs DEPLOY).
+  bool anonymous_read = false;
 };
 
 struct ArtifactStat {
@@ -62,6 +65,17 @@ class RepositoryStore {
   virtual absl::Status WriteArtifact(absl::string_view repo_key,
                                      absl::string_view path,
                                      absl::string_view bytes) = 0;
+  // Publishes a new artifact: streamed to a temporary file beside it,
+  // fsynced, and linked into place only if nothing is there yet, so a
+  // published file is never replaced and of concurrent publishes of one
+  // path exactly one succeeds (the others: ALREADY_EXISTS); nothing is left
+  // behind on failure. UNIMPLEMENTED where the storage cannot (the ABI's).
+  virtual absl::Status PublishArtifact(absl::string_view /*repo_key*/,
+                                       absl::string_view /*path*/,
+                                       absl::string_view /*bytes*/) {
+    return absl::UnimplementedError(
+        "this registry's storage cannot take published packages");
+  }
   // Up to `length` bytes of a file from `offset`: fewer at its end, none
   // past it. For handing a package out a chunk at a time (FetchArtifact).
   virtual absl::StatusOr<std::string> ReadArtifactRange(

@@ -211,17 +211,22 @@ TEST_F(ReadmeTest, TheFirstStepsRunAsPrinted) {
   // One script, so that `export` carries on as in the reader's shell; each
   // command's exit code is printed after its output.
   std::string script;
+  // npm's config and cache where the test keeps its files, not in the
+  // source tree or the user's home.
+  const std::string npm_dir = absl::StrCat(server_->home(), "/npm");
   for (const ReadmeCommand& c : commands) {
     std::string text = absl::StrReplaceAll(
         c.text,
-        {{"http://127.0.0.1:8080",
-          absl::StrCat("http://", server_->rest_address())},
+        {{"127.0.0.1:8080", server_->rest_address()},
          {"127.0.0.1:7443", server_->address()},
          {".mcpreg/admin-token", server_->admin_token_file()},
+         {".mcpreg/npmrc", absl::StrCat(npm_dir, "rc")},
          {"build/bin/mcpreg ", absl::StrCat(MCPREG_TEST_CLI_BINARY, " ")}});
     absl::StrAppend(&script, text, "printf '\\n@@exit %d@@\\n' $?\n");
   }
-  ShellResult run = RunShell(script, MCPREG_TEST_SOURCE_DIR);
+  ShellResult run = RunShell(script, MCPREG_TEST_SOURCE_DIR,
+                             {{"npm_config_cache", npm_dir + "/cache"},
+                              {"npm_config_update_notifier", "false"}});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> outputs;
   std::vector<int> exits;

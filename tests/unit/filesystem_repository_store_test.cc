@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -164,6 +166,66 @@ TEST_F(FilesystemRepositoryStoreTest, ConcurrentCreatesHaveOneWinner) {
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(exists.load(), 7);
   EXPECT_TRUE(store_->GetRepository("raced").ok());
+}
+
+TEST_F(FilesystemRepositoryStoreTest, APublishedFileIsNeverReplaced) {
+  ASSERT_TRUE(
+      store_->PublishArtifact("ai-pypi-local", "p/1.0/p-1.0.tar.gz", "first")
+          .ok());
+  absl::Status again =
+      store_->PublishArtifact("ai-pypi-local", "p/1.0/p-1.0.tar.gz", "second");
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  auto bytes = store_->ReadArtifact("ai-pypi-local", "p/1.0/p-1.0.tar.gz",
+                                    1 << 20, CallDeadline());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, "first");
+  EXPECT_EQ(
+      store_->PublishArtifact("ai-pypi-local", "../escape.tar.gz", "x").code(),
+      absl::StatusCode::kInvalidArgument);
+  // No temporary file is left beside it.
+  auto listing =
+      store_->ListArtifacts("ai-pypi-local", "", 100, CallDeadline());
+  ASSERT_TRUE(listing.ok());
+  ASSERT_EQ(listing->files.size(), 1u);
+  EXPECT_EQ(std::system(absl::StrCat("test -z \"$(ls -A '", root_,
+                                     "/ai-pypi-local/p/1.0' | grep -v "
+                                     "'^p-1.0.tar.gz$')\"")
+                            .c_str()),
+            0);
+}
+
+TEST_F(FilesystemRepositoryStoreTest, ConcurrentPublishesHaveOneWinner) {
+  std::vector<std::thread> threads;
+  std::atomic<int> published{0}, exists{0};
+  std::vector<std::string> contents;
+  for (int i = 0; i < 8; ++i) {
+    contents.push_back(absl::StrCat("content ", i, std::string(65536, 'x')));
+  }
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      absl::Status s =
+          store_->PublishArtifact("ai-pypi-local", "raced.whl", contents[i]);
+      if (s.ok()) ++published;
+      if (s.code() == absl::StatusCode::kAlreadyExists) ++exists;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(published.load(), 1);
+  EXPECT_EQ(exists.load(), 7);
+  auto bytes = store_->ReadArtifact("ai-pypi-local", "raced.whl", 1 << 20,
+                                    CallDeadline());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_NE(std::find(contents.begin(), contents.end(), *bytes),
+            contents.end());
+}
+
+TEST_F(FilesystemRepositoryStoreTest, AnonymousReadIsASettingOffByDefault) {
+  EXPECT_FALSE(store_->GetRepository("ai-pypi-local")->anonymous_read);
+  ASSERT_TRUE(
+      store_->CreateRepository({"open-npm", "npm", "local", "ai", true}).ok());
+  auto again = NewFilesystemRepositoryStore(root_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->GetRepository("open-npm")->anonymous_read);
 }
 
 TEST_F(FilesystemRepositoryStoreTest,

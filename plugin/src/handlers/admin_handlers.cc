@@ -38,7 +38,9 @@ absl::Status ValidateGrant(const v1::Grant& grant) {
   const std::string& p = grant.permission();
   if (p == "ALLOW")
     return ValidateProjectKey(grant.resource(), "grant.resource");
-  if (p == "READ") return ValidateRepoKey(grant.resource(), "grant.resource");
+  if (p == "READ" || p == "DEPLOY") {
+    return ValidateRepoKey(grant.resource(), "grant.resource");
+  }
   if (p == "ADMIN") {
     if (!grant.resource().empty()) {
       return absl::InvalidArgumentError(
@@ -47,8 +49,8 @@ absl::Status ValidateGrant(const v1::Grant& grant) {
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(
-      "grant.permission: must be ALLOW (resource = project key), READ "
-      "(resource = repository key) or ADMIN");
+      "grant.permission: must be ALLOW (resource = project key), READ or "
+      "DEPLOY (resource = repository key) or ADMIN");
 }
 
 v1::TokenInfo ToInfo(const storage::TokenRecord& t) {
@@ -74,6 +76,7 @@ v1::Repository ToProto(const storage::RepositoryInfo& r) {
   out.set_key(r.key);
   out.set_package_type(r.package_type);
   out.set_repo_class(r.repo_class);
+  out.set_anonymous_read(r.anonymous_read);
   out.set_project_key(r.project_key);
   return out;
 }
@@ -89,7 +92,8 @@ absl::StatusOr<v1::Repository> HandleCreateRepository(
   const v1::Repository& r = request.repository();
   storage::RepositoryInfo info{
       r.key(), r.package_type(),
-      r.repo_class().empty() ? "local" : r.repo_class(), r.project_key()};
+      r.repo_class().empty() ? "local" : r.repo_class(), r.project_key(),
+      r.anonymous_read()};
   if (absl::Status st = s.repositories->CreateRepository(info); !st.ok()) {
     return st;
   }
