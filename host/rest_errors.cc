@@ -122,9 +122,11 @@ void SendPluginError(httplib::Response& res, const PluginReply& reply,
     retry_delay.reset();  // not a delay anyone can wait
   }
   res.status = HttpStatusForGrpcCode(reply.code);
-  // RESOURCE_EXHAUSTED is a rate limit when it says when to retry (429),
-  // otherwise a size limit (413: a package or artifact too large).
-  if (reply.code == MCPREG_STATUS_RESOURCE_EXHAUSTED && !retry_delay) {
+  // RESOURCE_EXHAUSTED is "too many requests" (429: a rate limit, a full
+  // queue) unless the plugin marked it as a request too large (413: a
+  // package or artifact past its limit).
+  if (reply.code == MCPREG_STATUS_RESOURCE_EXHAUSTED && !retry_delay &&
+      IsTooLarge(reply.details)) {
     res.status = 413;
   }
   res.set_content(

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -48,6 +49,16 @@ std::optional<std::string> ReadBody(const httplib::Request& req,
                                     size_t max_body, bool multipart,
                                     std::string* content_type);
 
+// "mcpreg-" and 32 hex digits from the system's random source.
+std::string RandomBoundary() {
+  std::random_device random;  // /dev/urandom
+  std::string boundary = "mcpreg-";
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&boundary, absl::Hex(random(), absl::kZeroPad8));
+  }
+  return boundary;
+}
+
 // Re-frames a multipart/form-data body, which cpp-httplib only hands out
 // parsed, as one again, with a boundary of our own that no part contains.
 // Each part keeps its name, filename and Content-Type; nothing else.
@@ -79,13 +90,16 @@ std::optional<std::string> ReadMultipart(const httplib::ContentReader& reader,
     }
     return out;
   };
-  std::string boundary = "mcpreg-part-boundary-7b1c";
-  for (bool clash = true; clash;) {
-    clash = false;
+  // A boundary the sender cannot know in advance, so it cannot make its
+  // parts collide with it: one scan of the body, redrawn at most twice
+  // (a chance collision of 128 random bits), never grown.
+  std::string boundary;
+  for (int attempt = 0; boundary.empty(); ++attempt) {
+    if (attempt == 3) return std::nullopt;
+    boundary = RandomBoundary();
     for (const auto& part : parts) {
-      if (part.content.find(boundary) != std::string::npos) clash = true;
+      if (part.content.find(boundary) != std::string::npos) boundary.clear();
     }
-    if (clash) boundary += "x";
   }
   std::string body;
   for (const auto& part : parts) {

@@ -156,4 +156,26 @@ std::optional<absl::Duration> RetryDelayOf(absl::string_view details) {
   return delay;
 }
 
+absl::Status AsTooLarge(absl::Status status) {
+  status.SetPayload(kTooLargeTypeUrl, absl::Cord());
+  return status;
+}
+
+bool IsTooLarge(absl::string_view details) {
+  bool found = false;
+  ForEachField(
+      details,
+      [&](int number, absl::string_view any) {
+        if (number != kStatusDetails) return;
+        ForEachField(
+            any,
+            [&](int n, absl::string_view bytes) {
+              if (n == kAnyTypeUrl && bytes == kTooLargeTypeUrl) found = true;
+            },
+            kIgnoreVarint);
+      },
+      kIgnoreVarint);
+  return found;
+}
+
 }  // namespace mcpreg

@@ -36,6 +36,16 @@ std::string EncodeStatusDetails(const absl::Status& status);
 // nullopt when there is none or the bytes do not parse.
 std::optional<absl::Duration> RetryDelayOf(absl::string_view details);
 
+// Marks a RESOURCE_EXHAUSTED refusal as "the request is too large" (REST:
+// 413) rather than "too many requests" (429, the default for the code):
+// an empty payload under this type URL.
+inline constexpr absl::string_view kTooLargeTypeUrl =
+    "type.googleapis.com/mcpreg.v1.RequestTooLarge";
+absl::Status AsTooLarge(absl::Status status);
+
+// Whether serialized google.rpc.Status `details` carry that mark.
+bool IsTooLarge(absl::string_view details);
+
 }  // namespace mcpreg
 
 #endif  // MCPREG_PLUGIN_SDK_STATUS_DETAILS_H_

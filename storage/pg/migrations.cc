@@ -1,6 +1,8 @@
 #include "storage/pg/migrations.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -26,11 +28,17 @@ absl::StatusOr<int> MigrateLocked(pqxx::connection& c) {
     txn.exec(kCreateVersionTable);
     txn.commit();
   }
-  int current = 0;
+  // Which versions are applied, not just the newest: a database that a
+  // build from another branch migrated may have a later version without an
+  // earlier one, which must not be skipped for good.
+  std::set<int> applied;
   {
     pqxx::nontransaction q(c);
-    current = q.exec(kSchemaVersionQuery)[0][0].as<int>();
+    for (const pqxx::row& r : q.exec("SELECT version FROM schema_migrations")) {
+      applied.insert(r[0].as<int>());
+    }
   }
+  int current = applied.empty() ? 0 : *applied.rbegin();
   const auto& all = AllMigrations();
   const int newest = KnownSchemaVersion();
   if (current > newest) {
@@ -40,14 +48,14 @@ absl::StatusOr<int> MigrateLocked(pqxx::connection& c) {
         "; upgrade the plugin (a newer replica has migrated this database)"));
   }
   for (const Migration& m : all) {
-    if (m.version <= current) continue;
+    if (applied.count(m.version) > 0) continue;
     pqxx::work txn(c);
     txn.exec(m.sql);
     txn.exec_params(
         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
         m.version, std::string(m.name));
     txn.commit();
-    current = m.version;
+    current = std::max(current, m.version);
   }
   return current;
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <pqxx/pqxx>
 #include <thread>
 #include <vector>
@@ -211,25 +212,43 @@ TEST_F(AuditChainsPgTest, VerifyingWhileWritersAppendFindsTheLogIntact) {
   EXPECT_TRUE(Verify().intact);
 }
 
+// Creates schema_migrations and applies, as an older or other build would
+// have, every migration `wanted` accepts.
+void ApplyMigrationsAsAnotherBuild(const std::string& conninfo,
+                                   const std::function<bool(int)>& wanted) {
+  pqxx::connection c(conninfo);
+  pqxx::work txn(c);
+  txn.exec(
+      "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name "
+      "text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+  for (const Migration& m : AllMigrations()) {
+    if (!wanted(m.version)) continue;
+    txn.exec(m.sql);
+    txn.exec_params("INSERT INTO schema_migrations VALUES ($1, $2)", m.version,
+                    std::string(m.name));
+  }
+  txn.commit();
+}
+
+// Migrates with connections that prepare nothing: the statements of this
+// build need the schema it is about to create.
+absl::Status MigrateBare(const std::string& conninfo) {
+  PoolOptions options;
+  options.conninfo = conninfo;
+  options.max_connections = 1;
+  ConnectionPool bare(options);
+  return Migrate(bare, Soon()).status();
+}
+
 // A database written before 0006 (one chain, one head) migrates with its
 // rows unchanged; they verify as chain 0 and new rows join the chains.
 TEST(AuditChainsMigrationTest, AnOlderLogStillVerifiesAfterMigrating) {
   testing::PgCluster& cluster = *testing::PgClusterEnvironment::cluster();
   const std::string db = absl::StrCat("m", getpid());
   const std::string conninfo = cluster.CreateDatabase(db);
+  ApplyMigrationsAsAnotherBuild(conninfo, [](int v) { return v <= 5; });
   {
     pqxx::connection c(conninfo);
-    pqxx::work txn(c);
-    txn.exec(
-        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name "
-        "text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
-    for (const Migration& m : AllMigrations()) {
-      if (m.version > 5) break;
-      txn.exec(m.sql);
-      txn.exec_params("INSERT INTO schema_migrations VALUES ($1, $2)",
-                      m.version, std::string(m.name));
-    }
-    txn.commit();
     for (int i = 0; i < 20; ++i) {
       pqxx::work one(c);
       one.exec(kInsertRow);
@@ -241,15 +260,7 @@ TEST(AuditChainsMigrationTest, AnOlderLogStillVerifiesAfterMigrating) {
         "SELECT 'batch', 'tool.check', 'ALLOW' FROM generate_series(1, 30)");
     many.commit();
   }
-  {
-    // Migrates with connections that prepare nothing: the statements of
-    // this build need the schema it is about to create.
-    PoolOptions options;
-    options.conninfo = conninfo;
-    options.max_connections = 1;
-    ConnectionPool bare(options);
-    ASSERT_TRUE(Migrate(bare, Soon()).ok());
-  }
+  ASSERT_TRUE(MigrateBare(conninfo).ok());
   auto pool = NewPool(conninfo);
   auto before = VerifyAuditChain(*pool, Soon());
   ASSERT_TRUE(before.ok()) << before.status();
@@ -265,6 +276,25 @@ TEST(AuditChainsMigrationTest, AnOlderLogStillVerifiesAfterMigrating) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_TRUE(after->intact) << after->problem;
   EXPECT_EQ(after->rows_checked, 61);
+}
+
+// A database a build from another branch migrated past a version it did not
+// have (here: every version but 6) gets the missing one, not a skip.
+TEST(AuditChainsMigrationTest, AMissingEarlierMigrationIsAppliedNotSkipped) {
+  testing::PgCluster& cluster = *testing::PgClusterEnvironment::cluster();
+  const std::string conninfo =
+      cluster.CreateDatabase(absl::StrCat("gap", getpid()));
+  ApplyMigrationsAsAnotherBuild(conninfo, [](int v) { return v != 6; });
+  ASSERT_TRUE(MigrateBare(conninfo).ok());
+  auto pool = NewPool(conninfo);
+  ASSERT_TRUE(AppendAudit(*pool, Event("after"), Soon()).ok());
+  auto verdict = VerifyAuditChain(*pool, Soon());
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_TRUE(verdict->intact) << verdict->problem;
+  pqxx::connection c(conninfo);
+  pqxx::nontransaction q(c);
+  EXPECT_EQ(q.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>(),
+            KnownSchemaVersion());
 }
 
 }  // namespace

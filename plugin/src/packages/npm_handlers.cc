@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "plugin/sdk/status_details.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/packages/digests.h"
 #include "plugin/src/packages/package_access.h"
@@ -236,8 +237,8 @@ absl::StatusOr<Publication> ParsePublish(const std::string& path_name,
   const std::string& data =
       StringField(attachments->fields().begin()->second.struct_value(), "data");
   if (data.size() / 4 * 3 > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "_attachments: the tarball is larger than ", max_bytes, " bytes"));
+    return AsTooLarge(absl::ResourceExhaustedError(absl::StrCat(
+        "_attachments: the tarball is larger than ", max_bytes, " bytes")));
   }
   if (data.empty() || !absl::Base64Unescape(data, &p.tarball)) {
     return absl::InvalidArgumentError(

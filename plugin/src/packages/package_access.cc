@@ -46,10 +46,14 @@ absl::StatusOr<storage::RepositoryInfo> OpenPackageRepository(
     if (!caller.ok()) return caller.status();
     *principal = caller->name;
     if (!repo.ok()) return repo.status();
-    if (absl::Status s =
-            scope.Require(*caller, permission, repo_key, repo->project_key, "");
-        !s.ok() && !anonymous_read) {
-      return s;
+    // Anyone may read a repository open to anonymous reads: a token without
+    // READ is served like no token, and is no denial to audit.
+    if (!anonymous_read) {
+      if (absl::Status s = scope.Require(*caller, permission, repo_key,
+                                         repo->project_key, "");
+          !s.ok()) {
+        return s;
+      }
     }
   }
   if (repo->repo_class != "local" || repo->package_type != package_type) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "plugin/sdk/status_details.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/packages/digests.h"
 #include "plugin/src/packages/multipart.h"
@@ -364,8 +365,8 @@ absl::StatusOr<google::api::HttpBody> HandlePypiUpload(
   }
   const std::string& bytes = content->second.content;
   if (bytes.size() > deps.max_artifact_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "content: larger than ", deps.max_artifact_bytes, " bytes"));
+    return AsTooLarge(absl::ResourceExhaustedError(absl::StrCat(
+        "content: larger than ", deps.max_artifact_bytes, " bytes")));
   }
   const std::string expected =
       absl::AsciiStrToLower(FirstField(*form, "sha256_digest"));
