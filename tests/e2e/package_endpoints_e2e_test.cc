@@ -22,6 +22,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "plugin/src/packages/digests.h"
+#include "storage/repo/sample_packages.h"
 #include "tests/support/shared_registry_test.h"
 #include "tests/support/shell.h"
 
@@ -323,7 +324,8 @@ std::string PublishDoc(const std::string& name, const std::string& version,
 TEST_F(PackageEndpointsTest, NpmRefusesBadDigestsAndTraversalAndOneRaceWins) {
   const std::vector<std::string> auth = {"Authorization: Bearer " +
                                          server_->admin_token()};
-  const std::string tgz = "not really gzip, but bytes all the same";
+  const std::string tgz =
+      storage::BuildNpmTarball("e2e-digest", "1.0.0", "e2e");
   HttpResult bad = Curl(Addr(), "PUT", "/api/npm/ai-npm-local/e2e-digest", auth,
                         PublishDoc("e2e-digest", "1.0.0", tgz,
                                    packages::Sha512Integrity("other bytes")));
@@ -352,6 +354,28 @@ TEST_F(PackageEndpointsTest, NpmRefusesBadDigestsAndTraversalAndOneRaceWins) {
            PublishDoc("e2e-b", "1.0.0", tgz, packages::Sha512Integrity(tgz)))
           .status,
       400);
+  // A document that agrees with the URL, and a tarball of another package
+  // (e2e-digest) or another version: nothing stored.
+  HttpResult other = Curl(
+      Addr(), "PUT", "/api/npm/ai-npm-local/e2e-other", auth,
+      PublishDoc("e2e-other", "1.0.0", tgz, packages::Sha512Integrity(tgz)));
+  EXPECT_EQ(other.status, 400) << other.body;
+  EXPECT_THAT(other.body, HasSubstr("package.json name"));
+  EXPECT_FALSE(Exists(Storage("ai-npm-local", "e2e-other")));
+  HttpResult version = Curl(
+      Addr(), "PUT", "/api/npm/ai-npm-local/e2e-digest", auth,
+      PublishDoc("e2e-digest", "2.0.0", tgz, packages::Sha512Integrity(tgz)));
+  EXPECT_EQ(version.status, 400) << version.body;
+  EXPECT_FALSE(Exists(Storage("ai-npm-local", "e2e-digest")));
+  // Build metadata would give 1.0.0+evil the precedence of 1.0.0.
+  const std::string evil =
+      storage::BuildNpmTarball("e2e-digest", "1.0.0+evil", "e2e");
+  HttpResult build =
+      Curl(Addr(), "PUT", "/api/npm/ai-npm-local/e2e-digest", auth,
+           PublishDoc("e2e-digest", "1.0.0+evil", evil,
+                      packages::Sha512Integrity(evil)));
+  EXPECT_EQ(build.status, 400) << build.body;
+  EXPECT_THAT(build.body, HasSubstr("build metadata"));
 
   // Eight publishes of one version at once, each with other bytes: exactly
   // one is stored, and it is whole.
@@ -359,7 +383,9 @@ TEST_F(PackageEndpointsTest, NpmRefusesBadDigestsAndTraversalAndOneRaceWins) {
   std::vector<std::string> bodies(8);
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
-    bodies[i] = absl::StrCat("tarball number ", i, std::string(100000, 'x'));
+    bodies[i] = storage::BuildNpmTarball(
+        "e2e-race", "1.0.0",
+        absl::StrCat("tarball number ", i, std::string(100000, 'x')));
     threads.emplace_back([&, i] {
       statuses[i] = Curl(Addr(), "PUT", "/api/npm/ai-npm-local/e2e-race", auth,
                          PublishDoc("e2e-race", "1.0.0", bodies[i],
@@ -381,9 +407,11 @@ TEST_F(PackageEndpointsTest, NpmRefusesBadDigestsAndTraversalAndOneRaceWins) {
   EXPECT_EQ(ReadFile(Storage("ai-npm-local", "e2e-race/-/e2e-race-1.0.0.tgz")),
             bodies[won]);
   // A republish is 409 however it comes, and changes nothing.
-  HttpResult again = Curl(
-      Addr(), "PUT", "/api/npm/ai-npm-local/e2e-race", auth,
-      PublishDoc("e2e-race", "1.0.0", tgz, packages::Sha512Integrity(tgz)));
+  const std::string republished =
+      storage::BuildNpmTarball("e2e-race", "1.0.0", "again");
+  HttpResult again = Curl(Addr(), "PUT", "/api/npm/ai-npm-local/e2e-race", auth,
+                          PublishDoc("e2e-race", "1.0.0", republished,
+                                     packages::Sha512Integrity(republished)));
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_EQ(ReadFile(Storage("ai-npm-local", "e2e-race/-/e2e-race-1.0.0.tgz")),
             bodies[won]);
@@ -439,6 +467,16 @@ TEST_F(PackageEndpointsTest, TwineUploadRegisterAndPipDownload) {
   ShellResult again = Twine(wheel, server_->admin_token());
   EXPECT_NE(again.exit_code, 0);
   EXPECT_THAT(again.out + again.err, HasSubstr("409"));
+  // The same file spelled otherwise is the same file to pip: 409.
+  const std::string respelled =
+      absl::StrCat(work_, "/E2E.Pypi_Mcp-1.0.0-py3-none-any.whl");
+  std::filesystem::copy_file(wheel, respelled);
+  ShellResult spelled = Twine(respelled, server_->admin_token());
+  EXPECT_NE(spelled.exit_code, 0);
+  EXPECT_THAT(spelled.out + spelled.err, HasSubstr("409"));
+  EXPECT_FALSE(Exists(
+      Storage("ai-pypi-local",
+              "e2e-pypi-mcp/1.0.0/E2E.Pypi_Mcp-1.0.0-py3-none-any.whl")));
 }
 
 TEST_F(PackageEndpointsTest, PypiRefusesWrongTokensBadDigestsAndTraversal) {
@@ -472,17 +510,20 @@ TEST_F(PackageEndpointsTest, PypiRefusesWrongTokensBadDigestsAndTraversal) {
   EXPECT_EQ(with_reader.exit_code, 0) << with_reader.out << with_reader.err;
 
   // curl as twine would post, with a wrong digest, then a traversing name.
+  const std::string wheel2 = MakeWheel("e2e_pypi_refused", "2.0.0");
   const auto upload = [&](const std::string& filename,
-                          const std::string& digest) {
+                          const std::string& digest,
+                          const std::string& file = "") {
     return RunShell(absl::StrCat(
         "curl -sS -o /dev/null -w '%{http_code}' -u ci:",
         server_->admin_token(), " -F ':action=file_upload' ",
         "-F name=e2e-pypi-refused -F version=2.0.0 -F sha256_digest=", digest,
         " -F ",
-        ShellQuote(absl::StrCat("content=@", wheel, ";filename=", filename)),
+        ShellQuote(absl::StrCat("content=@", file.empty() ? wheel2 : file,
+                                ";filename=", filename)),
         " ", PypiUrl(repo)));
   };
-  const std::string sha = packages::Sha256Hex(ReadFile(wheel));
+  const std::string sha = packages::Sha256Hex(ReadFile(wheel2));
   EXPECT_EQ(
       upload("e2e_pypi_refused-2.0.0-py3-none-any.whl", std::string(64, '0'))
           .out,
@@ -502,6 +543,12 @@ TEST_F(PackageEndpointsTest, PypiRefusesWrongTokensBadDigestsAndTraversal) {
                  {"Authorization: Bearer " + server_->admin_token()})
                 .status,
             400);
+  // Right digest, but the 1.0.0 wheel's metadata under a 2.0.0 name.
+  EXPECT_EQ(upload("e2e_pypi_refused-2.0.0-py3-none-any.whl",
+                   packages::Sha256Hex(ReadFile(wheel)), wheel)
+                .out,
+            "400");
+  EXPECT_FALSE(Exists(Storage(repo, "e2e-pypi-refused/2.0.0")));
   // Right digest, DEPLOY: stored.
   EXPECT_EQ(upload("e2e_pypi_refused-2.0.0-py3-none-any.whl", sha).out, "200");
 }

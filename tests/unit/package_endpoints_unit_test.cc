@@ -1,14 +1,23 @@
 // The npm/PyPI endpoints' pieces that need no server: the multipart parser,
-// Basic credentials, and the REST routes they are reached by ({field=**},
-// raw bodies) built from the plugin's own descriptors.
+// Basic credentials, the REST routes they are reached by ({field=**},
+// raw bodies) built from the plugin's own descriptors, and the publish
+// handlers' checks over real repository storage (tests/support's harness).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "authz/access_token.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "host/http_routes.h"
 #include "mcpreg/v1/packages.pb.h"
+#include "plugin/src/packages/digests.h"
 #include "plugin/src/packages/multipart.h"
+#include "plugin/src/packages/package_handlers.h"
+#include "storage/repo/sample_packages.h"
+#include "tests/support/handler_harness.h"
 
 namespace mcpreg {
 namespace {
@@ -30,6 +39,20 @@ TEST(MultipartTest, PartsByNameWithFilenamesAndBinaryContent) {
   EXPECT_EQ(parts->find(":action")->second.content, "file_upload");
   EXPECT_EQ(parts->find("content")->second.filename, "p-1.0.tar.gz");
   EXPECT_EQ(parts->find("content")->second.content, binary);
+}
+
+TEST(MultipartTest, ARepeatedNameKeepsItsPartsInOrder) {
+  const std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nfirst"
+      "\r\n--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
+      "second\r\n--b--\r\n";
+  auto parts =
+      packages::ParseMultipart("multipart/form-data; boundary=b", body);
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  auto [first, last] = parts->equal_range("name");
+  ASSERT_NE(first, last);
+  EXPECT_EQ(first->second.content, "first");
+  EXPECT_EQ(std::next(first)->second.content, "second");
 }
 
 TEST(MultipartTest, MalformedBodiesAreRefusedNotCrashedOn) {
@@ -124,6 +147,235 @@ TEST(PackageRoutesTest, TheRestOfThePathIsOneVariableDecodedPerSegment) {
   EXPECT_FALSE((*table)->Match("GET", "/api/npm/r/bad%zz").ok());
   EXPECT_EQ((*table)->Match("DELETE", "/api/npm/r/x").status().code(),
             absl::StatusCode::kUnimplemented);
+}
+
+// The publish handlers over real storage: what is checked before anything
+// is stored.
+class PackagePublishTest : public testing::HandlerTest {
+ protected:
+  PackagePublishTest() {
+    token_ = TokenFor("ci");
+    for (const char* repo : {"ai-npm-local", "ai-pypi-local"}) {
+      Grant("ci", "DEPLOY", repo);
+      Grant("ci", "READ", repo);
+    }
+  }
+
+  // A publish document as npm sends it; `extra` goes into the version's
+  // manifest (",\"readme\":...").
+  static std::string NpmDoc(const std::string& name, const std::string& version,
+                            const std::string& tgz,
+                            const std::string& extra = "") {
+    return absl::StrCat(
+        R"({"_id":")", name, R"(","name":")", name, R"(","versions":{")",
+        version, R"(":{"name":")", name, R"(","version":")", version, R"(")",
+        extra, R"(,"dist":{"integrity":")", packages::Sha512Integrity(tgz),
+        R"(","shasum":")", packages::Sha1Hex(tgz),
+        R"("}}},"_attachments":{"t.tgz":{"data":")", absl::Base64Escape(tgz),
+        R"("}}})");
+  }
+  absl::StatusOr<google::api::HttpBody> NpmPublish(const std::string& name,
+                                                   const std::string& doc) {
+    v1::PackageRequest r;
+    r.set_repo_key("ai-npm-local");
+    r.set_path(name);
+    r.mutable_body()->set_content_type("application/json");
+    r.mutable_body()->set_data(doc);
+    return HandleNpmPublish(deps_, *Call(token_), r);
+  }
+  absl::StatusOr<google::api::HttpBody> NpmGet(const std::string& path) {
+    v1::PackageRequest r;
+    r.set_repo_key("ai-npm-local");
+    r.set_path(path);
+    return HandleNpmGet(deps_, *Call(token_), r);
+  }
+
+  // A twine upload of `bytes` as `filename`, the form saying `name` and
+  // `version`.
+  absl::StatusOr<google::api::HttpBody> PypiUpload(const std::string& name,
+                                                   const std::string& version,
+                                                   const std::string& filename,
+                                                   const std::string& bytes) {
+    std::string body;
+    for (const auto& [field, value] :
+         std::vector<std::pair<std::string, std::string>>{
+             {":action", "file_upload"},
+             {"name", name},
+             {"version", version},
+             {"sha256_digest", packages::Sha256Hex(bytes)}}) {
+      absl::StrAppend(&body, "--B\r\nContent-Disposition: form-data; name=\"",
+                      field, "\"\r\n\r\n", value, "\r\n");
+    }
+    absl::StrAppend(&body,
+                    "--B\r\nContent-Disposition: form-data; name=\"content\"; "
+                    "filename=\"",
+                    filename, "\"\r\n\r\n", bytes, "\r\n--B--\r\n");
+    v1::PackageRequest r;
+    r.set_repo_key("ai-pypi-local");
+    r.mutable_body()->set_content_type("multipart/form-data; boundary=B");
+    r.mutable_body()->set_data(body);
+    return HandlePypiUpload(deps_, *Call(token_), r);
+  }
+
+  bool Stored(const std::string& repo, const std::string& path) {
+    return std::filesystem::exists(
+        absl::StrCat(storage_root(), "/", repo, "/", path));
+  }
+
+  std::string token_;
+};
+
+TEST_F(PackagePublishTest, NpmTheTarballMustHoldThePackageAndVersion) {
+  const std::string tgz = storage::BuildNpmTarball("hello-mcp", "1.0.0", "d");
+  auto ok = NpmPublish("hello-mcp", NpmDoc("hello-mcp", "1.0.0", tgz));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(Stored("ai-npm-local", "hello-mcp/-/hello-mcp-1.0.0.tgz"));
+
+  // The document says other-mcp, the tarball hello-mcp.
+  auto other = NpmPublish("other-mcp", NpmDoc("other-mcp", "1.0.0", tgz));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.status().message(), HasSubstr("package.json name"));
+  EXPECT_FALSE(Stored("ai-npm-local", "other-mcp"));
+
+  // The document says 2.0.0, the tarball 1.0.0.
+  auto version = NpmPublish("hello-mcp", NpmDoc("hello-mcp", "2.0.0", tgz));
+  EXPECT_EQ(version.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(version.status().message(), HasSubstr("package.json version"));
+  EXPECT_FALSE(Stored("ai-npm-local", "hello-mcp/-/hello-mcp-2.0.0.tgz"));
+
+  // Not a tarball at all.
+  auto junk = NpmPublish("junk-mcp", NpmDoc("junk-mcp", "1.0.0", "not gzip"));
+  EXPECT_EQ(junk.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(junk.status().message(), HasSubstr("_attachments"));
+  EXPECT_FALSE(Stored("ai-npm-local", "junk-mcp"));
+}
+
+TEST_F(PackagePublishTest, NpmVersionsThatCouldShadowAnotherAreRefused) {
+  for (const char* v : {"1.0.0+evil", "1.0.0-rc.1+b", "1.0.0-..", "1.0.0-a..b",
+                        "1.0.0-", "1.0.0-01", "01.0.0", "1.0"}) {
+    SCOPED_TRACE(v);
+    const std::string tgz = storage::BuildNpmTarball("shadow-mcp", v, "d");
+    auto r = NpmPublish("shadow-mcp", NpmDoc("shadow-mcp", v, tgz));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(r.status().message(), HasSubstr("versions"));
+  }
+  auto build = NpmPublish(
+      "shadow-mcp",
+      NpmDoc("shadow-mcp", "1.0.0+evil",
+             storage::BuildNpmTarball("shadow-mcp", "1.0.0+evil", "d")));
+  EXPECT_THAT(build.status().message(), HasSubstr("build metadata"));
+  EXPECT_FALSE(Stored("ai-npm-local", "shadow-mcp"));
+  const std::string pre = "1.0.0-rc.1-x.0";
+  auto ok = NpmPublish(
+      "shadow-mcp", NpmDoc("shadow-mcp", pre,
+                           storage::BuildNpmTarball("shadow-mcp", pre, "d")));
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST_F(PackagePublishTest, NpmManifestsThePackumentCannotReadAreRefused) {
+  const std::string tgz = storage::BuildNpmTarball("big-mcp", "1.0.0", "d");
+  auto big = NpmPublish(
+      "big-mcp", NpmDoc("big-mcp", "1.0.0", tgz,
+                        absl::StrCat(R"(,"readme":")",
+                                     std::string((1 << 20) + 1, 'x'), R"(")")));
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(big.status().message(), HasSubstr("manifest"));
+  EXPECT_FALSE(Stored("ai-npm-local", "big-mcp"));
+}
+
+TEST_F(PackagePublishTest, NpmAVersionWithoutItsManifestStillHasDigests) {
+  const std::string tgz = storage::BuildNpmTarball("bare-mcp", "1.0.0", "d");
+  ASSERT_TRUE(NpmPublish("bare-mcp", NpmDoc("bare-mcp", "1.0.0", tgz)).ok());
+  ASSERT_TRUE(std::filesystem::remove(absl::StrCat(
+      storage_root(), "/ai-npm-local/bare-mcp/-/bare-mcp-1.0.0.json")));
+  auto packument = NpmGet("bare-mcp");
+  ASSERT_TRUE(packument.ok()) << packument.status();
+  EXPECT_THAT(packument->data(), HasSubstr(packages::Sha512Integrity(tgz)));
+  EXPECT_THAT(packument->data(), HasSubstr(packages::Sha1Hex(tgz)));
+  EXPECT_THAT(packument->data(), HasSubstr("bare-mcp-1.0.0.tgz"));
+}
+
+TEST_F(PackagePublishTest, PypiTheFileMustHoldTheProjectAndVersion) {
+  const std::string sdist = storage::BuildSdist("mcp-server", "1.0.0", "d");
+  auto ok = PypiUpload("mcp-server", "1.0.0", "mcp_server-1.0.0.tar.gz", sdist);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+
+  // Named as another project's file, holding mcp-server's metadata.
+  auto name =
+      PypiUpload("other-server", "1.0.0", "other_server-1.0.0.tar.gz", sdist);
+  EXPECT_EQ(name.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(name.status().message(), HasSubstr("Name"));
+  EXPECT_FALSE(Stored("ai-pypi-local", "other-server"));
+  auto version =
+      PypiUpload("mcp-server", "2.0.0", "mcp_server-2.0.0.tar.gz", sdist);
+  EXPECT_EQ(version.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(version.status().message(), HasSubstr("Version"));
+  EXPECT_FALSE(Stored("ai-pypi-local", "mcp-server/2.0.0"));
+  auto junk = PypiUpload("mcp-server", "3.0.0",
+                         "mcp_server-3.0.0-py3-none-any.whl", "not a zip");
+  EXPECT_EQ(junk.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(junk.status().message(), HasSubstr("content"));
+  EXPECT_FALSE(Stored("ai-pypi-local", "mcp-server/3.0.0"));
+}
+
+TEST_F(PackagePublishTest, PypiOneFilePerCanonicalNameAndOneSdistPerRelease) {
+  const std::string sdist = storage::BuildSdist("mcp-server", "1.0.0", "d");
+  ASSERT_TRUE(
+      PypiUpload("mcp-server", "1.0.0", "mcp_server-1.0.0.tar.gz", sdist).ok());
+  // Another spelling of the same file: pip would take either.
+  auto spelled = PypiUpload("MCP_Server", "1.0.0", "MCP_Server-1.0.0.tar.gz",
+                            storage::BuildSdist("MCP_Server", "1.0.0", "e"));
+  EXPECT_EQ(spelled.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(
+      Stored("ai-pypi-local", "mcp-server/1.0.0/MCP_Server-1.0.0.tar.gz"));
+  // A second sdist, zipped.
+  auto zip =
+      PypiUpload("mcp-server", "1.0.0", "mcp_server-1.0.0.zip",
+                 storage::BuildZip({{"mcp_server-1.0.0/PKG-INFO",
+                                     "Metadata-Version: 2.1\nName: mcp-server\n"
+                                     "Version: 1.0.0\n"}}));
+  EXPECT_EQ(zip.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(zip.status().message(), HasSubstr("sdist"));
+  // A wheel beside the sdist is what a release holds.
+  auto wheel =
+      PypiUpload("mcp-server", "1.0.0", "mcp_server-1.0.0-py3-none-any.whl",
+                 storage::BuildWheel("mcp-server", "1.0.0", "d"));
+  EXPECT_TRUE(wheel.ok()) << wheel.status();
+  // 1.0 is 1.0.0 to pip.
+  auto shorter =
+      PypiUpload("mcp-server", "1.0", "mcp_server-1.0-py3-none-any.whl",
+                 storage::BuildWheel("mcp-server", "1.0", "d"));
+  EXPECT_EQ(shorter.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(Stored("ai-pypi-local", "mcp-server/1.0"));
+}
+
+TEST_F(PackagePublishTest, PypiVersionsAreStoredUnderTheirCanonicalSpelling) {
+  auto rc = PypiUpload("mcp-server", "1.0.0RC1", "mcp_server-1.0.0RC1.tar.gz",
+                       storage::BuildSdist("mcp-server", "1.0.0RC1", "d"));
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_THAT(rc->data(),
+              HasSubstr("mcp-server/1.0.0rc1/mcp_server-1.0.0RC1.tar.gz"));
+  auto again =
+      PypiUpload("mcp-server", "1.0.0rc1", "mcp_server-1.0.0rc1.tar.gz",
+                 storage::BuildSdist("mcp-server", "1.0.0rc1", "d"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  // Other spellings of one version, and the folder each lands in.
+  for (const auto& [spelled, folder] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"2.0-Alpha.1", "2.0a1"},
+           {"3.0.0-rc", "3.0.0rc0"},
+           {"v4.01", "4.1"},
+           {"5.0-1", "5.0.post1"},
+           {"6.0.0.DEV2", "6.0.0.dev2"},
+           {"0!7.0_preview_3+Local-1", "7.0rc3+local.1"}}) {
+    SCOPED_TRACE(spelled);
+    auto r =
+        PypiUpload("mcp-server", spelled,
+                   absl::StrCat("mcp_server-", folder, "-py3-none-any.whl"),
+                   storage::BuildWheel("mcp-server", spelled, "d"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r->data(), HasSubstr(absl::StrCat("mcp-server/", folder, "/")));
+  }
 }
 
 }  // namespace

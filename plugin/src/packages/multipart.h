@@ -16,7 +16,8 @@ struct FormPart {
   std::string content;
 };
 
-// Parts by name; a repeated name keeps its first part. INVALID_ARGUMENT
+// Parts by name, a repeated name's in the order sent (take the first with
+// equal_range(name).first: find may return any of them). INVALID_ARGUMENT
 // when `content_type` has no boundary or the body is not framed by it.
 absl::StatusOr<std::multimap<std::string, FormPart>> ParseMultipart(
     absl::string_view content_type, absl::string_view body);

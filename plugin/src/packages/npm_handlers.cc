@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "plugin/sdk/status_details.h"
@@ -21,6 +22,7 @@
 #include "plugin/src/packages/package_access.h"
 #include "plugin/src/packages/package_handlers.h"
 #include "plugin/src/packages/package_layout.h"
+#include "storage/repo/package_manifest.h"
 #include "storage/repo/package_version.h"
 #include "storage/repo/safe_path.h"
 
@@ -67,32 +69,51 @@ absl::Status CheckPackageName(absl::string_view name, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// SemVer 2.0: MAJOR.MINOR.PATCH, optional -pre.release and +build.
+// SemVer 2.0 as published here: MAJOR.MINOR.PATCH and an optional
+// -pre.release of non-empty dot-separated identifiers (numeric ones without
+// leading zeros). No +build metadata: SemVer gives 1.0.0+x the precedence
+// of 1.0.0, so it could sit beside a published version and shadow it.
 absl::Status CheckSemVer(absl::string_view v, absl::string_view field) {
-  const auto bad = [&] {
+  const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": '", absl::CHexEscape(v.substr(0, 100)),
-                     "' is not a SemVer version (1.2.3, 1.2.3-beta.1)"));
+                     "' is not a SemVer version (1.2.3, 1.2.3-beta.1): ", why));
   };
-  if (v.empty() || v.size() > kMaxVersionBytes) return bad();
+  if (v.empty() || v.size() > kMaxVersionBytes) {
+    return bad(absl::StrCat("must be 1-", kMaxVersionBytes, " characters"));
+  }
+  if (absl::StrContains(v, '+')) {
+    return bad(
+        "build metadata (+...) is not accepted: it would have the precedence "
+        "of the version without it");
+  }
   size_t i = 0;
   for (int part = 0; part < 3; ++part) {
     const size_t start = i;
     while (i < v.size() && absl::ascii_isdigit(v[i])) ++i;
-    if (i == start || (v[start] == '0' && i - start > 1)) return bad();
+    if (i == start || (v[start] == '0' && i - start > 1)) {
+      return bad("MAJOR.MINOR.PATCH must be numbers without leading zeros");
+    }
     if (part < 2) {
-      if (i >= v.size() || v[i] != '.') return bad();
+      if (i >= v.size() || v[i] != '.') return bad("needs MAJOR.MINOR.PATCH");
       ++i;
     }
   }
-  if (i < v.size() && v[i] != '-' && v[i] != '+') return bad();
-  for (size_t j = i + (i < v.size() ? 1 : 0); j < v.size(); ++j) {
-    const char c = v[j];
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '-' && c != '+') {
-      return bad();
+  if (i == v.size()) return absl::OkStatus();
+  if (v[i] != '-') return bad("only -pre.release may follow MAJOR.MINOR.PATCH");
+  for (absl::string_view id : absl::StrSplit(v.substr(i + 1), '.')) {
+    if (id.empty()) return bad("a pre-release identifier is empty");
+    bool numeric = true;
+    for (char c : id) {
+      if (!absl::ascii_isalnum(c) && c != '-') {
+        return bad("pre-release identifiers are letters, digits and '-'");
+      }
+      numeric = numeric && absl::ascii_isdigit(c);
+    }
+    if (numeric && id.size() > 1 && id[0] == '0') {
+      return bad("a numeric pre-release identifier has a leading zero");
     }
   }
-  if (i < v.size() && i + 1 == v.size()) return bad();
   return absl::OkStatus();
 }
 
@@ -112,6 +133,16 @@ google::api::HttpBody JsonBody(const Struct& s) {
   body.set_content_type("application/json");
   (void)google::protobuf::util::MessageToJsonString(s, body.mutable_data());
   return body;
+}
+
+// dist's shasum and integrity: what npm checks a tarball against.
+Struct Digests(absl::string_view tarball) {
+  Struct dist;
+  (*dist.mutable_fields())["shasum"].set_string_value(
+      packages::Sha1Hex(tarball));
+  (*dist.mutable_fields())["integrity"].set_string_value(
+      packages::Sha512Integrity(tarball));
+  return dist;
 }
 
 std::string TarballUrl(const std::string& base, const std::string& repo_key,
@@ -154,10 +185,17 @@ absl::StatusOr<google::api::HttpBody> Packument(
     if (!json.ok() ||
         !google::protobuf::util::JsonStringToMessage(*json, &manifest).ok()) {
       // Published, but its manifest was not written (a crash between the
-      // two): what the tarball's path says is enough to install it.
+      // two): what the tarball's path says is enough to install it, with
+      // digests of the tarball itself (a version that cannot be read is
+      // left out).
+      absl::StatusOr<std::string> tarball = deps.repositories->ReadArtifact(
+          repo_key, file.path, deps.max_artifact_bytes, deadline);
+      if (!tarball.ok()) continue;
       manifest.Clear();
       (*manifest.mutable_fields())["name"].set_string_value(name);
       (*manifest.mutable_fields())["version"].set_string_value(version);
+      *(*manifest.mutable_fields())["dist"].mutable_struct_value() =
+          Digests(*tarball);
     }
     (*(*manifest.mutable_fields())["dist"]
           .mutable_struct_value()
@@ -263,11 +301,46 @@ absl::StatusOr<Publication> ParsePublish(const std::string& path_name,
         absl::StrCat("versions.", p.version,
                      ".dist.shasum: does not match the attached tarball"));
   }
-  Struct ours;
-  (*ours.mutable_fields())["shasum"].set_string_value(our_shasum);
-  (*ours.mutable_fields())["integrity"].set_string_value(our_integrity);
-  *(*p.manifest.mutable_fields())["dist"].mutable_struct_value() = ours;
+  *(*p.manifest.mutable_fields())["dist"].mutable_struct_value() =
+      Digests(p.tarball);
   return p;
+}
+
+// The tarball's own package/package.json must name the package and version
+// being published: registration reads the name from the tarball, and npm
+// installs what the tarball holds, whatever the document said.
+absl::Status CheckTarballContents(const Publication& p,
+                                  const storage::CallDeadline& deadline) {
+  absl::StatusOr<storage::PackageManifest> own = storage::ReadPackageManifest(
+      absl::StrCat(packages::NpmBaseName(p.name), "-", p.version, ".tgz"),
+      p.tarball, deadline);
+  if (!own.ok()) {
+    if (own.status().code() != absl::StatusCode::kFailedPrecondition &&
+        own.status().code() != absl::StatusCode::kResourceExhausted) {
+      return own.status();
+    }
+    return absl::Status(
+        own.status().code() == absl::StatusCode::kFailedPrecondition
+            ? absl::StatusCode::kInvalidArgument
+            : own.status().code(),
+        absl::StrCat("_attachments: the tarball ", own.status().message()));
+  }
+  if (own->package_type != "npm") {
+    return absl::InvalidArgumentError(
+        "_attachments: the tarball has no package/package.json");
+  }
+  if (own->name != p.name) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "_attachments: the tarball's package.json name is '",
+        absl::CHexEscape(own->name.substr(0, 300)), "', not '", p.name, "'"));
+  }
+  if (own->version != p.version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("_attachments: the tarball's package.json version is '",
+                     absl::CHexEscape(own->version.substr(0, 100)), "', not '",
+                     p.version, "'"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -329,6 +402,18 @@ absl::StatusOr<google::api::HttpBody> HandleNpmPublish(
   if (absl::Status s = storage::CheckRelativePath(path, "path"); !s.ok()) {
     return s;
   }
+  // The manifest is stored as published and read back for the packument,
+  // which reads at most kMaxManifestBytes of it.
+  std::string manifest;
+  (void)google::protobuf::util::MessageToJsonString(p->manifest, &manifest);
+  if (manifest.size() > kMaxManifestBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "versions.", p->version, ": the version's manifest is ",
+        manifest.size(), " bytes as JSON; at most ", kMaxManifestBytes));
+  }
+  const storage::CallDeadline deadline(scope.deadline(),
+                                       [&ctx] { return ctx.cancelled(); });
+  if (absl::Status s = CheckTarballContents(*p, deadline); !s.ok()) return s;
   // The tarball is the version: linked into place only if no other is
   // (409 for a republish, one winner among racing ones). Its manifest
   // follows; a packument does without one that is missing.
@@ -342,8 +427,6 @@ absl::StatusOr<google::api::HttpBody> HandleNpmPublish(
     }
     return s;
   }
-  std::string manifest;
-  (void)google::protobuf::util::MessageToJsonString(p->manifest, &manifest);
   if (absl::Status s = deps.repositories->WriteArtifact(
           repo->key, packages::NpmManifestPath(p->name, p->version), manifest);
       !s.ok()) {

@@ -5,6 +5,8 @@
 //   GET  /packages/<path>         a file
 // Storage: <normalized-name>/<version>/<filename>.
 #include <algorithm>
+#include <initializer_list>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "plugin/src/packages/package_access.h"
 #include "plugin/src/packages/package_handlers.h"
 #include "plugin/src/packages/package_layout.h"
+#include "storage/repo/package_manifest.h"
 #include "storage/repo/safe_path.h"
 
 namespace mcpreg {
@@ -80,19 +83,138 @@ absl::Status CheckVersion(absl::string_view v) {
   return absl::OkStatus();
 }
 
-// A version as file names spell it: lower case, '-' as '_'.
-std::string FileVersion(absl::string_view v) {
-  std::string out = absl::AsciiStrToLower(v);
-  std::replace(out.begin(), out.end(), '-', '_');
-  return out;
+// Digits without their leading zeros ("0" stays).
+std::string Number(absl::string_view digits) {
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  return std::string(digits);
 }
+
+// PEP 440's normal form, the one pip compares by: lower case, no leading
+// 'v', numbers without leading zeros, alpha/beta/c/pre/preview spelled
+// a/b/rc, rev/r as post, "-1" as .post1, implied 0s written out, separators
+// as PEP 440 writes them (1.0rc1, 1.0.post1, 1.0.dev1, +local.parts).
+// A version that is not PEP 440 is only lower-cased.
+std::string CanonicalVersion(absl::string_view raw) {
+  const std::string lower = absl::AsciiStrToLower(raw);
+  absl::string_view v = lower;
+  absl::ConsumePrefix(&v, "v");
+  std::string out;
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < v.size() && absl::ascii_isdigit(v[i])) ++i;
+    return v.substr(start, i - start);
+  };
+  const auto separator = [&] {
+    if (i < v.size() && (v[i] == '.' || v[i] == '-' || v[i] == '_')) ++i;
+  };
+  const auto word = [&](std::initializer_list<absl::string_view> words) {
+    for (absl::string_view w : words) {  // longest spellings first
+      if (v.substr(i, w.size()) == w) {
+        i += w.size();
+        return true;
+      }
+    }
+    return false;
+  };
+  absl::string_view n = digits();
+  if (n.empty()) return lower;
+  if (i < v.size() && v[i] == '!') {
+    if (Number(n) != "0") absl::StrAppend(&out, Number(n), "!");
+    ++i;
+    n = digits();
+    if (n.empty()) return lower;
+  }
+  absl::StrAppend(&out, Number(n));
+  while (i + 1 < v.size() && v[i] == '.' && absl::ascii_isdigit(v[i + 1])) {
+    ++i;
+    absl::StrAppend(&out, ".", Number(digits()));
+  }
+  const auto numbered = [&](absl::string_view label) {
+    separator();
+    absl::string_view number = digits();
+    absl::StrAppend(&out, label, number.empty() ? "0" : Number(number));
+  };
+  size_t mark = i;
+  separator();
+  if (word({"alpha", "a"})) {
+    numbered("a");
+  } else if (word({"beta", "b"})) {
+    numbered("b");
+  } else if (word({"preview", "pre", "rc", "c"})) {
+    numbered("rc");
+  } else {
+    i = mark;
+  }
+  mark = i;
+  if (i + 1 < v.size() && v[i] == '-' && absl::ascii_isdigit(v[i + 1])) {
+    ++i;
+    absl::StrAppend(&out, ".post", Number(digits()));
+  } else {
+    separator();
+    if (word({"post", "rev", "r"})) {
+      numbered(".post");
+    } else {
+      i = mark;
+    }
+  }
+  mark = i;
+  separator();
+  if (word({"dev"})) {
+    numbered(".dev");
+  } else {
+    i = mark;
+  }
+  if (i < v.size() && v[i] == '+') {
+    ++i;
+    std::string local;
+    for (absl::string_view part :
+         absl::StrSplit(v.substr(i), absl::ByAnyChar(".-_"))) {
+      if (part.empty()) return lower;
+      for (char c : part) {
+        if (!absl::ascii_isalnum(c)) return lower;
+      }
+      absl::StrAppend(
+          &local, local.empty() ? "+" : ".",
+          absl::ascii_isdigit(part[0]) &&
+                  std::all_of(part.begin(), part.end(), absl::ascii_isdigit)
+              ? Number(part)
+              : std::string(part));
+    }
+    out += local;
+    i = v.size();
+  }
+  return i == v.size() ? out : lower;
+}
+
+// Versions pip takes for one: canonical, trailing ".0"s of the release
+// dropped (1.0 == 1.0.0).
+std::string ReleaseKey(absl::string_view version) {
+  std::string c = CanonicalVersion(version);
+  size_t end = 0;
+  while (end < c.size() &&
+         (absl::ascii_isdigit(c[end]) || c[end] == '.' || c[end] == '!')) {
+    ++end;
+  }
+  std::string release = c.substr(0, end);
+  while (absl::EndsWith(release, ".0")) release.resize(release.size() - 2);
+  return release + c.substr(end);
+}
+
+// A distribution file name's parts: project and version as spelled, and
+// what follows the version ("-py3-none-any.whl", ".tar.gz", ".zip").
+struct DistributionName {
+  std::string project, version, tail;
+  bool sdist = false;
+};
 
 // A distribution's file name: one path component of safe characters,
 // an sdist (.tar.gz, .zip) or a wheel (.whl) whose project part is the
 // project's (compared normalized) and whose version part is `version`
-// (when given).
-absl::Status CheckFilename(absl::string_view f, absl::string_view normalized,
-                           absl::string_view version = "") {
+// (compared canonical, when given).
+absl::StatusOr<DistributionName> CheckFilename(absl::string_view f,
+                                               absl::string_view normalized,
+                                               absl::string_view version = "") {
   const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
         "content: filename '", absl::CHexEscape(f.substr(0, 300)), "' ", why));
@@ -106,29 +228,40 @@ absl::Status CheckFilename(absl::string_view f, absl::string_view normalized,
       return bad("may hold only letters, digits, '.', '-', '_', '+', '!'");
     }
   }
-  std::string project, file_version;
+  DistributionName d;
   if (absl::EndsWith(f, ".whl")) {
     std::vector<absl::string_view> parts = absl::StrSplit(f, '-');
     if (parts.size() < 5) return bad("is not a wheel's name-version-tags");
-    project = std::string(parts[0]);
-    file_version = std::string(parts[1]);
+    d.project = std::string(parts[0]);
+    d.version = std::string(parts[1]);
+    d.tail = std::string(f.substr(parts[0].size() + 1 + parts[1].size()));
   } else if (absl::EndsWith(f, ".tar.gz") || absl::EndsWith(f, ".zip")) {
-    const absl::string_view stem =
-        f.substr(0, f.size() - (absl::EndsWith(f, ".zip") ? 4 : 7));
+    const size_t suffix = absl::EndsWith(f, ".zip") ? 4 : 7;
+    const absl::string_view stem = f.substr(0, f.size() - suffix);
     const size_t dash = stem.rfind('-');
     if (dash == absl::string_view::npos) return bad("names no version");
-    project = std::string(stem.substr(0, dash));
-    file_version = std::string(stem.substr(dash + 1));
+    d.project = std::string(stem.substr(0, dash));
+    d.version = std::string(stem.substr(dash + 1));
+    d.tail = std::string(f.substr(f.size() - suffix));
+    d.sdist = true;
   } else {
     return bad("is not a wheel (.whl) or an sdist (.tar.gz, .zip)");
   }
-  if (Normalize(project) != normalized) {
+  if (Normalize(d.project) != normalized) {
     return bad(absl::StrCat("is not a distribution of '", normalized, "'"));
   }
-  if (!version.empty() && FileVersion(file_version) != FileVersion(version)) {
+  if (!version.empty() &&
+      CanonicalVersion(d.version) != CanonicalVersion(version)) {
     return bad(absl::StrCat("is not version ", version));
   }
-  return absl::OkStatus();
+  return d;
+}
+
+// The name pip tells a file apart by: normalized project, the version as
+// ReleaseKey, the rest in lower case.
+std::string CanonicalFilename(const DistributionName& d) {
+  return absl::StrCat(Normalize(d.project), "-", ReleaseKey(d.version),
+                      absl::AsciiStrToLower(d.tail));
 }
 
 std::string HtmlEscape(absl::string_view s) {
@@ -282,10 +415,107 @@ absl::StatusOr<google::api::HttpBody> ProjectPage(
   return Body("text/html; charset=utf-8", std::move(html));
 }
 
+// The file's own metadata (PKG-INFO, METADATA) must name the project and
+// version uploaded: registration reads the name from the file, and pip
+// installs what the file holds, whatever the form said.
+absl::Status CheckDistributionContents(const std::string& filename,
+                                       const std::string& bytes,
+                                       const std::string& project,
+                                       const std::string& version,
+                                       const storage::CallDeadline& deadline) {
+  absl::StatusOr<storage::PackageManifest> own =
+      storage::ReadPackageManifest(filename, bytes, deadline);
+  if (!own.ok()) {
+    const absl::StatusCode code = own.status().code();
+    if (code != absl::StatusCode::kFailedPrecondition &&
+        code != absl::StatusCode::kResourceExhausted) {
+      return own.status();
+    }
+    return absl::Status(
+        code == absl::StatusCode::kFailedPrecondition
+            ? absl::StatusCode::kInvalidArgument
+            : code,
+        absl::StrCat("content: ", filename, " ", own.status().message()));
+  }
+  if (own->package_type != "pypi") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("content: ", filename,
+                     " is not a PyPI distribution (no PKG-INFO or "
+                     "METADATA)"));
+  }
+  if (Normalize(own->name) != project) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("content: ", filename, "'s metadata Name is '",
+                     absl::CHexEscape(own->name.substr(0, 300)),
+                     "', not project '", project, "'"));
+  }
+  if (CanonicalVersion(own->version) != CanonicalVersion(version)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "content: ", filename, "'s metadata Version is '",
+        absl::CHexEscape(own->version.substr(0, 100)), "', not ", version));
+  }
+  return absl::OkStatus();
+}
+
+// What the release already holds must leave room for the file: no file
+// of the same canonical name (MCP_Server-1.0.0.tar.gz is
+// mcp_server-1.0.0.tar.gz to pip), one sdist, and no other folder of the
+// same version (1.0 is 1.0.0 to pip).
+absl::Status CheckRelease(RegistryDependencies& deps,
+                          const std::string& repo_key,
+                          const std::string& project, const std::string& folder,
+                          const DistributionName& file,
+                          const std::string& filename,
+                          const storage::CallDeadline& deadline) {
+  absl::StatusOr<storage::ArtifactListing> listing =
+      deps.repositories->ListArtifacts(repo_key, project + "/", kMaxFilesListed,
+                                       deadline);
+  if (!listing.ok()) return listing.status();
+  if (listing->truncated) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("project '", project, "' holds more than ",
+                     kMaxFilesListed, " files; no more are accepted"));
+  }
+  const std::string key = ReleaseKey(folder);
+  const std::string canonical = CanonicalFilename(file);
+  for (const storage::ArtifactEntry& entry : listing->files) {
+    std::vector<std::string> parts = absl::StrSplit(entry.path, '/');
+    if (parts.size() != 3 || ReleaseKey(parts[1]) != key) continue;
+    absl::StatusOr<DistributionName> other = CheckFilename(parts[2], project);
+    if (!other.ok()) continue;
+    if (parts[1] != folder) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "version ", folder, " of '", project, "' is already published as ",
+          parts[1], ", which pip takes for the same version"));
+    }
+    if (CanonicalFilename(*other) == canonical) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(filename, ": ", parts[2],
+                       " is already published in repository '", repo_key,
+                       "' and pip takes the two for one file; a published file "
+                       "is never replaced"));
+    }
+    if (other->sdist && file.sdist) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          filename, ": release ", folder, " of '", project,
+          "' already has an sdist (", parts[2], "); one per release"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The first part named `name` (multimap::find may return any of them).
+const packages::FormPart* FirstPart(
+    const std::multimap<std::string, packages::FormPart>& f,
+    const std::string& name) {
+  auto it = f.equal_range(name).first;
+  return it == f.end() || it->first != name ? nullptr : &it->second;
+}
+
 std::string FirstField(const std::multimap<std::string, packages::FormPart>& f,
                        const std::string& name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string() : it->second.content;
+  const packages::FormPart* part = FirstPart(f, name);
+  return part == nullptr ? std::string() : part->content;
 }
 
 }  // namespace
@@ -354,16 +584,16 @@ absl::StatusOr<google::api::HttpBody> HandlePypiUpload(
   }
   const std::string version = FirstField(*form, "version");
   if (absl::Status s = CheckVersion(version); !s.ok()) return s;
-  auto content = form->find("content");
-  if (content == form->end() || content->second.filename.empty()) {
+  const packages::FormPart* content = FirstPart(*form, "content");
+  if (content == nullptr || content->filename.empty()) {
     return absl::InvalidArgumentError("content: the file is missing");
   }
-  const std::string& filename = content->second.filename;
+  const std::string& filename = content->filename;
   const std::string project = Normalize(name);
-  if (absl::Status s = CheckFilename(filename, project, version); !s.ok()) {
-    return s;
-  }
-  const std::string& bytes = content->second.content;
+  absl::StatusOr<DistributionName> parsed =
+      CheckFilename(filename, project, version);
+  if (!parsed.ok()) return parsed.status();
+  const std::string& bytes = content->content;
   if (bytes.size() > deps.max_artifact_bytes) {
     return AsTooLarge(absl::ResourceExhaustedError(absl::StrCat(
         "content: larger than ", deps.max_artifact_bytes, " bytes")));
@@ -379,8 +609,22 @@ absl::StatusOr<google::api::HttpBody> HandlePypiUpload(
     return absl::InvalidArgumentError(
         "sha256_digest: does not match the uploaded file; nothing stored");
   }
-  const std::string path = packages::PypiPath(project, version, filename);
+  const storage::CallDeadline deadline(scope.deadline(),
+                                       [&ctx] { return ctx.cancelled(); });
+  if (absl::Status s = CheckDistributionContents(filename, bytes, project,
+                                                 version, deadline);
+      !s.ok()) {
+    return s;
+  }
+  // One folder per version as pip compares them (1.0.0RC1 is 1.0.0rc1).
+  const std::string folder = CanonicalVersion(version);
+  const std::string path = packages::PypiPath(project, folder, filename);
   if (absl::Status s = storage::CheckRelativePath(path, "path"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckRelease(deps, repo->key, project, folder, *parsed,
+                                    filename, deadline);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s =
