@@ -13,6 +13,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "host/http_routes.h"
 #include "mcpreg/v1/packages.pb.h"
+#include "plugin/sdk/status_details.h"
 #include "plugin/src/packages/digests.h"
 #include "plugin/src/packages/multipart.h"
 #include "plugin/src/packages/package_handlers.h"
@@ -279,6 +280,8 @@ TEST_F(PackagePublishTest, NpmManifestsThePackumentCannotReadAreRefused) {
                         absl::StrCat(R"(,"readme":")",
                                      std::string((1 << 20) + 1, 'x'), R"(")")));
   EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted);
+  // Marked too large (REST: 413), not too many requests (429).
+  EXPECT_TRUE(big.status().GetPayload(kTooLargeTypeUrl).has_value());
   EXPECT_THAT(big.status().message(), HasSubstr("manifest"));
   EXPECT_FALSE(Stored("ai-npm-local", "big-mcp"));
 }

@@ -319,11 +319,11 @@ absl::Status CheckTarballContents(const Publication& p,
         own.status().code() != absl::StatusCode::kResourceExhausted) {
       return own.status();
     }
-    return absl::Status(
-        own.status().code() == absl::StatusCode::kFailedPrecondition
-            ? absl::StatusCode::kInvalidArgument
-            : own.status().code(),
-        absl::StrCat("_attachments: the tarball ", own.status().message()));
+    const std::string why =
+        absl::StrCat("_attachments: the tarball ", own.status().message());
+    return own.status().code() == absl::StatusCode::kFailedPrecondition
+               ? absl::InvalidArgumentError(why)
+               : AsTooLarge(absl::ResourceExhaustedError(why));
   }
   if (own->package_type != "npm") {
     return absl::InvalidArgumentError(
@@ -407,9 +407,9 @@ absl::StatusOr<google::api::HttpBody> HandleNpmPublish(
   std::string manifest;
   (void)google::protobuf::util::MessageToJsonString(p->manifest, &manifest);
   if (manifest.size() > kMaxManifestBytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
+    return AsTooLarge(absl::ResourceExhaustedError(absl::StrCat(
         "versions.", p->version, ": the version's manifest is ",
-        manifest.size(), " bytes as JSON; at most ", kMaxManifestBytes));
+        manifest.size(), " bytes as JSON; at most ", kMaxManifestBytes)));
   }
   const storage::CallDeadline deadline(scope.deadline(),
                                        [&ctx] { return ctx.cancelled(); });

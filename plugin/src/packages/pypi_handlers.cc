@@ -431,11 +431,11 @@ absl::Status CheckDistributionContents(const std::string& filename,
         code != absl::StatusCode::kResourceExhausted) {
       return own.status();
     }
-    return absl::Status(
-        code == absl::StatusCode::kFailedPrecondition
-            ? absl::StatusCode::kInvalidArgument
-            : code,
-        absl::StrCat("content: ", filename, " ", own.status().message()));
+    const std::string why =
+        absl::StrCat("content: ", filename, " ", own.status().message());
+    return code == absl::StatusCode::kFailedPrecondition
+               ? absl::InvalidArgumentError(why)
+               : AsTooLarge(absl::ResourceExhaustedError(why));
   }
   if (own->package_type != "pypi") {
     return absl::InvalidArgumentError(
@@ -472,7 +472,7 @@ absl::Status CheckRelease(RegistryDependencies& deps,
                                        deadline);
   if (!listing.ok()) return listing.status();
   if (listing->truncated) {
-    return absl::ResourceExhaustedError(
+    return absl::FailedPreconditionError(
         absl::StrCat("project '", project, "' holds more than ",
                      kMaxFilesListed, " files; no more are accepted"));
   }
