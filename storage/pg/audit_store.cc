@@ -48,30 +48,34 @@ void PrepareAuditStatements(pqxx::connection& c) {
   // server still exists and that revision (0: none) is still its own (this
   // statement's snapshot is taken after the call arrived, so a change
   // acknowledged before then is in it); the others are returned, by position,
-  // for their callers to decide again. `input` is read twice, so it is
-  // materialised once: both reads see the same verdicts.
+  // for their callers to decide again. The condition is evaluated twice,
+  // to filter what is inserted and to list what is not, in one statement
+  // and so on one snapshot: the two agree. (A materialised CTE holding the
+  // rows for both cost more than the second evaluation.)
   c.prepare(kAppendAuditRows, R"sql(
-    WITH input AS MATERIALIZED (
-      SELECT r.*,
-             r.policy_server = 0 OR (
-               EXISTS (SELECT 1 FROM servers s WHERE s.id = r.policy_server)
-               AND r.policy_revision = coalesce(
-                 (SELECT p.revision FROM tool_policies p
-                   WHERE p.server_id = r.policy_server), 0)) AS in_force
+    WITH written AS (
+      INSERT INTO audit_log (actor, action, project_key, server, tool,
+                             decision, reason, request_id, details)
+      SELECT actor, action, project_key, server, tool, decision, reason,
+             request_id, details
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                   $6::text[], $7::text[], $8::text[], $9::jsonb[],
                   $10::bigint[], $11::bigint[])
            WITH ORDINALITY AS r(actor, action, project_key, server, tool,
                                 decision, reason, request_id, details,
-                                policy_server, policy_revision, n)),
-    written AS (
-      INSERT INTO audit_log (actor, action, project_key, server, tool,
-                             decision, reason, request_id, details)
-      SELECT actor, action, project_key, server, tool, decision, reason,
-             request_id, details
-      FROM input WHERE in_force ORDER BY n
+                                policy_server, policy_revision, n)
+      WHERE r.policy_server = 0 OR r.policy_revision IS NOT DISTINCT FROM (
+               SELECT coalesce(p.revision, 0)
+               FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
+               WHERE s.id = r.policy_server)
+      ORDER BY n
       RETURNING 1)
-    SELECT n FROM input WHERE NOT in_force ORDER BY n)sql");
+    SELECT n FROM unnest($10::bigint[], $11::bigint[])
+                  WITH ORDINALITY AS r(policy_server, policy_revision, n)
+    WHERE NOT (r.policy_server = 0 OR r.policy_revision IS NOT DISTINCT FROM (
+               SELECT coalesce(p.revision, 0)
+               FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
+               WHERE s.id = r.policy_server)))sql");
   c.prepare(kListAudit, R"sql(
     SELECT id, (extract(epoch FROM at) * 1000000)::bigint, actor, action,
            project_key, server, tool, decision, reason, request_id,
