@@ -146,9 +146,8 @@ void Redecide(PendingDecision<Request, Response> pending,
           std::min(pending.deadline, absl::Now() + kReloadBudget));
   // The same server, or one registered anew under its name from the same
   // repository — on which the caller's READ was checked.
-  if (fresh.ok() &&
-      ((*fresh)->server.server_id == stale.server.server_id ||
-       (*fresh)->server.repo_key == stale.server.repo_key)) {
+  if (fresh.ok() && ((*fresh)->server.server_id == stale.server.server_id ||
+                     (*fresh)->server.repo_key == stale.server.repo_key)) {
     DecideAndRecord(std::move(pending), *std::move(fresh));
     return;
   }
