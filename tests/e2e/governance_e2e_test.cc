@@ -119,6 +119,14 @@ class GovernanceE2eTest : public SharedRegistryTest<GovernanceE2eTest> {
     return created.token();
   }
 
+  // Unregisters kServer as the admin.
+  static grpc::Status Unregister() {
+    v1::UnregisterCustomServerRequest un;
+    un.set_name(kServer);
+    v1::UnregisterCustomServerResponse gone;
+    return Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone);
+  }
+
   // A second host on the same database, no bootstrap or seeding.
   static std::unique_ptr<HostProcess> StartReplica() {
     const std::string config = WriteTempFile(
@@ -346,11 +354,7 @@ TEST_F(GovernanceE2eTest, APolicyChangeReachesTheOtherReplica) {
 
   // Unregistering drops the policy everywhere; a re-registration starts
   // from zero trust again.
-  v1::UnregisterCustomServerRequest un;
-  un.set_name(kServer);
-  v1::UnregisterCustomServerResponse gone;
-  ASSERT_TRUE(
-      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  ASSERT_TRUE(Unregister().ok());
   EnsureRegistered();
   bool denied = false;
   const absl::Time until2 = absl::Now() + absl::Seconds(10);
@@ -410,11 +414,7 @@ TEST_F(GovernanceE2eTest, AnAcknowledgedPolicyHoldsOnTheOtherReplicaAtOnce) {
   // Registered anew on A (same name and repository, allow-all): B's
   // cached entry is of a server that no longer exists, and B decides on
   // the new one.
-  v1::UnregisterCustomServerRequest un;
-  un.set_name(kServer);
-  v1::UnregisterCustomServerResponse gone;
-  ASSERT_TRUE(
-      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  ASSERT_TRUE(Unregister().ok());
   EnsureRegistered();
   ASSERT_TRUE(SetPolicy(v1::ToolPolicy::ALLOW_ALL, {}).ok());
   after = Check("write_file", b, &status);
@@ -422,8 +422,7 @@ TEST_F(GovernanceE2eTest, AnAcknowledgedPolicyHoldsOnTheOtherReplicaAtOnce) {
   EXPECT_TRUE(after.allowed()) << after.reason();
 
   // Unregistered on A: B's next check finds no server, not its cache.
-  ASSERT_TRUE(
-      Registry()->UnregisterCustomServer(Ctx(Admin()).get(), un, &gone).ok());
+  ASSERT_TRUE(Unregister().ok());
   Check("read_file", b, &status);
   EXPECT_EQ(status.error_code(), grpc::NOT_FOUND) << status.error_message();
   std::move(resume).Invoke();
