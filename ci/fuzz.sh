@@ -13,7 +13,7 @@ CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja \
   -DMCPREG_SANITIZE=address,undefined -DMCPREG_BUILD_TESTS=OFF \
   -DMCPREG_BUILD_BENCH=OFF >/dev/null
 targets=(register_validation safe_path package_manifest bounded_archive
-  rest_transcoding multipart)
+  rest_transcoding multipart argument_conditions)
 cmake --build "$BUILD_DIR" -j "$(nproc)" \
   --target "${targets[@]/%/_fuzzer}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}

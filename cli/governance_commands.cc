@@ -1,10 +1,12 @@
 // Governance commands: policy set|get, check, filter, audit list|verify,
 // client-config.
 #include <iostream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "mcpreg/v1/registry.grpc.pb.h"
 
@@ -37,11 +39,38 @@ bool RequireServer(const GlobalOptions& options, const Flags& flags,
   return false;
 }
 
+// `file` ("-": stdin) parsed into `policy`; unknown fields are refused.
+bool ReadJsonFile(const std::string& file, v1::ToolPolicy* policy,
+                  std::string* error) {
+  std::string body;
+  if (file == "-") {
+    body.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else if (!ReadFile(file, &body, error)) {
+    return false;
+  }
+  auto parsed = google::protobuf::util::JsonStringToMessage(
+      body, policy, google::protobuf::util::JsonParseOptions());
+  if (!parsed.ok()) {
+    *error = absl::StrCat(
+        file, " is not a valid tool policy: ", parsed.message().as_string());
+    return false;
+  }
+  return true;
+}
+
 void PrintPolicy(const v1::ToolPolicy& p) {
   std::cout << "server   " << p.display_name() << "\n"
             << "mode     " << v1::ToolPolicy::Mode_Name(p.mode()) << "\n"
             << "updated  " << FormatTime(p.updated_at().seconds()) << " by "
             << p.updated_by() << "\n";
+  if (p.pin_definitions()) {
+    std::cout << "pinned   tool definitions need approval"
+              << (p.trust_on_first_use() ? " (first ones trusted)" : "")
+              << "\n";
+  }
+  if (p.audit_argument_values()) {
+    std::cout << "audited  argument values are recorded\n";
+  }
   std::vector<std::vector<std::string>> rows = {{"#", "KIND", "PATTERN"}};
   for (int i = 0; i < p.entries_size(); ++i) {
     rows.push_back({absl::StrCat(i), p.entries(i).is_regex() ? "regex" : "name",
@@ -58,19 +87,40 @@ int PolicySet(GlobalOptions& options, const std::vector<std::string>& args) {
   flags.Repeated("pattern",
                  "an RE2 pattern entry, matched against the whole "
                  "tool name");
+  flags.String("file",
+               "the policy as JSON (the REST body: mode, entries with "
+               "conditions, pinDefinitions, ...); flags given too override "
+               "its mode and add entries");
+  flags.Bool("pin-definitions",
+             "tools are usable only with an approved definition");
+  flags.Bool("trust-on-first-use",
+             "with --pin-definitions: approve each tool's first definition");
+  flags.Bool("audit-arguments", "record argument values in the audit log");
   int code;
   if (!ParseFlags(options,
                   "Replaces a server's tool policy. Entries are --tool names "
                   "first, then --pattern patterns, in the order given; the "
-                  "first matching entry decides.",
+                  "first matching entry decides. Argument conditions are "
+                  "given in a --file.",
                   flags, args, &code) ||
       !RequireServer(options, flags, &code)) {
     return code;
   }
   v1::SetToolPolicyRequest request;
   v1::ToolPolicy* p = request.mutable_policy();
+  if (!flags.Get("file").empty()) {
+    std::string error;
+    if (!ReadJsonFile(flags.Get("file"), p, &error)) {
+      return UsageError(options.command, error, flags.Help());
+    }
+  }
+  if (flags.Has("pin-definitions")) p->set_pin_definitions(true);
+  if (flags.Has("trust-on-first-use")) p->set_trust_on_first_use(true);
+  if (flags.Has("audit-arguments")) p->set_audit_argument_values(true);
   const std::string& mode = flags.Get("mode");
-  if (mode == "allow-all") {
+  if (mode.empty() && p->mode() != v1::ToolPolicy::MODE_UNSPECIFIED) {
+    // the file's
+  } else if (mode == "allow-all") {
     p->set_mode(v1::ToolPolicy::ALLOW_ALL);
   } else if (mode == "allow-list") {
     p->set_mode(v1::ToolPolicy::ALLOW_LIST);
@@ -131,6 +181,9 @@ int Check(GlobalOptions& options, const std::vector<std::string>& args) {
   Flags flags;
   AddServerFlag(flags);
   flags.String("tool", "the tool the agent wants to call");
+  flags.String("arguments", "the call's arguments, a JSON object");
+  flags.String("digest",
+               "the digest of the tool's definition (for a pinned server)");
   int code;
   if (!ParseFlags(options,
                   "Asks whether a tool call is allowed (exit 0) or not "
@@ -146,6 +199,14 @@ int Check(GlobalOptions& options, const std::vector<std::string>& args) {
   request.set_project_key(ProjectOf(flags, options));
   request.set_server(flags.Get("server"));
   request.set_tool(flags.Get("tool"));
+  request.set_definition_digest(flags.Get("digest"));
+  if (!flags.Get("arguments").empty() &&
+      !google::protobuf::util::JsonStringToMessage(flags.Get("arguments"),
+                                                   request.mutable_arguments())
+           .ok()) {
+    return UsageError(options.command, "--arguments must be a JSON object",
+                      flags.Help());
+  }
   v1::CheckToolCallResponse response;
   grpc::Status status = Registry(options)->CheckToolCall(
       CallContext(options).get(), request, &response);

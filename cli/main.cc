@@ -37,6 +37,7 @@ or not permitted, 5 not found, 6 `check`: the tool call is not allowed.
 std::vector<Command> AllCommands() {
   std::vector<Command> all = ServerCommands();
   for (Command& c : GovernanceCommands()) all.push_back(std::move(c));
+  for (Command& c : DefinitionCommands()) all.push_back(std::move(c));
   for (Command& c : AdminCommands()) all.push_back(std::move(c));
   for (Command& c : GuardCommands()) all.push_back(std::move(c));
   return all;

@@ -2,37 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "policy/argument_conditions.h"
 
 namespace mcpreg::policy {
 namespace {
 
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80           ? 1
-               : (c >> 5) == 0x6  ? 2
-               : (c >> 4) == 0xe  ? 3
-               : (c >> 3) == 0x1e ? 4
-                                  : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
-RE2::Options PatternOptions() {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingUTF8);
-  options.set_max_mem(kMaxPatternProgramBytes);
-  options.set_log_errors(false);
-  return options;
-}
+using internal::ConditionSet;
 
 // The patterns could not be evaluated: deny, whatever the mode.
 Decision MatchFailedDecision() {
@@ -45,6 +23,11 @@ Decision MatchFailedDecision() {
 std::string Describe(const Entry& e) {
   return absl::StrCat(e.is_regex ? "pattern " : "tool name ", "'", e.pattern,
                       "'");
+}
+
+bool IsValidToolName(absl::string_view tool) {
+  return !tool.empty() && tool.size() <= kMaxToolNameBytes &&
+         internal::IsValidUtf8(tool);
 }
 
 }  // namespace
@@ -68,6 +51,11 @@ Decision NoPolicyDecision() {
                   -1};
 }
 
+CompiledPolicy::CompiledPolicy(Mode mode, std::vector<Entry> entries)
+    : mode_(mode), entries_(std::move(entries)) {}
+
+CompiledPolicy::~CompiledPolicy() = default;
+
 absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(
     Mode mode, const std::vector<Entry>& entries,
     absl::string_view field_prefix) {
@@ -78,44 +66,39 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(
   }
   std::shared_ptr<CompiledPolicy> policy(new CompiledPolicy(mode, entries));
   policy->regexes_ =
-      std::make_unique<RE2::Set>(PatternOptions(), RE2::ANCHOR_BOTH);
+      std::make_unique<RE2::Set>(internal::PatternOptions(), RE2::ANCHOR_BOTH);
+  policy->conditions_.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& e = entries[i];
-    const std::string field =
-        absl::StrCat(field_prefix, "entries[", i, "].pattern");
-    if (e.pattern.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-    }
-    if (e.pattern.size() > kMaxPatternBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": at most ", kMaxPatternBytes, " bytes (got ",
-                       e.pattern.size(), ")"));
-    }
-    if (!IsValidUtf8(e.pattern)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": is not valid UTF-8"));
-    }
+    const std::string entry_field =
+        absl::StrCat(field_prefix, "entries[", i, "]");
+    const std::string field = absl::StrCat(entry_field, ".pattern");
     if (!e.is_regex) {
-      policy->exact_.try_emplace(e.pattern, static_cast<int>(i));
-      continue;
+      if (absl::Status s = internal::CheckPatternText(e.pattern, field);
+          !s.ok()) {
+        return s;
+      }
+      policy->exact_[e.pattern].push_back(static_cast<int>(i));
+    } else {
+      // Compiled alone first: RE2::Set reports errors without their cause,
+      // and the size check needs the program.
+      if (auto alone = internal::CompilePattern(e.pattern, field);
+          !alone.ok()) {
+        return alone.status();
+      }
+      std::string error;
+      if (policy->regexes_->Add(e.pattern, &error) < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": invalid RE2 regular expression: ", error));
+      }
+      policy->regex_entry_.push_back(static_cast<int>(i));
     }
-    // Compile alone first: RE2::Set reports errors without their cause, and
-    // the size check needs the program.
-    RE2 alone(e.pattern, PatternOptions());
-    if (!alone.ok()) {
-      const bool too_big = alone.error_code() == RE2::ErrorPatternTooLarge;
-      return absl::InvalidArgumentError(
-          absl::StrCat(field,
-                       too_big ? ": the regular expression is too large"
-                               : ": invalid RE2 regular expression: ",
-                       too_big ? "" : alone.error()));
-    }
-    std::string error;
-    if (policy->regexes_->Add(e.pattern, &error) < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": invalid RE2 regular expression: ", error));
-    }
-    policy->regex_entry_.push_back(static_cast<int>(i));
+    // Validated in ALLOW_ALL too, where entries do not count: the policy
+    // may be switched to a list later with the same entries.
+    auto conditions = ConditionSet::Compile(
+        e.conditions, absl::StrCat(entry_field, ".conditions"));
+    if (!conditions.ok()) return conditions.status();
+    policy->conditions_.push_back(*std::move(conditions));
   }
   if (!policy->regex_entry_.empty() && !policy->regexes_->Compile()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -130,55 +113,98 @@ void CompiledPolicy::FailMatchingForTesting(bool fail) {
   fail_matching_for_testing.store(fail);
 }
 
-int CompiledPolicy::FirstMatch(absl::string_view tool) const {
-  int first = -1;
-  if (auto it = exact_.find(tool); it != exact_.end()) first = it->second;
+bool CompiledPolicy::MatchingEntries(absl::string_view tool,
+                                     std::vector<int>* out) const {
+  out->clear();
   if (!regex_entry_.empty()) {
-    std::vector<int> hits;
     RE2::Set::ErrorInfo error{RE2::Set::kNoError};
     const bool matched =
         !fail_matching_for_testing.load(std::memory_order_relaxed) &&
-        regexes_->Match(re2::StringPiece(tool.data(), tool.size()), &hits,
+        regexes_->Match(re2::StringPiece(tool.data(), tool.size()), out,
                         &error);
     // A set that could not run (its DFA out of memory) says "no match";
     // that is not an answer, and in deny-list mode it would allow.
     if (!matched && (error.kind != RE2::Set::kNoError ||
                      fail_matching_for_testing.load())) {
-      return kMatchFailed;
+      return false;
     }
-    if (matched) {
-      for (int h : hits) {
-        const int entry = regex_entry_[h];
-        if (first < 0 || entry < first) first = entry;
-      }
-    }
+    if (!matched) out->clear();
+    for (int& hit : *out) hit = regex_entry_[hit];
   }
-  return first;
+  if (auto it = exact_.find(tool); it != exact_.end()) {
+    out->insert(out->end(), it->second.begin(), it->second.end());
+  }
+  // RE2::Set does not promise an order; a handful of indexes to sort.
+  std::sort(out->begin(), out->end());
+  return true;
 }
 
-Decision CompiledPolicy::Check(absl::string_view tool) const {
-  if (tool.empty() || tool.size() > kMaxToolNameBytes || !IsValidUtf8(tool)) {
+Decision CompiledPolicy::Check(
+    absl::string_view tool, const google::protobuf::Struct* arguments) const {
+  if (!IsValidToolName(tool)) {
     return Decision{false, "the tool name is empty, too long or not UTF-8", -1};
   }
-  switch (mode_) {
-    case Mode::kAllowAll:
-      return Decision{true, "the policy allows all tools", -1};
-    case Mode::kAllowList: {
-      const int i = FirstMatch(tool);
-      if (i == kMatchFailed) return MatchFailedDecision();
-      if (i < 0) return Decision{false, "not on the allow list", -1};
-      return Decision{true, absl::StrCat("allowed by ", Describe(entries_[i])),
-                      i};
+  if (mode_ == Mode::kAllowAll) {
+    return Decision{true, "the policy allows all tools", -1};
+  }
+  const bool deny = mode_ == Mode::kDenyList;
+  std::vector<int> matches;
+  if (!MatchingEntries(tool, &matches)) return MatchFailedDecision();
+  const google::protobuf::Struct& args =
+      arguments != nullptr ? *arguments
+                           : google::protobuf::Struct::default_instance();
+  // The lowest entry that matched by name but not by its conditions, and
+  // its first failing condition: what decided when no entry matched.
+  int near_entry = -1, near_condition = -1;
+  for (int i : matches) {
+    const ConditionSet& conditions = conditions_[i];
+    const absl::string_view verb = deny ? "denied by " : "allowed by ";
+    if (conditions.empty()) {
+      return Decision{!deny, absl::StrCat(verb, Describe(entries_[i])), i};
     }
-    case Mode::kDenyList: {
-      const int i = FirstMatch(tool);
-      if (i == kMatchFailed) return MatchFailedDecision();
-      if (i < 0) return Decision{true, "not on the deny list", -1};
-      return Decision{false, absl::StrCat("denied by ", Describe(entries_[i])),
-                      i};
+    int wrong_type = -1;
+    const int failing = conditions.FirstFailing(args, deny, &wrong_type);
+    if (failing < 0 && wrong_type >= 0) {
+      return Decision{
+          false,
+          absl::StrCat(verb, Describe(entries_[i]), ": its condition ",
+                       wrong_type, " (", conditions.Describe(wrong_type),
+                       ") found a value of another type, which a deny entry "
+                       "counts as a match"),
+          i, wrong_type};
+    }
+    if (failing < 0) {
+      return Decision{
+          !deny,
+          absl::StrCat(verb, Describe(entries_[i]), " (conditions hold)"), i};
+    }
+    if (near_entry < 0) {
+      near_entry = i;
+      near_condition = failing;
     }
   }
-  return NoPolicyDecision();
+  const absl::string_view miss =
+      deny ? "not on the deny list" : "not on the allow list";
+  if (near_entry < 0) return Decision{deny, std::string(miss), -1};
+  return Decision{
+      deny,
+      absl::StrCat(miss, ": ", Describe(entries_[near_entry]),
+                   " matched, but its condition ", near_condition, " (",
+                   conditions_[near_entry].Describe(near_condition),
+                   ") did not hold"),
+      near_entry, near_condition};
+}
+
+bool CompiledPolicy::MayList(absl::string_view tool) const {
+  if (!IsValidToolName(tool)) return false;
+  if (mode_ == Mode::kAllowAll) return true;
+  std::vector<int> matches;
+  if (!MatchingEntries(tool, &matches)) return false;
+  if (mode_ == Mode::kAllowList) return !matches.empty();
+  // A deny entry with conditions denies some calls only; one without
+  // denies them all.
+  return std::none_of(matches.begin(), matches.end(),
+                      [&](int i) { return conditions_[i].empty(); });
 }
 
 }  // namespace mcpreg::policy

@@ -1,21 +1,28 @@
-// A server's tool policy, compiled: which tool names a caller may use.
+// A server's tool policy, compiled: which tool calls a caller may make.
 // Zero trust — without a policy no tool is allowed. Entries are exact names or
-// RE2 patterns matched against the whole name; patterns compile when the
-// policy is set, never at call time, and RE2 runs in linear time (no ReDoS).
+// RE2 patterns matched against the whole name, optionally with conditions on
+// the call's arguments; patterns compile when the policy is set, never at call
+// time, and RE2 runs in linear time (no ReDoS).
 #ifndef MCPREG_POLICY_TOOL_POLICY_H_
 #define MCPREG_POLICY_TOOL_POLICY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
 #include "re2/re2.h"
 #include "re2/set.h"
 
 namespace mcpreg::policy {
+
+namespace internal {
+class ConditionSet;  // argument_conditions.h
+}  // namespace internal
 
 enum class Mode {
   kAllowAll,   // every tool, today's and tomorrow's
@@ -23,9 +30,26 @@ enum class Mode {
   kDenyList,   // every tool except those matching an entry
 };
 
+// A test on one value of a call's arguments (docs/policies.md).
+struct ArgumentCondition {
+  enum class Kind {
+    kMatches,  // a string, matching `pattern` as a whole (RE2)
+    kOneOf,    // equal to one of `one_of` (scalars)
+    kRange,    // a number within [min, max] (either bound optional)
+    kAbsent,   // not there at all
+  };
+  std::string pointer;  // RFC 6901 JSON Pointer into the arguments object
+  Kind kind = Kind::kAbsent;
+  std::string pattern;
+  std::vector<google::protobuf::Value> one_of;
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
 struct Entry {
   std::string pattern;
-  bool is_regex = false;  // false: the exact tool name
+  bool is_regex = false;                      // false: the exact tool name
+  std::vector<ArgumentCondition> conditions;  // all must hold
 };
 
 // Limits, documented in docs/policies.md.
@@ -34,23 +58,48 @@ inline constexpr size_t kMaxPatternBytes = 1024;
 inline constexpr size_t kMaxToolNameBytes = 256;
 // RE2's memory budget for one compiled pattern; larger ones are refused.
 inline constexpr int64_t kMaxPatternProgramBytes = 256 << 10;
+inline constexpr size_t kMaxConditionsPerEntry = 16;
+inline constexpr size_t kMaxPointerBytes = 512;
+inline constexpr size_t kMaxOneOfValues = 100;
 
 struct Decision {
   bool allowed = false;
+  // Names the entry and condition, never an argument's value (values can be
+  // secrets; the audit log records reasons).
   std::string reason;
-  int entry_index = -1;  // the entry that decided, or -1
+  // The entry that decided, or -1. When no entry matched a call but some
+  // matched its name, the lowest of those, with its first condition that
+  // did not hold; a deny entry that matched only because a value had the
+  // wrong type names that condition.
+  int entry_index = -1;
+  int condition_index = -1;  // the condition of that entry that decided
 };
 
 class CompiledPolicy {
  public:
   // INVALID_ARGUMENT naming `field_prefix` + "entries[i].pattern" for an
-  // empty, oversized, non-UTF-8 or invalid pattern, or too many entries.
+  // empty, oversized, non-UTF-8 or invalid pattern, or too many entries, and
+  // "entries[i].conditions[j]" (+ ".pointer", ".matches", ...) for a bad
+  // pointer, a bad pattern, an empty set, min > max, or conditions that
+  // contradict each other.
   static absl::StatusOr<std::shared_ptr<const CompiledPolicy>> Compile(
       Mode mode, const std::vector<Entry>& entries,
       absl::string_view field_prefix = "");
 
-  // The decision for one tool. The lowest-index matching entry decides.
-  Decision Check(absl::string_view tool) const;
+  // The decision for one call of `tool` with `arguments` (null: none, as an
+  // empty object). The lowest-index entry whose name and conditions all
+  // match decides. A value that is missing or of the wrong type never makes
+  // an allow entry match; in a deny entry a value of the wrong type does
+  // (fail closed).
+  Decision Check(absl::string_view tool,
+                 const google::protobuf::Struct* arguments = nullptr) const;
+
+  // Whether some call of `tool` may be allowed, for filtering tools/list:
+  // like Check, except that an entry with conditions is assumed to allow
+  // (allow list) or not to deny (deny list).
+  bool MayList(absl::string_view tool) const;
+
+  ~CompiledPolicy();
 
   Mode mode() const { return mode_; }
   size_t entry_count() const { return entries_.size(); }
@@ -60,18 +109,18 @@ class CompiledPolicy {
   static void FailMatchingForTesting(bool fail);
 
  private:
-  CompiledPolicy(Mode mode, std::vector<Entry> entries)
-      : mode_(mode), entries_(std::move(entries)) {}
-  // Index of the first entry matching `tool`, -1 for none, or kMatchFailed
-  // when the patterns could not be evaluated.
-  static constexpr int kMatchFailed = -2;
-  int FirstMatch(absl::string_view tool) const;
+  CompiledPolicy(Mode mode, std::vector<Entry> entries);
+  // The entries whose name part matches `tool`, ascending, into `*out`;
+  // false when the patterns could not be evaluated.
+  bool MatchingEntries(absl::string_view tool, std::vector<int>* out) const;
 
   Mode mode_;
   std::vector<Entry> entries_;
-  absl::flat_hash_map<std::string, int> exact_;  // name -> lowest index
-  std::unique_ptr<RE2::Set> regexes_;            // anchored at both ends
-  std::vector<int> regex_entry_;                 // set index -> entry index
+  // name -> the indexes of the exact entries for it, ascending.
+  absl::flat_hash_map<std::string, std::vector<int>> exact_;
+  std::unique_ptr<RE2::Set> regexes_;               // anchored at both ends
+  std::vector<int> regex_entry_;                    // set index -> entry index
+  std::vector<internal::ConditionSet> conditions_;  // by entry index
 };
 
 // The zero-trust answer for a server without a policy.

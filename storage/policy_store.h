@@ -3,9 +3,12 @@
 #ifndef MCPREG_STORAGE_POLICY_STORE_H_
 #define MCPREG_STORAGE_POLICY_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -28,6 +31,12 @@ struct ServerPolicy {
   // the server has none): what a decision taken on it names in its audit
   // row (AuditEvent::policy_revision).
   int64_t policy_revision = 0;
+  // Tool definitions (storage/tool_definition_store.h), read with the
+  // policy so that a check needs no other read: each as (tool, digest).
+  std::vector<std::pair<std::string, std::string>> definitions;  // recorded
+  std::vector<std::pair<std::string, std::string>> approved_definitions;
+  // (version, tool, digest): which version showed which definition.
+  std::vector<std::array<std::string, 3>> definition_sightings;
 };
 
 class PolicyStore {

@@ -228,6 +228,8 @@ int Guard(GlobalOptions& options, const std::vector<std::string>& all_args) {
       gate.Fetch(flags.Get("version"), 0, /*metadata_only=*/true);
   if (!meta.ok()) return RefuseToStart(meta.status());
   const v1::ServerVersion& version = meta->version();
+  // The tool definitions the server shows are recorded against this one.
+  gate.SetVersion(version.version());
   const std::string& path = version.artifact().repo_path();
   const std::string file_name = path.substr(path.rfind('/') + 1);
   Log(absl::StrCat("running ", meta->display_name(), " ", version.version(),

@@ -3,17 +3,22 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "cli/guard/tool_definitions_session.h"
 
 namespace mcpreg::cli {
 namespace {
@@ -28,6 +33,39 @@ constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kInvalidParams = -32602;
 constexpr int kInternalError = -32603;
+
+// Deeper messages are refused: nesting is never needed that deep, and
+// copying or writing out JSON recurses once per level.
+constexpr size_t kMaxDepth = 512;
+
+// How deeply `value` nests (a scalar is 0), without recursing: the input is
+// not trusted.
+size_t Depth(const json& value) {
+  size_t deepest = 0;
+  std::vector<std::pair<const json*, size_t>> stack = {{&value, 0}};
+  while (!stack.empty()) {
+    const auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (!v->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    for (const json& child : *v) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
+
+// A string member of an object, or "" (for any other shape: never throws).
+std::string StringMember(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// A member of an object, or null.
+json Member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it != object.end() ? *it : json();
+}
 
 // Writes whole lines to a descriptor, one writer at a time.
 class LineWriter {
@@ -173,7 +211,10 @@ class Proxy {
         client_in_(client_in),
         server_out_(server_out),
         to_client_(client_out),
-        to_server_(server_in) {
+        to_server_(server_in),
+        guard_requests_([this](const std::string& line) {
+          return to_server_.Write(line);
+        }) {
     if (pipe(wake_) != 0) wake_[0] = wake_[1] = -1;
   }
   ~Proxy() {
@@ -188,6 +229,7 @@ class Proxy {
       absl::Notification server_done;
       std::thread server_reader([this, &server_done] {
         ReadServer();
+        guard_requests_.ServerGone("the MCP server exited");
         server_done.Notify();
       });
       ReadClient();
@@ -273,6 +315,13 @@ class Proxy {
                            .dump());
       return;
     }
+    if (Depth(message) > kMaxDepth) {
+      to_client_.Write(ErrorResponse(nullptr, kInvalidRequest,
+                                     absl::StrCat("nested more than ",
+                                                  kMaxDepth, " levels deep"))
+                           .dump());
+      return;
+    }
     if (!message.is_object() || !message.contains("method")) {
       to_server_.Write(line);  // a response to the server's own request
       return;
@@ -285,14 +334,24 @@ class Proxy {
       return;
     }
     const json id = message["id"];
+    if (GuardRequests::IsGuardId(id)) {
+      // Its answer would be taken for the guard's own.
+      to_client_.Write(
+          ErrorResponse(
+              id, kInvalidRequest,
+              absl::StrCat("ids beginning with '", GuardRequests::kIdPrefix,
+                           "' are reserved for mcpreg guard"))
+              .dump());
+      return;
+    }
     if (method == "initialize") {
-      const json& info = message.value("params", json::object())
-                             .value("clientInfo", json::object());
-      gate_.SetClient(info.value("name", ""), info.value("version", ""));
+      const json info = Member(Member(message, "params"), "clientInfo");
+      gate_.SetClient(StringMember(info, "name"),
+                      StringMember(info, "version"));
     }
     if (method == "tools/call") {
-      workers_->Submit([this, id, line, message = std::move(message)] {
-        CheckThenForward(id, line, message);
+      workers_->Submit([this, id, message = std::move(message)] {
+        CheckThenForward(id, message);
       });
       return;
     }
@@ -312,19 +371,50 @@ class Proxy {
     }
   }
 
-  void CheckThenForward(const json& id, const std::string& line,
-                        const json& message) {
-    const json& params = message.value("params", json::object());
-    if (!params.is_object() || !params.contains("name") ||
-        !params["name"].is_string()) {
+  void CheckThenForward(const json& id, const json& message) {
+    const json params = Member(message, "params");
+    const std::string tool = StringMember(params, "name");
+    if (tool.empty()) {
       to_client_.Write(
           ErrorResponse(id, kInvalidParams, "params.name: the tool is required")
               .dump());
       return;
     }
-    const std::string tool = params["name"].get<std::string>();
-    absl::StatusOr<ToolGate::Decision> decision = gate_.Check(tool);
+    std::string arguments;  // "" when the call has none
+    if (params.contains("arguments")) {
+      if (!params["arguments"].is_object()) {
+        to_client_.Write(ErrorResponse(id, kInvalidParams,
+                                       "params.arguments: must be an object")
+                             .dump());
+        return;
+      }
+      arguments = params["arguments"].dump();
+    }
+    absl::StatusOr<std::string> digest =
+        definitions_.CurrentDigest(tool, [this] {
+          return ListServerTools(guard_requests_, gate_,
+                                 absl::Now() + options_.list_timeout,
+                                 options_.max_list_pages);
+        });
+    if (!digest.ok()) {
+      Refused(id, tool, digest.status());
+      return;
+    }
+    absl::StatusOr<ToolGate::Decision> decision =
+        gate_.Check(tool, arguments, *digest);
     if (!decision.ok()) {
+      if (decision.status().code() == absl::StatusCode::kInvalidArgument) {
+        // The call itself is at fault (arguments too large or too deep for
+        // the registry, say): the client's error to fix, not the guard's.
+        to_client_.Write(
+            ErrorResponse(
+                id, kInvalidParams,
+                absl::StrCat("the call of '", tool, "' was not forwarded: ",
+                             decision.status().message()),
+                {{"tool", tool}, {"server", options_.display_name}})
+                .dump());
+        return;
+      }
       Refused(id, tool, decision.status());
       return;
     }
@@ -341,7 +431,10 @@ class Proxy {
               .dump());
       return;
     }
-    Forward(id, "tools/call", line);
+    // The call as parsed, not as received: the server gets exactly the
+    // arguments the registry judged (with a duplicate key, say, there is
+    // no second reading of the line for the server to disagree with).
+    Forward(id, "tools/call", message.dump());
   }
 
   // The registry could not decide: the call is not forwarded. When the
@@ -362,6 +455,16 @@ class Proxy {
            {{"level", "error"}, {"logger", "mcpreg-guard"}, {"data", message}}}}
                            .dump());
       Stop(ProxyOutcome::Why::kUnregistered, message);
+      return;
+    }
+    if (IsServerSideError(status)) {
+      to_client_.Write(
+          ErrorResponse(
+              id, kInternalError,
+              absl::StrCat("mcpreg could not learn the current definition of '",
+                           what, "' (", status.message(),
+                           "); nothing was forwarded: the guard fails closed"))
+              .dump());
       return;
     }
     to_client_.Write(
@@ -404,6 +507,11 @@ class Proxy {
                           line.substr(0, 120)));
       return false;
     }
+    if (Depth(message) > kMaxDepth) {
+      Broken(absl::StrCat("a message nested more than ", kMaxDepth,
+                          " levels deep"));
+      return false;
+    }
     FromServer(line, std::move(message));
     return true;
   }
@@ -419,48 +527,54 @@ class Proxy {
 
   void FromServer(const std::string& line, json message) {
     if (message.contains("method") || !message.contains("id")) {
+      if (message.contains("method") &&
+          message["method"] == "notifications/tools/list_changed") {
+        // Before the client hears of it: its next call must not be checked
+        // against a definition that may be gone.
+        definitions_.MarkChanged();
+      }
       to_client_.Write(line);  // the server's request or notification
       return;
     }
     const json id = message["id"];
+    if (GuardRequests::IsGuardId(id)) {
+      // The client cannot use such ids: an answer to the guard's own
+      // request, never the client's business, even late.
+      guard_requests_.Answer(id.get<std::string>(), std::move(message));
+      return;
+    }
     const std::optional<std::string> method = Answered(id);
     if (method == "tools/list" && message.contains("result") &&
-        message["result"].is_object() &&
-        message["result"].value("tools", json()).is_array()) {
-      workers_->Submit([this, id, message = std::move(message)]() mutable {
-        FilterThenAnswer(id, std::move(message));
-      });
+        message["result"].is_object() && message["result"].contains("tools") &&
+        message["result"]["tools"].is_array()) {
+      // Read here, in the order of the server's output: a change announced
+      // after this answer makes what it shows out of date.
+      const int64_t generation = definitions_.generation();
+      workers_->Submit(
+          [this, id, generation, message = std::move(message)]() mutable {
+            FilterThenAnswer(id, std::move(message), generation);
+          });
       return;
     }
     to_client_.Write(line);
   }
 
-  void FilterThenAnswer(const json& id, json message) {
+  void FilterThenAnswer(const json& id, json message, int64_t generation) {
     json& tools = message["result"]["tools"];
-    // A tool without a name cannot be called: it is dropped, not asked about.
-    std::vector<size_t> named;
-    std::vector<std::string> names;
-    for (size_t i = 0; i < tools.size(); ++i) {
-      const json& t = tools[i];
-      if (t.is_object() && t.value("name", json()).is_string() &&
-          !t["name"].get<std::string>().empty()) {
-        named.push_back(i);
-        names.push_back(t["name"].get<std::string>());
-      }
-    }
-    absl::StatusOr<std::vector<std::string>> allowed = gate_.Allowed(names);
-    if (!allowed.ok()) {
-      Refused(id, "tools/list", allowed.status());
+    absl::StatusOr<std::vector<JudgedTool>> judged = JudgeTools(gate_, tools);
+    if (!judged.ok()) {
+      Refused(id, "tools/list", judged.status());
       return;
     }
+    // Every tool's digest is remembered, the hidden ones' too: a client
+    // that calls one anyway is checked against what the server showed.
+    std::vector<ToolGate::ListedTool> seen;
     json kept = json::array();
-    size_t next = 0;  // `allowed` keeps the order of `names`
-    for (size_t k = 0; k < names.size(); ++k) {
-      if (next < allowed->size() && (*allowed)[next] == names[k]) {
-        kept.push_back(std::move(tools[named[k]]));
-        ++next;
-      }
+    for (JudgedTool& j : *judged) {
+      if (j.tool.allowed) kept.push_back(std::move(tools[j.index]));
+      seen.push_back(std::move(j.tool));
     }
+    definitions_.Record(seen, generation);
     tools = std::move(kept);
     to_client_.Write(message.dump());
   }
@@ -476,6 +590,7 @@ class Proxy {
   }
 
   void FailPending(const std::string& why) {
+    guard_requests_.ServerGone(why);
     std::map<std::string, std::string> pending;
     {
       absl::MutexLock lock(&mu_);
@@ -493,6 +608,8 @@ class Proxy {
   const int server_out_;
   LineWriter to_client_;
   LineWriter to_server_;
+  GuardRequests guard_requests_;
+  ToolDefinitionsSession definitions_;
   int wake_[2] = {-1, -1};
   Workers* workers_ = nullptr;
   absl::Mutex mu_;

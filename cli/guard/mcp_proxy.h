@@ -1,10 +1,13 @@
 // The guard's enforcement: an MCP stdio proxy (newline-delimited JSON-RPC
 // 2.0 both ways) between an IDE and the server it launched. Every tools/call
-// is checked with the registry before it is forwarded, and a refused one
+// is checked with the registry — with its arguments and the digest of the
+// tool's current definition — before it is forwarded, and a refused one
 // never reaches the server; every tools/list page is filtered to the tools
-// the caller may use. Everything else passes through unchanged, in both
-// directions, with many requests in flight. It fails closed: a call the
-// registry could not be asked about is refused, not forwarded.
+// the caller may use, and its definitions reported. Everything else passes
+// through unchanged, in both directions, with many requests in flight. It
+// fails closed: a call the registry could not be asked about, or whose
+// tool's current definition the guard could not learn, is refused, not
+// forwarded.
 #ifndef MCPREG_CLI_GUARD_MCP_PROXY_H_
 #define MCPREG_CLI_GUARD_MCP_PROXY_H_
 
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace mcpreg::cli {
 
@@ -25,10 +29,24 @@ class ToolGate {
     bool allowed = false;
     std::string reason;
   };
+  // One tool of a tools/list answer, as the registry judged it.
+  struct ListedTool {
+    std::string name;
+    bool allowed = false;  // may the client see (and try) it
+    // The digest of its definition, sent back with each call of it.
+    std::string digest;
+  };
   virtual ~ToolGate() = default;
-  virtual absl::StatusOr<Decision> Check(const std::string& tool) = 0;
-  // The tools of `tools` the caller may use, in their order.
-  virtual absl::StatusOr<std::vector<std::string>> Allowed(
+  // May `tool` be called with `arguments_json` (the call's params.arguments
+  // as JSON text; "" for none)? `digest` is the tool's definition digest as
+  // this session last saw it ("" when it never saw one).
+  virtual absl::StatusOr<Decision> Check(const std::string& tool,
+                                         const std::string& arguments_json,
+                                         const std::string& digest) = 0;
+  // Judges the tools of one tools/list page: `tools` holds each entry (a
+  // JSON object with at least "name") as JSON text. The answer has one
+  // element per entry, in order. The registry records the definitions.
+  virtual absl::StatusOr<std::vector<ListedTool>> Filter(
       const std::vector<std::string>& tools) = 0;
   // The MCP client, from its initialize request, for the audit log.
   virtual void SetClient(const std::string& name,
@@ -54,6 +72,11 @@ struct ProxyOptions {
   // Called when the server has not exited 3 s after the session ended and
   // its stdin was closed: stop it (the caller owns the process).
   std::function<void()> stop_server;
+  // When a call needs the tools' current definitions and the guard lists
+  // them itself: how long the server has for all pages (else the call is
+  // refused), and how many pages it may use.
+  absl::Duration list_timeout = absl::Seconds(10);
+  int max_list_pages = 100;
 };
 
 // Proxies between the IDE (`client_in`, `client_out`) and the server

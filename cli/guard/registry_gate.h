@@ -1,6 +1,8 @@
 // The guard's side of the registry over gRPC: the package to run
-// (FetchArtifact) and, for the proxy, each tool call's check and each tool
-// list's filter, with the MCP client and the guard's session in every
+// (FetchArtifact) and, for the proxy, each tool call's check (with its
+// arguments and the tool's definition digest) and each tool list's filter
+// (with the definitions themselves, which the registry records against the
+// running version), with the MCP client and the guard's session in every
 // request for the audit log.
 #ifndef MCPREG_CLI_GUARD_REGISTRY_GATE_H_
 #define MCPREG_CLI_GUARD_REGISTRY_GATE_H_
@@ -29,8 +31,16 @@ class RegistryGate : public ToolGate {
                                                   uint64_t offset,
                                                   bool metadata_only);
 
-  absl::StatusOr<Decision> Check(const std::string& tool) override;
-  absl::StatusOr<std::vector<std::string>> Allowed(
+  // The version the guard runs (from Fetch's metadata), sent with every
+  // FilterTools so that definitions are recorded against it.
+  void SetVersion(const std::string& version);
+
+  // INVALID_ARGUMENT when `arguments_json` is not a JSON object: nothing is
+  // asked then.
+  absl::StatusOr<Decision> Check(const std::string& tool,
+                                 const std::string& arguments_json,
+                                 const std::string& digest) override;
+  absl::StatusOr<std::vector<ListedTool>> Filter(
       const std::vector<std::string>& tools) override;
   void SetClient(const std::string& name, const std::string& version) override;
 
@@ -45,6 +55,7 @@ class RegistryGate : public ToolGate {
   mutable absl::Mutex mu_;
   std::string client_name_ ABSL_GUARDED_BY(mu_);
   std::string client_version_ ABSL_GUARDED_BY(mu_);
+  std::string version_ ABSL_GUARDED_BY(mu_);
 };
 
 // gRPC's status as absl's (the codes are the same).

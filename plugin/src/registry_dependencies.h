@@ -22,6 +22,7 @@
 #include "storage/repo/manifest_cache.h"
 #include "storage/repo/repository_store.h"
 #include "storage/server_store.h"
+#include "storage/tool_definition_store.h"
 
 namespace mcpreg {
 
@@ -40,6 +41,9 @@ struct RegistryDependencies {
   // log's last group commit, as it is destroyed, may reload a policy
   // (check_handlers.cc's Redecide).
   std::unique_ptr<PolicyCache> policy_cache;
+  // Pinned tool definitions. Null in handler tests without a database:
+  // reporting definitions and approving them is then UNIMPLEMENTED.
+  std::unique_ptr<storage::ToolDefinitionStore> definitions;
   std::unique_ptr<storage::AuditLog> audit;
   // Null with the host's access service. Before the authorizer that reads
   // it (members die in reverse order).

@@ -206,6 +206,12 @@ void RegistryInstance::AddRegistryHandlers() {
             Bind(s, &HandleVerifyAuditLog));
   AddMethod(registry->FindMethodByName("TestToolPolicy"),
             Bind(s, &HandleTestToolPolicy));
+  AddMethod(registry->FindMethodByName("ListToolDefinitions"),
+            Bind(s, &HandleListToolDefinitions));
+  AddMethod(registry->FindMethodByName("ApproveToolDefinitions"),
+            Bind(s, &HandleApproveToolDefinitions));
+  AddMethod(registry->FindMethodByName("RevokeToolDefinitions"),
+            Bind(s, &HandleRevokeToolDefinitions));
   AddMethod(registry->FindMethodByName("ListMyProjects"),
             Bind(s, &HandleListMyProjects));
   AddMethod(registry->FindMethodByName("ListProjectRepositories"),

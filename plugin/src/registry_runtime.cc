@@ -18,6 +18,7 @@
 #include "storage/pg/policy_store.h"
 #include "storage/pg/server_store.h"
 #include "storage/pg/statements.h"
+#include "storage/pg/tool_definition_store.h"
 #include "storage/repo/host_repository_store.h"
 #include "storage/repo/sample_packages.h"
 
@@ -212,6 +213,8 @@ absl::StatusOr<std::unique_ptr<RegistryRuntime>> OpenRegistryRuntime(
   s->guard_command = config.guard_command();
   s->policies = std::make_unique<storage::pg::PgPolicyStore>(*r->pool);
   s->policy_cache = std::make_unique<PolicyCache>(*s->policies);
+  s->definitions =
+      std::make_unique<storage::pg::PgToolDefinitionStore>(*r->pool);
   PolicyCache* cache = s->policy_cache.get();
   r->policy_listener = std::make_unique<storage::pg::NotificationListener>(
       conninfo, storage::pg::kPolicyChannel,

@@ -1,5 +1,7 @@
 #include "storage/pg/policy_store.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -37,7 +39,8 @@ bool ParseEntries(const std::string& json, v1::ToolPolicy* policy) {
 }
 
 // A policy from its stored columns, starting at `first`: mode, entries
-// (JSON), updated_at (µs), updated_by.
+// (JSON), updated_at (µs), updated_by, pin_definitions, trust_on_first_use,
+// audit_argument_values.
 absl::StatusOr<v1::ToolPolicy> PolicyFromColumns(const ServerPolicy& server,
                                                  const pqxx::row& r,
                                                  int first) {
@@ -55,7 +58,40 @@ absl::StatusOr<v1::ToolPolicy> PolicyFromColumns(const ServerPolicy& server,
   *p.mutable_updated_at() =
       TimeUtil::MicrosecondsToTimestamp(r[first + 2].as<int64_t>());
   p.set_updated_by(r[first + 3].as<std::string>());
+  p.set_pin_definitions(r[first + 4].as<bool>());
+  p.set_trust_on_first_use(r[first + 5].as<bool>());
+  p.set_audit_argument_values(r[first + 6].as<bool>());
   return p;
+}
+
+// [["a","b"],...] (json_agg of json_build_array) as string tuples.
+template <size_t N>
+bool ParseTuples(const std::string& json,
+                 std::vector<std::array<std::string, N>>* out) {
+  google::protobuf::ListValue list;
+  // A ListValue's JSON form is the array itself.
+  if (!google::protobuf::util::JsonStringToMessage(json, &list).ok()) {
+    return false;
+  }
+  for (const google::protobuf::Value& v : list.values()) {
+    if (!v.has_list_value() || v.list_value().values_size() != N) return false;
+    std::array<std::string, N> tuple;
+    for (size_t i = 0; i < N; ++i) {
+      tuple[i] = v.list_value().values(static_cast<int>(i)).string_value();
+    }
+    out->push_back(std::move(tuple));
+  }
+  return true;
+}
+
+bool ParsePairs(const std::string& json,
+                std::vector<std::pair<std::string, std::string>>* out) {
+  std::vector<std::array<std::string, 2>> tuples;
+  if (!ParseTuples(json, &tuples)) return false;
+  for (auto& [tool, digest] : tuples) {
+    out->emplace_back(std::move(tool), std::move(digest));
+  }
+  return true;
 }
 
 }  // namespace
@@ -66,19 +102,34 @@ void PreparePolicyStatements(pqxx::connection& c) {
            p.mode IS NOT NULL, coalesce(p.mode, ''),
            coalesce(p.entries, '[]'::jsonb)::text,
            coalesce((extract(epoch FROM p.updated_at) * 1000000)::bigint, 0),
-           coalesce(p.updated_by, ''), coalesce(p.revision, 0)
+           coalesce(p.updated_by, ''), coalesce(p.pin_definitions, false),
+           coalesce(p.trust_on_first_use, false),
+           coalesce(p.audit_argument_values, false), coalesce(p.revision, 0),
+           (SELECT coalesce(json_agg(json_build_array(d.tool, d.digest)), '[]')
+              FROM tool_definitions d WHERE d.server_id = s.id)::text,
+           (SELECT coalesce(json_agg(json_build_array(a.tool, a.digest)), '[]')
+              FROM tool_definition_approvals a WHERE a.server_id = s.id)::text,
+           (SELECT coalesce(json_agg(json_build_array(v.version, v.tool,
+                                                      v.digest)), '[]')
+              FROM tool_definition_sightings v WHERE v.server_id = s.id)::text
     FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
   c.prepare(kUpsertPolicy, R"sql(
-    INSERT INTO tool_policies AS p (server_id, mode, entries, updated_by)
-    VALUES ($1, $2, $3::jsonb, $4)
+    INSERT INTO tool_policies AS p (server_id, mode, entries, updated_by,
+                                    pin_definitions, trust_on_first_use,
+                                    audit_argument_values)
+    VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)
     ON CONFLICT (server_id) DO UPDATE
       SET mode = EXCLUDED.mode, entries = EXCLUDED.entries,
           updated_by = EXCLUDED.updated_by, updated_at = now(),
+          pin_definitions = EXCLUDED.pin_definitions,
+          trust_on_first_use = EXCLUDED.trust_on_first_use,
+          audit_argument_values = EXCLUDED.audit_argument_values,
           revision = nextval('tool_policy_revisions')
     RETURNING p.mode, p.entries::text,
               (extract(epoch FROM p.updated_at) * 1000000)::bigint,
-              p.updated_by)sql");
+              p.updated_by, p.pin_definitions, p.trust_on_first_use,
+              p.audit_argument_values)sql");
   c.prepare(kNotify, "SELECT pg_notify($1, $2)");
   c.prepare(kLockServer, "SELECT 1 FROM servers WHERE id = $1 FOR SHARE");
 }
@@ -116,7 +167,13 @@ absl::StatusOr<ServerPolicy> PgPolicyStore::Load(
         out.repo_key = r[3].as<std::string>();
         out.package_type = r[4].as<std::string>();
         out.project_key = project_key;
-        out.policy_revision = r[10].as<int64_t>();
+        out.policy_revision = r[13].as<int64_t>();
+        if (!ParsePairs(r[14].as<std::string>(), &out.definitions) ||
+            !ParsePairs(r[15].as<std::string>(), &out.approved_definitions) ||
+            !ParseTuples(r[16].as<std::string>(), &out.definition_sightings)) {
+          return absl::DataLossError(absl::StrCat(
+              "the tool definitions of ", out.display_name, " are unreadable"));
+        }
         if (!r[5].as<bool>()) return absl::OkStatus();
         absl::StatusOr<v1::ToolPolicy> policy = PolicyFromColumns(out, r, 6);
         if (!policy.ok()) return policy.status();
@@ -144,8 +201,10 @@ absl::StatusOr<v1::ToolPolicy> PgPolicyStore::Set(const ServerPolicy& server,
       return absl::NotFoundError(absl::StrCat("server: ", audit.server,
                                               " was unregistered meanwhile"));
     }
-    pqxx::result row = txn.exec_prepared(kUpsertPolicy, server.server_id, mode,
-                                         entries, actor);
+    pqxx::result row =
+        txn.exec_prepared(kUpsertPolicy, server.server_id, mode, entries, actor,
+                          policy.pin_definitions(), policy.trust_on_first_use(),
+                          policy.audit_argument_values());
     absl::StatusOr<v1::ToolPolicy> parsed =
         PolicyFromColumns(server, row.at(0), 0);
     if (!parsed.ok()) return parsed.status();

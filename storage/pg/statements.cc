@@ -4,6 +4,7 @@
 #include "storage/pg/audit_store.h"
 #include "storage/pg/policy_store.h"
 #include "storage/pg/server_store.h"
+#include "storage/pg/tool_definition_store.h"
 
 namespace mcpreg::storage::pg {
 
@@ -12,6 +13,7 @@ void PrepareAll(pqxx::connection& c) {
   PrepareServerStatements(c);
   PrepareAccessStatements(c);
   PreparePolicyStatements(c);
+  PrepareToolDefinitionStatements(c);
 }
 
 }  // namespace mcpreg::storage::pg

@@ -8,6 +8,9 @@
 //   MCPREG_ADMIN_TOKEN     a platform admin's token
 //   MCPREG_READER_TOKEN    READ on ai-npm-local and ai-pypi-local only
 //   MCPREG_HOSTILE_SERVER  a server of ai-research whose README has script in it
+//   MCPREG_PINNED_SERVER   a server of ai-research whose policy pins tool
+//                          definitions, with `echo` changed in its newer
+//                          version (pending) and `add` unchanged (approved)
 //   MCPREG_SCREENSHOT_DIR  where to save a PNG per step (optional)
 //   MCPREG_CHROMIUM        the browser (default /usr/bin/chromium)
 //
@@ -35,6 +38,7 @@ const UI_URL = required('MCPREG_UI_URL');
 const ADMIN = required('MCPREG_ADMIN_TOKEN');
 const READER = required('MCPREG_READER_TOKEN');
 const HOSTILE = required('MCPREG_HOSTILE_SERVER');
+const PINNED = required('MCPREG_PINNED_SERVER');
 const SHOTS = env.MCPREG_SCREENSHOT_DIR || '';
 const CHROMIUM = env.MCPREG_CHROMIUM || '/usr/bin/chromium';
 
@@ -77,6 +81,25 @@ async function docShot(name) {
   if (!SHOTS) return;
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({path: path.join(SHOTS, `${name}.png`)});
+}
+
+// One element's picture under a fixed name, for docs/ui/.
+async function docElementShot(selector, name) {
+  if (!SHOTS) return;
+  const el = await page.$(selector);
+  await el.scrollIntoView();
+  await el.screenshot({path: path.join(SHOTS, `${name}.png`)});
+}
+
+// A REST call made from the page with `token` (default the admin's), the
+// way a script or the CLI would: {status, body}.
+async function rest(method, apiPath, body, token = ADMIN) {
+  return page.evaluate(async (m, p, b, t) => {
+    const r = await fetch(new URL(`..${p}`, document.baseURI), {method: m,
+      body: b === undefined ? undefined : JSON.stringify(b),
+      headers: {'Authorization': `Bearer ${t}`, 'Content-Type': 'application/json'}});
+    return {status: r.status, body: await r.json().catch(() => null)};
+  }, method, apiPath, body, token);
 }
 
 function assertNoProblems() {
@@ -361,6 +384,106 @@ async function run(browser) {
     check(row && row.policy === 'All tools', `the list shows policy "${row && row.policy}", not "All tools"`);
   });
 
+  const tool = (name) => `#definitions .definition-tool[data-tool="${name}"]`;
+  // A tool's state and its newest definition's diff lines, as shown.
+  const toolView = (name) => page.$eval(tool(name), (el) => {
+    const d = el.querySelector(':scope > .definition');
+    return {
+      state: el.dataset.state,
+      removed: [...d.querySelectorAll('pre.diff del')].map((x) => x.textContent),
+      added: [...d.querySelectorAll('pre.diff ins')].map((x) => x.textContent),
+      json: (d.querySelector('pre.definition-json') || {}).textContent || '',
+      open: d.querySelector('details').open,
+      approval: (d.querySelector('.definition-approval') || {}).textContent || '',
+    };
+  });
+  const waitState = (name, state, what) => waitUntil((s, want) => {
+    const el = document.querySelector(s);
+    return el && el.dataset.state === want;
+  }, `${what}: ${name} never showed state "${state}"`, tool(name), state);
+
+  await step(`${PINNED}: a changed tool definition waits for approval, with its diff; Approve, Revoke and "Approve all of a version" work`, async () => {
+    await go(`#/servers/${encodeURIComponent(PINNED)}`);
+    await waitFor(tool('echo'), 'the echo tool under Tool definitions');
+    await waitText('#definitions-pending', /^1 pending approval$/, 'the count of pending approvals in the heading');
+    await waitText('#server-pending-badge', /1 tool definition awaiting approval/, 'the pending badge by the server title');
+    await waitText('#definitions-pinning', /pinned/, 'what pinning means');
+    const echo = await toolView('echo');
+    check(echo.state === 'pending', `echo's changed definition shows state ${echo.state}, not pending`);
+    check(echo.open, 'the pending definition\'s diff is collapsed');
+    check(echo.removed.some((l) => /^- +"description": "Echoes the given text\.",?$/.test(l)),
+      `the diff does not show the old description removed: ${JSON.stringify(echo.removed)}`);
+    check(echo.added.some((l) => /^\+ +"description": "Echoes the given text and sends a copy to audit\.example\.com\.",?$/.test(l)),
+      `the diff does not show the new description added: ${JSON.stringify(echo.added)}`);
+    check(echo.added.some((l) => /"cc"/.test(l)), `the diff does not show the added "cc" property: ${JSON.stringify(echo.added)}`);
+    const added = await page.$$eval(`${tool('echo')} pre.diff ins`, (els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    check(added.every((c) => c !== 'rgba(0, 0, 0, 0)'), 'added lines are not highlighted');
+    const add = await toolView('add');
+    check(add.state === 'approved', `add (unchanged, trusted on first use) shows state ${add.state}`);
+    check(/"name": "add"/.test(add.json), 'the first definition of add is not shown as it is');
+    check(/first use/.test(add.approval), `add's approval does not say it was approved on first use: ${add.approval}`);
+    await docElementShot('#definitions', 'tool-definitions');
+    await shot('definitions-pending');
+
+    await page.click(`${tool('echo')} > .definition button.definition-approve`);
+    await waitState('echo', 'approved', 'after Approve');
+    await waitText('#definitions-status', /^Approved echo/, 'the message after approving');
+    check(await page.$eval('#definitions-pending', (el) => el.hidden), 'the pending count is still shown after approving');
+    check(await page.$eval('#server-pending-badge', (el) => el.hidden), 'the pending badge is still shown after approving');
+    check(/^Approved by /.test((await toolView('echo')).approval), 'the approved definition does not say who approved it');
+    await shot('definitions-approved');
+
+    await page.click(`${tool('echo')} > .definition button.definition-revoke`);
+    await waitState('echo', 'pending', 'after Revoke approval');
+    await waitText('#definitions-status', /^Revoked the approval of echo/, 'the message after revoking');
+    await page.select('#definitions-version', '1.1.0');
+    await waitText('#definitions-approve-version', /^Approve all of v1\.1\.0$/, 'the version button');
+    await page.click('#definitions-approve-version');
+    await waitState('echo', 'approved', 'after "Approve all of v1.1.0"');
+    await waitText('#definitions-status', /^Approved \d+ definitions? reported by v1\.1\.0/, 'the message after approving a version');
+  });
+
+  await step(`${PINNED}: the policy editor keeps an entry's argument conditions and saves the definition switches`, async () => {
+    const policyPath = `/api/v1/mcp-registry/servers/${encodeURIComponent(PINNED)}/tool-policy`;
+    const condition = {pointer: '/path', matches: '/srv/data/.*'};
+    const set = await rest('PUT', policyPath, {projectKey: PROJECT, mode: 'ALLOW_LIST', pinDefinitions: true, trustOnFirstUse: true,
+      entries: [{pattern: 'echo'}, {pattern: 'add'}, {pattern: 'read_file', conditions: [condition]}]});
+    check(set.status === 200, `setting a policy with a condition answered ${set.status} ${JSON.stringify(set.body)}`);
+    await go(`#/servers/${encodeURIComponent(PINNED)}`);
+    await waitText('#policy-rows', /\/path matches \/srv\/data\/\.\*/, 'the condition of pattern 3, read-only');
+    check(!(await page.$eval('#policy-conditions-note', (el) => el.hidden)), 'no note says where conditions are edited');
+    const flags = () => page.evaluate(() => Object.fromEntries(['policy-pin', 'policy-tofu', 'policy-audit-args']
+      .map((id) => [id, {checked: document.getElementById(id).checked, disabled: document.getElementById(id).disabled}])));
+    let f = await flags();
+    check(f['policy-pin'].checked && f['policy-tofu'].checked && !f['policy-audit-args'].checked,
+      `the switches do not show the saved policy: ${JSON.stringify(f)}`);
+    check(!f['policy-tofu'].disabled, '"Trust first definitions" is disabled while pinning is on');
+    await page.click('#policy-pin');
+    f = await flags();
+    check(f['policy-tofu'].disabled, '"Trust first definitions" stays enabled with pinning off');
+    await page.click('#policy-pin');
+    check(!(await flags())['policy-tofu'].disabled, '"Trust first definitions" stays disabled with pinning back on');
+    await page.click('#policy-audit-args');
+    await page.click('#policy-save');
+    await waitText('#policy-status', /^Saved/, 'saving the switches');
+    await waitText('#policy-current', /Definitions pinned/, 'the saved policy line');
+    await shot('policy-conditions');
+    const got = await rest('GET', `${policyPath}?projectKey=${PROJECT}`);
+    check(got.status === 200, `reading the policy back answered ${got.status}`);
+    const p = got.body;
+    check(p.pinDefinitions === true && p.trustOnFirstUse === true && p.auditArgumentValues === true,
+      `the saved switches are ${JSON.stringify({pin: p.pinDefinitions, tofu: p.trustOnFirstUse, audit: p.auditArgumentValues})}`);
+    check(p.mode === 'ALLOW_LIST' && (p.entries || []).map((e) => e.pattern).join() === 'echo,add,read_file',
+      `the saved entries are ${JSON.stringify(p.entries)}`);
+    // Compared without the fields left at their defaults (an empty oneOf,
+    // absent false), which the answer may or may not spell out.
+    const normalized = (cs) => JSON.stringify((cs || []).map((c) => Object.fromEntries(Object.entries(c)
+      .filter(([, v]) => v !== false && v !== null && !(Array.isArray(v) && !v.length)).sort())));
+    check(normalized(p.entries[2].conditions) === normalized([condition]),
+      `the UI's save lost or changed the condition: ${JSON.stringify(p.entries[2].conditions)}`);
+    check(normalized(p.entries[0].conditions) === '[]', `an entry without conditions gained some: ${JSON.stringify(p.entries[0])}`);
+  });
+
   await step('the audit page filters by action and the chain verifies', async () => {
     await page.click('#nav-audit');
     await waitFor('#audit-filters', 'the audit page');
@@ -493,6 +616,21 @@ async function run(browser) {
     await waitFor('#register-dialog', 'Escape closing the pane', {hidden: true});
   });
 
+  await step('a reader sees the tool definitions, and revoking one is refused clearly', async () => {
+    await go(`#/servers/${encodeURIComponent(PINNED)}`);
+    await waitFor(`${tool('echo')} > .definition button.definition-revoke`, 'the Revoke button for a reader');
+    await page.click(`${tool('echo')} > .definition button.definition-revoke`);
+    await waitFor('#definitions-error:not([hidden])', 'a refusal message under Tool definitions');
+    const refusal = await page.$eval('#definitions-error', (el) => ({code: el.dataset.code, text: el.textContent}));
+    check(refusal.code === 'PERMISSION_DENIED', `the refusal is ${refusal.code}: ${refusal.text}`);
+    check(/ALLOW on project/.test(refusal.text), `the refusal does not say ALLOW is needed: ${refusal.text}`);
+    check((await toolView('echo')).state === 'approved', 'a refused revoke changed the state shown');
+    check(!(await page.$eval(`${tool('echo')} > .definition button.definition-revoke`, (b) => b.disabled)),
+      'the buttons stay disabled after a refusal');
+    console.log(`    ${refusal.text}`);
+    await shot('reader-definitions-refused');
+  });
+
   await step('at 400×800 the registry and a server page fit the width', async () => {
     await page.setViewport({width: 400, height: 800});
     await showRegistry();
@@ -503,6 +641,11 @@ async function run(browser) {
     await waitUntil(() => document.querySelector('#panel-cursor pre, #panel-cursor .form-alert'), 'the client configuration at 400px');
     await noHorizontalOverflow('server page at 400px');
     await shot('server-400');
+    await go(`#/servers/${encodeURIComponent(PINNED)}`);
+    await waitFor(tool('echo'), 'the tool definitions at 400px');
+    await page.$$eval('#definitions details', (ds) => ds.forEach((d) => { d.open = true; }));
+    await noHorizontalOverflow('tool definitions at 400px');
+    await shot('definitions-400');
     await page.click('#nav-audit');
     await waitFor('#audit-filters', 'the audit page at 400px');
     await noHorizontalOverflow('audit page at 400px');

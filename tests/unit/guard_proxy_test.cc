@@ -1,42 +1,77 @@
 // The guard's proxy between a client and a server, both played by this test
 // over real pipes, with the registry's answers faked: what is filtered, what
-// never reaches the server, what passes through untouched, and how a
-// session ends.
+// never reaches the server, what passes through untouched, how a session
+// ends, and which arguments and definition digests each check carries —
+// including the tools/list requests the guard sends on its own when what it
+// knows of the definitions is not current. Last, the gate's side of that:
+// RegistryGate's requests to an in-process fake registry.
 #include <fcntl.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "cli/guard/mcp_proxy.h"
+#include "cli/guard/registry_gate.h"
 
 namespace mcpreg::cli {
 namespace {
 
 using nlohmann::json;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// A tool's definition as the fake server shows it (and as the proxy hands
+// it to the gate: nlohmann writes object keys sorted either way).
+std::string Definition(const std::string& tool, const std::string& version) {
+  return json{{"name", tool}, {"description", tool + " " + version}}.dump();
+}
+
+// One CheckToolCall as the gate saw it.
+struct Checked {
+  std::string tool;
+  std::string arguments;
+  std::string digest;
+};
 
 class FakeGate : public ToolGate {
  public:
-  absl::StatusOr<Decision> Check(const std::string& tool) override {
+  // The fake registry's digest of a definition: the definition itself.
+  static std::string DigestOf(const std::string& definition) {
+    return "digest:" + definition;
+  }
+
+  absl::StatusOr<Decision> Check(const std::string& tool,
+                                 const std::string& arguments_json,
+                                 const std::string& digest) override {
     absl::MutexLock lock(&mu_);
-    checked_.push_back(tool);
+    checked_.push_back({tool, arguments_json, digest});
     if (!status_.ok()) return status_;
     return Decision{allowed_.count(tool) > 0, "a test policy"};
   }
-  absl::StatusOr<std::vector<std::string>> Allowed(
+  absl::StatusOr<std::vector<ListedTool>> Filter(
       const std::vector<std::string>& tools) override {
     absl::MutexLock lock(&mu_);
     if (!status_.ok()) return status_;
-    std::vector<std::string> out;
-    for (const auto& t : tools) {
-      if (allowed_.count(t) > 0) out.push_back(t);
+    std::vector<ListedTool> out;
+    for (const std::string& t : tools) {
+      const json definition = json::parse(t, nullptr, false);
+      const std::string name = definition.is_object()
+                                   ? definition.value("name", std::string())
+                                   : std::string();
+      out.push_back({name, allowed_.count(name) > 0, DigestOf(t)});
     }
     return out;
   }
@@ -56,12 +91,16 @@ class FakeGate : public ToolGate {
     absl::MutexLock lock(&mu_);
     return client_;
   }
+  std::vector<Checked> checked() {
+    absl::MutexLock lock(&mu_);
+    return checked_;
+  }
 
  private:
   absl::Mutex mu_;
   std::set<std::string> allowed_;
   absl::Status status_;
-  std::vector<std::string> checked_;
+  std::vector<Checked> checked_;
   std::string client_;
 };
 
@@ -101,8 +140,10 @@ void WriteLine(int fd, const std::string& line) {
             static_cast<ssize_t>(out.size()));
 }
 
-// A server with tools echo, ls and rm that records every request it gets;
-// on "please/ask" it sends the client a request of its own first.
+// A server with tools echo, ls and rm on the first page of tools/list and
+// cat on the second, that records every request it gets (the client's in
+// seen(), the guard's own in guard_seen()); on "please/ask" it sends the
+// client a request of its own first.
 class FakeServer {
  public:
   FakeServer(int in, int out) : in_(in), out_(out) {
@@ -113,44 +154,109 @@ class FakeServer {
     absl::MutexLock lock(&mu_);
     return seen_;
   }
+  // The tools/list requests the guard sent itself ("tools/list", then
+  // "tools/list:<cursor>" for each further page).
+  std::vector<std::string> guard_seen() {
+    absl::MutexLock lock(&mu_);
+    return guard_seen_;
+  }
+  // The arguments of each tools/call that reached it, as JSON text.
+  std::vector<std::string> call_arguments() {
+    absl::MutexLock lock(&mu_);
+    return call_arguments_;
+  }
+  // Each tools/call line as it reached it.
+  std::vector<std::string> call_lines() {
+    absl::MutexLock lock(&mu_);
+    return call_lines_;
+  }
   void set_garbage(bool garbage) { garbage_ = garbage; }
+  // Answers tools/list only after `delay`; never with an infinite one.
+  void set_list_delay(absl::Duration delay) {
+    absl::MutexLock lock(&mu_);
+    list_delay_ = delay;
+  }
+  // Changes a tool's definition and says so, as a server may mid-session.
+  void ChangeTool(const std::string& tool, const std::string& version) {
+    {
+      absl::MutexLock lock(&mu_);
+      versions_[tool] = version;
+    }
+    Write(
+        json{{"jsonrpc", "2.0"}, {"method", "notifications/tools/list_changed"}}
+            .dump());
+  }
 
  private:
+  void Write(const std::string& line) {
+    absl::MutexLock lock(&write_mu_);
+    WriteLine(out_, line);
+  }
+  json Tools(const std::vector<std::string>& names) {
+    absl::MutexLock lock(&mu_);
+    json tools = json::array();
+    for (const std::string& name : names) {
+      tools.push_back(json::parse(Definition(name, versions_[name])));
+    }
+    return tools;
+  }
   void Serve() {
     Lines lines(in_);
     for (;;) {
       const std::string line = lines.Next();
       if (line.empty()) break;  // EOF: the proxy closed our stdin
       json m = json::parse(line, nullptr, false);
+      const json params = m.value("params", json::object());
+      const bool from_guard =
+          m.value("id", json()).is_string() &&
+          m["id"].get<std::string>().rfind("mcpreg-guard-", 0) == 0;
+      absl::Duration list_delay;
       {
         absl::MutexLock lock(&mu_);
-        seen_.push_back(m.value("method", std::string("<response>")) +
-                        (m.contains("params") && m["params"].contains("name")
-                             ? ":" + m["params"]["name"].get<std::string>()
-                             : ""));
+        const std::string method = m.value("method", std::string("<response>"));
+        if (from_guard) {
+          guard_seen_.push_back(method +
+                                (params.contains("cursor")
+                                     ? ":" + params["cursor"].get<std::string>()
+                                     : ""));
+        } else {
+          seen_.push_back(method +
+                          (params.contains("name")
+                               ? ":" + params["name"].get<std::string>()
+                               : ""));
+        }
+        if (method == "tools/call") {
+          call_arguments_.push_back(
+              params.contains("arguments") ? params["arguments"].dump() : "");
+          call_lines_.push_back(line);
+        }
+        list_delay = list_delay_;
       }
       if (garbage_) {
-        WriteLine(out_, "this is not json");
+        Write("this is not json");
         continue;
       }
       if (!m.contains("id") || !m.contains("method")) continue;
       const std::string method = m["method"];
       json result;
       if (method == "tools/list") {
-        result = {
-            {"tools", {{{"name", "echo"}}, {{"name", "ls"}}, {{"name", "rm"}}}},
-            {"nextCursor", "page2"}};
+        if (list_delay == absl::InfiniteDuration()) continue;
+        absl::SleepFor(list_delay);
+        if (params.value("cursor", "") == "page2") {
+          result = {{"tools", Tools({"cat"})}};
+        } else {
+          result = {{"tools", Tools({"echo", "ls", "rm"})},
+                    {"nextCursor", "page2"}};
+        }
       } else if (method == "please/ask") {
-        WriteLine(out_, json{{"jsonrpc", "2.0"},
-                             {"id", 7},
-                             {"method", "sampling/createMessage"}}
-                            .dump());
+        Write(json{
+            {"jsonrpc", "2.0"}, {"id", 7}, {"method", "sampling/createMessage"}}
+                  .dump());
         result = json::object();
       } else {
         result = {{"content", {{{"type", "text"}, {"text", method}}}}};
       }
-      WriteLine(
-          out_,
+      Write(
           json{{"jsonrpc", "2.0"}, {"id", m["id"]}, {"result", result}}.dump());
     }
     close(out_);
@@ -158,8 +264,15 @@ class FakeServer {
 
   int in_, out_;
   std::atomic<bool> garbage_{false};
+  absl::Mutex write_mu_;
   absl::Mutex mu_;
   std::vector<std::string> seen_;
+  std::vector<std::string> guard_seen_;
+  std::vector<std::string> call_arguments_;
+  std::vector<std::string> call_lines_;
+  std::map<std::string, std::string> versions_ = {
+      {"echo", "v1"}, {"ls", "v1"}, {"rm", "v1"}, {"cat", "v1"}};
+  absl::Duration list_delay_ = absl::ZeroDuration();
   std::thread thread_;
 };
 
@@ -194,6 +307,22 @@ class GuardProxyTest : public ::testing::Test {
           {"method", "tools/call"},
           {"params", {{"name", tool}}}});
     return lines_->NextJson();
+  }
+  json CallWith(int id, const std::string& tool, const json& arguments) {
+    Send({{"jsonrpc", "2.0"},
+          {"id", id},
+          {"method", "tools/call"},
+          {"params", {{"name", tool}, {"arguments", arguments}}}});
+    return lines_->NextJson();
+  }
+  // The client's own tools/list (first page); the tool names it got.
+  std::vector<std::string> ListTools(int id) {
+    Send({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/list"}});
+    const json list = lines_->NextJson();
+    std::vector<std::string> names;
+    if (!list.contains("result")) return names;
+    for (const json& t : list["result"]["tools"]) names.push_back(t["name"]);
+    return names;
   }
   void EndSession() {
     close(to_proxy_);
@@ -303,6 +432,352 @@ TEST_F(GuardProxyTest, AServerWritingGarbageIsReportedNotHungOn) {
   proxy_.join();
   proxy_ = std::thread([] {});
   EXPECT_EQ(outcome_.why, ProxyOutcome::Why::kServerBroken);
+}
+
+TEST_F(GuardProxyTest, ArgumentsReachTheGateAndTheServerAsGiven) {
+  gate_.Allow({"echo"});
+  ListTools(1);
+  const json arguments = {{"path", "/tmp/x"},
+                          {"n", 3},
+                          {"opts", {{"deep", {1, 2, {{"k", nullptr}}}}}}};
+  EXPECT_TRUE(CallWith(2, "echo", arguments).contains("result"));
+  EXPECT_TRUE(Call(3, "echo").contains("result"));
+  EndSession();
+  const std::vector<Checked> checked = gate_.checked();
+  ASSERT_EQ(checked.size(), 2u);
+  EXPECT_EQ(json::parse(checked[0].arguments), arguments);
+  EXPECT_EQ(checked[1].arguments, "");  // none: not "{}"
+  ASSERT_EQ(server_->call_arguments().size(), 2u);
+  EXPECT_EQ(json::parse(server_->call_arguments()[0]), arguments);
+}
+
+TEST_F(GuardProxyTest, ArgumentsThatAreNotAnObjectAreRefusedNotForwarded) {
+  gate_.Allow({"echo"});
+  int id = 1;
+  for (const json& arguments :
+       {json::array({1}), json("text"), json(5), json(nullptr)}) {
+    const json refused = CallWith(id++, "echo", arguments);
+    ASSERT_TRUE(refused.contains("error")) << refused.dump();
+    EXPECT_EQ(refused["error"]["code"], -32602);
+    EXPECT_EQ(refused["error"]["message"],
+              "params.arguments: must be an object");
+  }
+  EndSession();
+  EXPECT_THAT(gate_.checked(), IsEmpty());
+  EXPECT_THAT(server_->seen(), IsEmpty());
+  EXPECT_THAT(server_->guard_seen(), IsEmpty());  // nothing listed for them
+}
+
+// The server gets the call as the guard parsed it, so that no second
+// reading of the line (a duplicate key, say) differs from what was checked.
+TEST_F(GuardProxyTest, TheServerGetsTheArgumentsTheGateJudged) {
+  gate_.Allow({"echo"});
+  ListTools(1);
+  WriteLine(to_proxy_,
+            R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":)"
+            R"({"name":"echo","arguments":{"path":"/ok","path":"/etc"}}})");
+  EXPECT_TRUE(lines_->NextJson().contains("result"));
+  EndSession();
+  ASSERT_EQ(gate_.checked().size(), 1u);
+  EXPECT_EQ(json::parse(gate_.checked()[0].arguments),
+            json({{"path", "/etc"}}));
+  // One value only: a server that keeps the first of duplicate keys would
+  // otherwise read "/ok" where the registry judged "/etc".
+  ASSERT_EQ(server_->call_lines().size(), 1u);
+  EXPECT_THAT(server_->call_lines()[0], Not(HasSubstr("/ok")));
+  EXPECT_EQ(json::parse(server_->call_arguments()[0]),
+            json({{"path", "/etc"}}));
+}
+
+TEST_F(GuardProxyTest, CheckGetsTheDigestTheListingReported) {
+  gate_.Allow({"echo"});
+  EXPECT_THAT(ListTools(1), ElementsAre("echo"));
+  EXPECT_TRUE(Call(2, "echo").contains("result"));
+  EndSession();
+  ASSERT_EQ(gate_.checked().size(), 1u);
+  EXPECT_EQ(gate_.checked()[0].digest,
+            FakeGate::DigestOf(Definition("echo", "v1")));
+  // The client's listing was current: the guard listed nothing itself.
+  EXPECT_THAT(server_->guard_seen(), IsEmpty());
+}
+
+TEST_F(GuardProxyTest, AHiddenToolIsLeftOutButItsDigestStillChecked) {
+  gate_.Allow({"ls"});
+  EXPECT_THAT(ListTools(1), ElementsAre("ls"));
+  const json refused = Call(2, "rm");
+  EXPECT_EQ(refused["error"]["code"], -32602) << refused.dump();
+  EndSession();
+  ASSERT_EQ(gate_.checked().size(), 1u);
+  EXPECT_EQ(gate_.checked()[0].digest,
+            FakeGate::DigestOf(Definition("rm", "v1")));
+  EXPECT_THAT(server_->seen(), ElementsAre("tools/list"));
+}
+
+TEST_F(GuardProxyTest, AfterListChangedTheNextCallListsAgainUnseen) {
+  gate_.Allow({"echo"});
+  ListTools(1);
+  EXPECT_TRUE(Call(2, "echo").contains("result"));
+  server_->ChangeTool("echo", "v2");
+  // The client hears of it too, and calls without listing again.
+  EXPECT_EQ(lines_->NextJson()["method"], "notifications/tools/list_changed");
+  const json answer = Call(3, "echo");
+  EXPECT_EQ(answer["id"], 3) << answer.dump();  // not the guard's listing
+  EXPECT_TRUE(answer.contains("result")) << answer.dump();
+  EXPECT_THAT(server_->guard_seen(),
+              ElementsAre("tools/list", "tools/list:page2"));
+  EndSession();
+  EXPECT_EQ(lines_->Next(), "");  // nothing else reached the client
+  const std::vector<Checked> checked = gate_.checked();
+  ASSERT_EQ(checked.size(), 2u);
+  EXPECT_EQ(checked[0].digest, FakeGate::DigestOf(Definition("echo", "v1")));
+  EXPECT_EQ(checked[1].digest, FakeGate::DigestOf(Definition("echo", "v2")));
+  EXPECT_THAT(server_->seen(),
+              ElementsAre("tools/list", "tools/call:echo", "tools/call:echo"));
+}
+
+TEST_F(GuardProxyTest, ACallBeforeAnyListingListsAllPagesFirst) {
+  gate_.Allow({"echo", "cat"});
+  EXPECT_TRUE(Call(1, "cat").contains("result"));  // on the second page
+  EXPECT_THAT(server_->guard_seen(),
+              ElementsAre("tools/list", "tools/list:page2"));
+  EXPECT_TRUE(Call(2, "echo").contains("result"));
+  // A tool the complete listing does not have is checked without a
+  // digest, and is no reason to list again.
+  EXPECT_EQ(Call(3, "nope")["error"]["code"], -32602);
+  EndSession();
+  EXPECT_EQ(lines_->Next(), "");
+  EXPECT_THAT(server_->guard_seen(),
+              ElementsAre("tools/list", "tools/list:page2"));
+  const std::vector<Checked> checked = gate_.checked();
+  ASSERT_EQ(checked.size(), 3u);
+  EXPECT_EQ(checked[0].digest, FakeGate::DigestOf(Definition("cat", "v1")));
+  EXPECT_EQ(checked[1].digest, FakeGate::DigestOf(Definition("echo", "v1")));
+  EXPECT_EQ(checked[2].digest, "");
+}
+
+TEST_F(GuardProxyTest, CallsArrivingTogetherShareOneListing) {
+  gate_.Allow({"echo", "ls"});
+  server_->set_list_delay(absl::Milliseconds(200));
+  for (int id = 1; id <= 4; ++id) {
+    Send({{"jsonrpc", "2.0"},
+          {"id", id},
+          {"method", "tools/call"},
+          {"params", {{"name", id % 2 == 0 ? "echo" : "ls"}}}});
+  }
+  std::set<int> answered;
+  for (int i = 0; i < 4; ++i) {
+    const json answer = lines_->NextJson();
+    EXPECT_TRUE(answer.contains("result")) << answer.dump();
+    if (answer.contains("id") && answer["id"].is_number()) {
+      answered.insert(answer["id"].get<int>());
+    }
+  }
+  EXPECT_THAT(answered, ElementsAre(1, 2, 3, 4));
+  EndSession();
+  EXPECT_THAT(server_->guard_seen(),
+              ElementsAre("tools/list", "tools/list:page2"));
+}
+
+TEST_F(GuardProxyTest, TheGuardsIdsAreNotTheClients) {
+  Send({{"jsonrpc", "2.0"}, {"id", "mcpreg-guard-1"}, {"method", "ping"}});
+  const json refused = lines_->NextJson();
+  EXPECT_EQ(refused["error"]["code"], -32600) << refused.dump();
+  EXPECT_EQ(refused["id"], "mcpreg-guard-1");
+  EndSession();
+  EXPECT_THAT(server_->seen(), IsEmpty());
+}
+
+TEST_F(GuardProxyTest, DeeplyNestedInputIsRefusedNotCrashedOn) {
+  gate_.Allow({"echo"});
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  WriteLine(to_proxy_,
+            R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":)"
+            R"({"name":"echo","arguments":{"a":)" +
+                deep + "}}}");
+  EXPECT_EQ(lines_->NextJson()["error"]["code"], -32600);
+  EXPECT_TRUE(Call(2, "echo").contains("result"));  // the guard goes on
+  EndSession();
+  EXPECT_THAT(server_->seen(), ElementsAre("tools/call:echo"));
+}
+
+// The guard's own listing gets a short deadline here.
+class GuardProxyListTimeoutTest : public GuardProxyTest {
+ protected:
+  void SetUp() override {
+    options_.list_timeout = absl::Milliseconds(300);
+    GuardProxyTest::SetUp();
+  }
+};
+
+TEST_F(GuardProxyListTimeoutTest, AListingTheServerNeverAnswersRefusesTheCall) {
+  gate_.Allow({"echo"});
+  server_->set_list_delay(absl::InfiniteDuration());
+  const json refused = Call(1, "echo");
+  ASSERT_TRUE(refused.contains("error")) << refused.dump();
+  EXPECT_EQ(refused["error"]["code"], -32603);
+  EXPECT_THAT(refused["error"]["message"].get<std::string>(),
+              HasSubstr("did not answer"));
+  EXPECT_THAT(refused["error"]["message"].get<std::string>(),
+              HasSubstr("fails closed"));
+  EndSession();
+  EXPECT_THAT(gate_.checked(), IsEmpty());
+  EXPECT_THAT(server_->seen(), Not(Contains("tools/call:echo")));
+  EXPECT_EQ(outcome_.why, ProxyOutcome::Why::kClientClosed);
+}
+
+TEST_F(GuardProxyListTimeoutTest, ALateAnswerToTheGuardNeverReachesTheClient) {
+  gate_.Allow({"echo"});
+  server_->set_list_delay(absl::Milliseconds(700));
+  EXPECT_EQ(Call(1, "echo")["error"]["code"], -32603);
+  absl::SleepFor(absl::Seconds(1));  // the answer comes, late
+  EndSession();
+  EXPECT_EQ(lines_->Next(), "");
+  EXPECT_THAT(server_->seen(), IsEmpty());
+}
+
+// --- RegistryGate ----------------------------------------------------------
+
+// Records what the gate sends; answers FilterTools with a digest per
+// definition ("d-<name>") and allows the names that end in an even digit.
+class FakeRegistry : public v1::McpRegistry::Service {
+ public:
+  grpc::Status FilterTools(grpc::ServerContext*,
+                           const v1::FilterToolsRequest* request,
+                           v1::FilterToolsResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    filters_.push_back(*request);
+    for (const google::protobuf::Struct& d : request->definitions()) {
+      const std::string name = d.fields().at("name").string_value();
+      v1::ToolDefinitionStatus* status = response->add_definitions();
+      status->set_tool(name);
+      status->set_digest("d-" + name);
+      if ((name.back() - '0') % 2 == 0) {
+        response->add_allowed_tools(name);
+      } else {
+        response->add_denied_tools(name);
+      }
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status CheckToolCall(grpc::ServerContext*,
+                             const v1::CheckToolCallRequest* request,
+                             v1::CheckToolCallResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    checks_.push_back(*request);
+    response->set_allowed(true);
+    return grpc::Status::OK;
+  }
+  std::vector<v1::FilterToolsRequest> filters() {
+    absl::MutexLock lock(&mu_);
+    return filters_;
+  }
+  std::vector<v1::CheckToolCallRequest> checks() {
+    absl::MutexLock lock(&mu_);
+    return checks_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::FilterToolsRequest> filters_;
+  std::vector<v1::CheckToolCallRequest> checks_;
+};
+
+class RegistryGateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&registry_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    options_.addr = "127.0.0.1:" + std::to_string(port);
+    gate_ = std::make_unique<RegistryGate>(options_, "proj", "srv", "s1");
+    gate_->SetVersion("1.2.0");
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  FakeRegistry registry_;
+  std::unique_ptr<grpc::Server> server_;
+  GlobalOptions options_;
+  std::unique_ptr<RegistryGate> gate_;
+};
+
+TEST_F(RegistryGateTest, FilterSendsDefinitionsInBatchesOfAHundred) {
+  std::vector<std::string> tools;
+  for (int i = 0; i < 250; ++i) {
+    tools.push_back(json{
+        {"name", "t" + std::to_string(i)},
+        {"inputSchema",
+         {{"n", i}}}}.dump());
+  }
+  tools.insert(tools.begin() + 3, "[1]");  // not an object
+  tools.insert(tools.begin() + 7, R"({"description":"no name"})");
+  absl::StatusOr<std::vector<ToolGate::ListedTool>> listed =
+      gate_->Filter(tools);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 252u);
+  EXPECT_FALSE((*listed)[3].allowed);
+  EXPECT_EQ((*listed)[3].digest, "");
+  EXPECT_FALSE((*listed)[7].allowed);
+  EXPECT_EQ((*listed)[7].digest, "");
+  EXPECT_EQ((*listed)[0].name, "t0");
+  EXPECT_TRUE((*listed)[0].allowed);
+  EXPECT_EQ((*listed)[0].digest, "d-t0");
+  EXPECT_EQ((*listed)[4].name, "t3");  // after the entry left out
+  EXPECT_FALSE((*listed)[4].allowed);
+  EXPECT_EQ((*listed)[4].digest, "d-t3");
+  EXPECT_EQ((*listed)[251].name, "t249");
+  EXPECT_EQ((*listed)[251].digest, "d-t249");
+
+  const std::vector<v1::FilterToolsRequest> filters = registry_.filters();
+  ASSERT_EQ(filters.size(), 3u);
+  EXPECT_EQ(filters[0].definitions_size(), 100);
+  EXPECT_EQ(filters[1].definitions_size(), 100);
+  EXPECT_EQ(filters[2].definitions_size(), 50);
+  for (const v1::FilterToolsRequest& f : filters) {
+    EXPECT_EQ(f.version(), "1.2.0");
+    EXPECT_EQ(f.server(), "srv");
+    EXPECT_EQ(f.tools_size(), 0);  // definitions instead
+    EXPECT_EQ(f.caller().session_id(), "s1");
+  }
+  EXPECT_EQ(filters[2]
+                .definitions(49)
+                .fields()
+                .at("inputSchema")
+                .struct_value()
+                .fields()
+                .at("n")
+                .number_value(),
+            249);
+}
+
+TEST_F(RegistryGateTest, CheckSendsArgumentsAndDigest) {
+  ASSERT_TRUE(
+      gate_->Check("t2", R"({"path":"/tmp","n":[1,{"k":true}]})", "d-t2").ok());
+  ASSERT_TRUE(gate_->Check("t2", "", "").ok());
+  absl::StatusOr<ToolGate::Decision> bad = gate_->Check("t2", "[1]", "d-t2");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("params.arguments: "));
+
+  const std::vector<v1::CheckToolCallRequest> checks = registry_.checks();
+  ASSERT_EQ(checks.size(), 2u);  // the bad one was not sent
+  EXPECT_EQ(checks[0].definition_digest(), "d-t2");
+  EXPECT_EQ(checks[0].arguments().fields().at("path").string_value(), "/tmp");
+  EXPECT_TRUE(checks[0]
+                  .arguments()
+                  .fields()
+                  .at("n")
+                  .list_value()
+                  .values(1)
+                  .struct_value()
+                  .fields()
+                  .at("k")
+                  .bool_value());
+  EXPECT_FALSE(checks[1].has_arguments());
+  EXPECT_EQ(checks[1].definition_digest(), "");
 }
 
 }  // namespace

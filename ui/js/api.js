@@ -160,14 +160,27 @@ export const api = {
   unregister: (name, o) =>
     call('DELETE', '/api/v1/ml/registry/mcp/unregister', {...o, query: {name}}),
 
-  setPolicy: (server, {mode, entries}, o) =>
+  // `policy`: mode, entries (with any conditions) and the pinDefinitions,
+  // trustOnFirstUse and auditArgumentValues switches.
+  setPolicy: (server, policy, o) =>
     call('PUT', `/api/v1/mcp-registry/servers/${enc(server)}/tool-policy`,
-         {...o, body: {projectKey: currentProject(), mode, entries}}),
+         {...o, body: {...policy, projectKey: currentProject()}}),
   testPolicy: (policy, tools, o) =>
     call('POST', '/api/v1/mcp-registry/tool-policy:test', {...o, body: {policy, tools}}),
   clientConfig: (server, client, o) =>
     call('GET', `/api/v1/mcp-registry/servers/${enc(server)}/client-config`,
          {...o, query: {projectKey: currentProject(), client}}),
+
+  toolDefinitions: (server, o) =>
+    call('GET', `/api/v1/mcp-registry/servers/${enc(server)}/tool-definitions`,
+         {...o, query: {projectKey: currentProject()}}),
+  // `which`: {definitions: [{tool, digest}]} or {version}.
+  approveDefinitions: (server, which, o) =>
+    call('POST', '/api/v1/mcp-registry/tool-definitions:approve',
+         {...o, body: {projectKey: currentProject(), server, ...which}}),
+  revokeDefinitions: (server, which, o) =>
+    call('POST', '/api/v1/mcp-registry/tool-definitions:revoke',
+         {...o, body: {projectKey: currentProject(), server, ...which}}),
 
   audit: (filters, o) =>
     call('GET', '/api/v1/mcp-registry/audit',

@@ -2,7 +2,9 @@
 // registry as it is typed (tool-policy:test compiles the patterns with the
 // same RE2 rules as a save, and saves nothing), so a bad pattern is flagged
 // at its row before Save; "Try a tool name" asks the same endpoint what the
-// policy on screen — not the saved one — would decide.
+// policy on screen — not the saved one — would decide. Argument conditions
+// of entries are shown, not edited here (the API and CLI set them), and are
+// sent back unchanged with their entry on every save.
 
 import {api} from './api.js';
 import {
@@ -10,6 +12,30 @@ import {
   showError, uid,
 } from './dom.js';
 import {policyBadge} from './registry.js';
+
+// "/path matches /srv/data/.*" and the like, for an ArgumentCondition.
+export function conditionText(c) {
+  const at = c.pointer || 'the arguments';
+  if (c.matches !== undefined) return `${at} matches ${c.matches}`;
+  if (Array.isArray(c.oneOf) && c.oneOf.length) return `${at} is one of ${c.oneOf.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (c.range) {
+    const {min, max} = c.range;
+    if (min !== undefined && max !== undefined) return `${at} is a number from ${min} to ${max}`;
+    if (min !== undefined) return `${at} is a number of at least ${min}`;
+    if (max !== undefined) return `${at} is a number of at most ${max}`;
+    return `${at} is a number`;
+  }
+  if (c.absent) return `${at} is absent`;
+  return `${at}: ${JSON.stringify(c)}`;
+}
+
+// A checkbox with its label and, on its own line below, a hint.
+function flag(id, label, hint, cls = '') {
+  const input = h('input', {type: 'checkbox', id});
+  const p = h('p', {class: 'hint', id: `${id}-hint`, text: hint});
+  input.setAttribute('aria-describedby', p.id);
+  return {input, wrap: h('div', {class: `field check flag ${cls}`.trim()}, input, h('label', {for: id, text: label}), p)};
+}
 
 function radio(name, value, label, hint) {
   const input = h('input', {type: 'radio', name, value, id: uid(name)});
@@ -32,7 +58,11 @@ export function mountPolicy(section, server, {editable, onSaved}) {
   function showCurrent(policy) {
     const who = policy ? [policy.updatedBy && `by ${policy.updatedBy}`, policy.updatedAt && formatTime(policy.updatedAt)]
       .filter(Boolean).join(', ') : '';
-    replace(current, 'Saved policy: ', policyBadge(policy), who ? h('span', {class: 'muted', text: ` (${who})`}) : null);
+    replace(current, 'Saved policy: ', policyBadge(policy),
+      policy && policy.pinDefinitions ? h('span', {class: 'badge', id: 'policy-current-pinned',
+        text: policy.trustOnFirstUse ? 'Definitions pinned, first ones trusted' : 'Definitions pinned'}) : null,
+      policy && policy.auditArgumentValues ? h('span', {class: 'badge', text: 'Arguments audited'}) : null,
+      who ? h('span', {class: 'muted', text: ` (${who})`}) : null);
     zeroTrust.hidden = Boolean(policy);
   }
   showCurrent(saved);
@@ -47,12 +77,25 @@ export function mountPolicy(section, server, {editable, onSaved}) {
   const allowList = radio('policy-list', 'ALLOW_LIST', 'Allow list: only these tools');
   const denyList = radio('policy-list', 'DENY_LIST', 'Deny list: every tool except these');
 
+  const pin = flag('policy-pin', 'Pin tool definitions',
+    'Agents may use a tool only while the server describes it (name, description, schemas) exactly as approved ' +
+    'under Tool definitions. A new or changed tool waits for approval.');
+  const tofu = flag('policy-tofu', 'Trust first definitions',
+    'Approve each tool\'s first definition automatically; later changes still wait for approval. Needs pinning.', 'sub');
+  const auditArgs = flag('policy-audit-args', 'Record argument values in the audit log',
+    'Writes each call\'s arguments into its audit event. Leave off when arguments can carry secrets or personal data.');
+  const flagsBox = h('fieldset', {class: 'plain policy-flags'},
+    h('legend', {text: 'Definitions and audit'}), pin.wrap, tofu.wrap, auditArgs.wrap);
+
   const rowsEl = h('div', {class: 'rows', id: 'policy-rows'});
+  const conditionsNote = h('p', {class: 'hint', id: 'policy-conditions-note', hidden: true},
+    'Argument conditions are shown here but not edited: set them with ', h('code', {text: 'mcpreg policy set --file policy.json'}),
+    ' or the REST API. Saving here keeps them.');
   const addBtn = h('button', {type: 'button', class: 'secondary', id: 'policy-add', text: 'Add pattern'});
   const validity = h('p', {class: 'hint', id: 'policy-validity', 'aria-live': 'polite'});
   const manualPanel = h('div', {class: 'policy-manual', id: 'policy-manual-panel', hidden: true},
     h('fieldset', {class: 'plain'}, h('legend', {text: 'Kind of list'}), allowList.wrap, denyList.wrap),
-    rowsEl, addBtn,
+    rowsEl, conditionsNote, addBtn,
     h('p', {class: 'hint', text: 'A pattern matches the whole tool name. Tick "regex" for an RE2 regular expression (read_.* matches read_file); otherwise the name must be equal. The first matching row decides.'}),
     validity);
 
@@ -70,6 +113,7 @@ export function mountPolicy(section, server, {editable, onSaved}) {
     editable ? null : h('p', {class: 'notice', text: 'Changing the policy needs ALLOW on this project. You can still try tool names against it.'}),
     h('fieldset', {class: 'plain'}, h('legend', {text: 'Which tools may agents call?'}), all.wrap, manual.wrap),
     manualPanel,
+    flagsBox,
     h('div', {class: 'try'},
       h('label', {for: tryInput.id, text: 'Try a tool name'}),
       h('div', {class: 'inline'}, tryInput, tryBtn),
@@ -88,9 +132,19 @@ export function mountPolicy(section, server, {editable, onSaved}) {
       r.patternLabel.textContent = `Pattern ${i + 1}`;
       r.remove.setAttribute('aria-label', `Remove pattern ${i + 1}`);
       r.regex.setAttribute('aria-label', `Pattern ${i + 1} is a regular expression`);
+      r.el.querySelectorAll('.conditions li').forEach((li, j) => {
+        li.dataset.field = `policy.entries[${i}].conditions[${j}]`;
+      });
     });
+    conditionsNote.hidden = !rows.some((r) => r.conditions.length);
   }
   function addRow(entry = {pattern: '', isRegex: false}, focus = false) {
+    // Whatever the entry carries besides its pattern (its conditions) goes
+    // back with it unchanged.
+    const rest = {...entry};
+    delete rest.pattern;
+    delete rest.isRegex;
+    const conditions = Array.isArray(rest.conditions) ? rest.conditions : [];
     const pattern = h('input', {type: 'text', id: uid('pattern'), value: entry.pattern || '', autocomplete: 'off', spellcheck: 'false', class: 'pattern'});
     const regex = h('input', {type: 'checkbox', id: uid('regex'), checked: Boolean(entry.isRegex), class: 'regex'});
     const patternLabel = h('label', {for: pattern.id});
@@ -98,8 +152,11 @@ export function mountPolicy(section, server, {editable, onSaved}) {
     const el = h('div', {class: 'policy-row'},
       h('div', {class: 'field grow'}, patternLabel, pattern),
       h('div', {class: 'field check'}, regex, h('label', {for: regex.id, text: 'regex'})),
-      remove);
-    const row = {el, pattern, regex, patternLabel, remove};
+      remove,
+      conditions.length ? h('div', {class: 'conditions'},
+        h('p', {class: 'hint', text: 'Applies only when:'}),
+        h('ul', {}, ...conditions.map((c) => h('li', {}, h('code', {text: conditionText(c)}))))) : null);
+    const row = {el, pattern, regex, patternLabel, remove, rest, conditions};
     remove.addEventListener('click', () => {
       rows.splice(rows.indexOf(row), 1);
       el.remove();
@@ -123,16 +180,21 @@ export function mountPolicy(section, server, {editable, onSaved}) {
   // The policy on screen. Empty rows are left out (a row just added is not an
   // error yet); `index` maps the sent entries back to their rows.
   function draft() {
-    if (choice() === 'all') return {policy: {mode: 'ALLOW_ALL', entries: []}, index: []};
+    const flags = {
+      pinDefinitions: pin.input.checked,
+      trustOnFirstUse: pin.input.checked && tofu.input.checked,
+      auditArgumentValues: auditArgs.input.checked,
+    };
+    if (choice() === 'all') return {policy: {mode: 'ALLOW_ALL', entries: [], ...flags}, index: []};
     if (choice() !== 'manual') return null;
     const index = [];
     const entries = [];
     rows.forEach((r, i) => {
       if (!r.pattern.value.trim()) return;
       index.push(i);
-      entries.push({pattern: r.pattern.value.trim(), isRegex: r.regex.checked});
+      entries.push({...r.rest, pattern: r.pattern.value.trim(), isRegex: r.regex.checked});
     });
-    return {policy: {mode: denyList.input.checked ? 'DENY_LIST' : 'ALLOW_LIST', entries}, index};
+    return {policy: {mode: denyList.input.checked ? 'DENY_LIST' : 'ALLOW_LIST', entries, ...flags}, index};
   }
   // "policy.entries[k]..." of the request sent → the row it came from.
   const mapper = (index) => (path) => path
@@ -142,6 +204,7 @@ export function mountPolicy(section, server, {editable, onSaved}) {
   function syncVisibility() {
     manualPanel.hidden = choice() !== 'manual';
     saveBtn.disabled = !editable || !choice();
+    tofu.input.disabled = !editable || !pin.input.checked;
   }
 
   let validateSeq = 0;
@@ -176,7 +239,7 @@ export function mountPolicy(section, server, {editable, onSaved}) {
     syncVisibility();
     validateSoon();
   }
-  for (const r of [all, manual, allowList, denyList]) r.input.addEventListener('change', changed);
+  for (const r of [all, manual, allowList, denyList, pin, tofu, auditArgs]) r.input.addEventListener('change', changed);
 
   // --- Try a tool name ----------------------------------------------------------
   async function tryTool() {
@@ -252,6 +315,9 @@ export function mountPolicy(section, server, {editable, onSaved}) {
   else if (saved) manual.input.checked = true;
   (saved && saved.mode === 'DENY_LIST' ? denyList : allowList).input.checked = true;
   for (const e of (saved && saved.entries) || []) addRow(e);
+  pin.input.checked = Boolean(saved && saved.pinDefinitions);
+  tofu.input.checked = Boolean(saved && saved.trustOnFirstUse);
+  auditArgs.input.checked = Boolean(saved && saved.auditArgumentValues);
   if (!rows.length) addRow();
   if (!editable) {
     for (const c of section.querySelectorAll('fieldset input, .policy-row input, .policy-row button, #policy-add')) c.disabled = true;

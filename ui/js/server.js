@@ -1,7 +1,9 @@
 // A server's page: what it is (README, settings, versions), how to connect an
-// IDE to it, its tool policy, and unregistering it.
+// IDE to it, its tool policy, its tools' definitions, and unregistering it.
 
 import {api, canRegister, currentProject} from './api.js';
+import {mountDefinitions} from './definitions.js';
+import {prettyJson} from './diff.js';
 import {copyText, errorText, formatBytes, formatTime, h, hideAlert, openDialog, showAlert} from './dom.js';
 import {mountPolicy} from './policy.js';
 import {keepAnchorsLocal, renderReadme} from './readme.js';
@@ -67,14 +69,6 @@ function clientConfigs(server, signal) {
   });
   select(0, false);
   return [tablist, panels];
-}
-
-function prettyJson(text) {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }
 
 function copyBlock(label, text, cls) {
@@ -163,6 +157,7 @@ export async function mountServer(main, name, {signal, navigate, flash}) {
   const allowed = canRegister();
 
   const headerBadge = h('span', {id: 'server-policy-badge'}, policyBadge(server.toolPolicy));
+  const pendingBadge = h('span', {class: 'badge def-pending', id: 'server-pending-badge', hidden: true});
   const unregisterBtn = allowed ?
     h('button', {type: 'button', class: 'danger secondary', id: 'unregister-open', text: 'Unregister'}) : null;
 
@@ -193,6 +188,7 @@ export async function mountServer(main, name, {signal, navigate, flash}) {
   });
 
   const policySection = h('section', {class: 'card', id: 'policy', 'aria-labelledby': 'policy-title'});
+  const definitionsSection = h('section', {class: 'card', id: 'definitions', 'aria-labelledby': 'definitions-title'});
 
   main.replaceChildren(h('article', {class: 'page server'},
     h('p', {class: 'crumbs'}, h('a', {href: '#/registry', text: 'Registry'}), ' / ', server.name),
@@ -202,6 +198,7 @@ export async function mountServer(main, name, {signal, navigate, flash}) {
         h('p', {class: 'meta'},
           h('span', {class: 'badge', id: 'server-version', text: `v${server.latestVersion}`}), ' ',
           headerBadge, ' ',
+          pendingBadge, ' ',
           h('span', {class: 'muted', text: `${server.packageType} package in ${server.repoKey} · ` +
             `${server.versionCount || versions.length} version${(server.versionCount || versions.length) === 1 ? '' : 's'}`})),
         h('p', {class: 'lead', id: 'server-description', text: server.description || ''})),
@@ -209,6 +206,7 @@ export async function mountServer(main, name, {signal, navigate, flash}) {
     h('div', {class: 'server-grid'},
       h('div', {class: 'main-col'},
         section('readme-section', 'README', readme),
+        definitionsSection,
         section('settings', `Settings of v${latest.version || server.latestVersion}`,
           h('h3', {text: 'Environment variables'}),
           table('env-table', 'Environment variables', [
@@ -235,11 +233,21 @@ export async function mountServer(main, name, {signal, navigate, flash}) {
           h('p', {class: 'hint', text: 'The entry runs the server through mcpreg guard, which checks the package and enforces the tool policy on every call.'}),
           ...clientConfigs(server, signal))))));
 
+  const definitions = mountDefinitions(definitionsSection, server, {
+    signal,
+    onCount: (n) => {
+      pendingBadge.textContent = `${n} tool definition${n === 1 ? '' : 's'} awaiting approval`;
+      pendingBadge.hidden = n === 0;
+    },
+  });
+
   mountPolicy(policySection, server, {
     editable: allowed,
     onSaved: (policy) => {
       server.toolPolicy = policy;
       headerBadge.replaceChildren(policyBadge(policy));
+      // Pinning on or off changes what is pending.
+      definitions.reload();
     },
   });
 

@@ -4,6 +4,44 @@
 #include "absl/strings/str_cat.h"
 
 namespace mcpreg {
+namespace {
+
+// The one test `c` names, for the policy library; INVALID_ARGUMENT naming
+// `field` when it names none or several.
+absl::StatusOr<policy::ArgumentCondition> ToCondition(
+    const v1::ArgumentCondition& c, const std::string& field) {
+  policy::ArgumentCondition out;
+  out.pointer = c.pointer();
+  int kinds = 0;
+  if (c.has_matches()) {
+    out.kind = policy::ArgumentCondition::Kind::kMatches;
+    out.pattern = c.matches();
+    ++kinds;
+  }
+  if (c.one_of_size() > 0) {
+    out.kind = policy::ArgumentCondition::Kind::kOneOf;
+    out.one_of.assign(c.one_of().begin(), c.one_of().end());
+    ++kinds;
+  }
+  if (c.has_range()) {
+    out.kind = policy::ArgumentCondition::Kind::kRange;
+    if (c.range().has_min()) out.min = c.range().min();
+    if (c.range().has_max()) out.max = c.range().max();
+    ++kinds;
+  }
+  if (c.absent()) {
+    out.kind = policy::ArgumentCondition::Kind::kAbsent;
+    ++kinds;
+  }
+  if (kinds != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": give exactly one of matches, oneOf, range and absent (got ",
+        kinds, ")"));
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(
     const v1::ToolPolicy& p, absl::string_view field_prefix) {
@@ -22,12 +60,48 @@ absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(
       return absl::InvalidArgumentError(absl::StrCat(
           field_prefix, "mode: must be ALLOW_ALL, ALLOW_LIST or DENY_LIST"));
   }
+  if (p.trust_on_first_use() && !p.pin_definitions()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field_prefix, "trustOnFirstUse: only applies with pinDefinitions"));
+  }
   std::vector<policy::Entry> entries;
   entries.reserve(p.entries_size());
-  for (const v1::ToolPolicyEntry& e : p.entries()) {
-    entries.push_back({e.pattern(), e.is_regex()});
+  for (int i = 0; i < p.entries_size(); ++i) {
+    const v1::ToolPolicyEntry& e = p.entries(i);
+    policy::Entry entry{e.pattern(), e.is_regex(), {}};
+    for (int j = 0; j < e.conditions_size(); ++j) {
+      absl::StatusOr<policy::ArgumentCondition> condition = ToCondition(
+          e.conditions(j),
+          absl::StrCat(field_prefix, "entries[", i, "].conditions[", j, "]"));
+      if (!condition.ok()) return condition.status();
+      entry.conditions.push_back(*std::move(condition));
+    }
+    entries.push_back(std::move(entry));
   }
   return policy::CompiledPolicy::Compile(mode, entries, field_prefix);
+}
+
+bool CachedServerPolicy::IsApproved(absl::string_view tool,
+                                    absl::string_view digest) const {
+  return approved.contains(DefinitionKey(tool, digest));
+}
+
+void CachedServerPolicy::IndexDefinitions() {
+  for (const auto& [tool, digest] : server.definitions) {
+    recorded.insert(DefinitionKey(tool, digest));
+  }
+  for (const auto& [tool, digest] : server.approved_definitions) {
+    approved.insert(DefinitionKey(tool, digest));
+    approved_tools.insert(tool);
+  }
+  for (const auto& [version, tool, digest] : server.definition_sightings) {
+    sightings.insert(absl::StrCat(version, "\n", DefinitionKey(tool, digest)));
+  }
+}
+
+std::string DefinitionKey(absl::string_view tool, absl::string_view digest) {
+  // Tool names have no control characters (CheckToolName).
+  return absl::StrCat(tool, "\n", digest);
 }
 
 namespace {
@@ -82,6 +156,7 @@ absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> PolicyCache::Get(
     entry->compiled = std::move(*compiled);
   }
   entry->server = std::move(*loaded);
+  entry->IndexDefinitions();
   absl::MutexLock lock(&mu_);
   if (usable_ && generation == generation_) {
     if (entries_.size() >= kMaxEntries) entries_.clear();

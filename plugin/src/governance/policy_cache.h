@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -24,7 +25,25 @@ struct CachedServerPolicy {
   storage::ServerPolicy server;
   // Null when the server has no policy (zero trust: no tool is allowed).
   std::shared_ptr<const policy::CompiledPolicy> compiled;
+
+  bool pinned() const {
+    return server.policy.has_value() && server.policy->pin_definitions();
+  }
+  bool IsApproved(absl::string_view tool, absl::string_view digest) const;
+  // Fills the sets below from `server`'s definitions.
+  void IndexDefinitions();
+
+  // DefinitionKey()s of the approved and the recorded definitions, the
+  // tools with any approved definition, and version + "\n" + key of what
+  // each version showed: a report with nothing new needs no write.
+  absl::flat_hash_set<std::string> approved;
+  absl::flat_hash_set<std::string> recorded;
+  absl::flat_hash_set<std::string> approved_tools;
+  absl::flat_hash_set<std::string> sightings;
 };
+
+// How CachedServerPolicy's sets name one definition of a tool.
+std::string DefinitionKey(absl::string_view tool, absl::string_view digest);
 
 // Compiles a stored policy; INVALID_ARGUMENT names `field_prefix`.
 absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(

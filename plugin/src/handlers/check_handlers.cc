@@ -6,10 +6,12 @@
 // once, instead of sleeping through the commit and being woken to answer.
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
 #include "plugin/src/handlers/call_scope.h"
 #include "plugin/src/handlers/caller_info.h"
 #include "plugin/src/handlers/governance_handlers.h"
 #include "plugin/src/handlers/server_access.h"
+#include "plugin/src/handlers/tool_definitions.h"
 #include "storage/error_detail.h"
 
 namespace mcpreg {
@@ -25,10 +27,18 @@ constexpr int kMaxRedecisions = 2;
 // The longest the audit writer waits to read a changed policy again.
 constexpr absl::Duration kReloadBudget = absl::Seconds(2);
 
-policy::Decision Decide(const CachedServerPolicy& server,
-                        const std::string& tool) {
-  return server.compiled == nullptr ? policy::NoPolicyDecision()
-                                    : server.compiled->Check(tool);
+// May the tool appear in a filtered list? Entries with argument conditions
+// are assumed to hold (the call is checked with its arguments); under
+// pinning only an approved definition is listed, so a list without
+// definitions shows nothing.
+bool MayList(const CachedServerPolicy& server, const std::string& tool,
+             const storage::ReportedDefinition* definition) {
+  if (server.compiled == nullptr || !server.compiled->MayList(tool)) {
+    return false;
+  }
+  if (!server.pinned()) return true;
+  return definition != nullptr &&
+         server.IsApproved(definition->tool, definition->digest);
 }
 
 // Takes the decision on `server`'s policy: the answer, and `audit`'s
@@ -168,23 +178,64 @@ void Redecide(PendingDecision<Request, Response> pending,
 
 absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
   if (absl::Status s = CheckToolName(request.tool(), "tool"); !s.ok()) return s;
+  if (absl::Status s = ValidateArguments(request.arguments(), "arguments");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          ValidateDigest(request.definition_digest(), "definitionDigest");
+      !s.ok()) {
+    return s;
+  }
   return ValidateCallerInfo(request.caller(), "caller");
+}
+
+// The check's audit details: what decided (entry, condition, definition),
+// and the arguments only where the policy asks for them — they can carry
+// secrets.
+std::string CheckDetails(const CachedServerPolicy& server,
+                         const v1::CheckToolCallRequest& request,
+                         const policy::Decision& decision) {
+  std::string details = "{";
+  const auto add = [&details](absl::string_view member) {
+    absl::StrAppend(&details, details.size() > 1 ? "," : "", member);
+  };
+  if (decision.entry_index >= 0) {
+    add(absl::StrCat("\"entryIndex\":", decision.entry_index));
+  }
+  if (decision.condition_index >= 0) {
+    add(absl::StrCat("\"conditionIndex\":", decision.condition_index));
+  }
+  if (!request.definition_digest().empty()) {  // validated: hex
+    add(absl::StrCat("\"definitionDigest\":\"", request.definition_digest(),
+                     "\""));
+  }
+  std::string arguments;
+  if (server.server.policy.has_value() &&
+      server.server.policy->audit_argument_values() &&
+      google::protobuf::util::MessageToJsonString(request.arguments(),
+                                                  &arguments)
+          .ok()) {
+    add(absl::StrCat("\"arguments\":", arguments));
+  }
+  details += "}";
+  return request.has_caller() ? WithCallerDetails(details, request.caller())
+                              : details;
 }
 
 v1::CheckToolCallResponse DecideCheck(const CachedServerPolicy& server,
                                       const v1::CheckToolCallRequest& request,
                                       storage::AuditEvent& audit) {
-  const policy::Decision decision = Decide(server, request.tool());
+  const policy::Decision decision = DecideCall(server, request);
   audit.tool = request.tool();
   audit.decision = decision.allowed ? "ALLOW" : "DENY";
   audit.reason = decision.reason;
-  if (request.has_caller()) {
-    audit.details_json = WithCallerDetails("{}", request.caller());
-  }
+  audit.details_json = CheckDetails(server, request, decision);
   v1::CheckToolCallResponse response;
   response.set_allowed(decision.allowed);
   response.set_reason(decision.reason);
   response.set_entry_index(decision.entry_index);
+  response.set_condition_index(decision.condition_index);
   response.set_display_name(server.server.display_name);
   if (decision.entry_index >= 0 && server.server.policy.has_value() &&
       decision.entry_index < server.server.policy->entries_size()) {
@@ -203,6 +254,29 @@ absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
     return absl::InvalidArgumentError(
         absl::StrCat("tools: at most ", kMaxFilterTools));
   }
+  if (request.definitions_size() > 0 && request.tools_size() > 0) {
+    return absl::InvalidArgumentError(
+        "definitions: give either tools (names) or definitions, not both");
+  }
+  if (request.definitions_size() > kMaxReportedDefinitions) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "definitions: at most ", kMaxReportedDefinitions, " a call"));
+  }
+  if (request.version().size() > 128 ||
+      HasControlCharacter(request.version())) {
+    return absl::InvalidArgumentError(
+        "version: at most 128 bytes, without control characters");
+  }
+  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+      CanonicalDefinitions(request);
+  if (!reported.ok()) return reported.status();
+  for (size_t i = 0; i < reported->size(); ++i) {
+    if (absl::Status s = CheckToolName(
+            (*reported)[i].tool, absl::StrCat("definitions[", i, "].name"));
+        !s.ok()) {
+      return s;
+    }
+  }
   for (int i = 0; i < request.tools_size(); ++i) {
     if (absl::Status s =
             CheckToolName(request.tools(i), absl::StrCat("tools[", i, "]"));
@@ -218,15 +292,37 @@ v1::FilterToolsResponse DecideFilter(const CachedServerPolicy& server,
                                      storage::AuditEvent& audit) {
   v1::FilterToolsResponse response;
   for (const std::string& tool : request.tools()) {
-    // The same decision CheckToolCall would give, tool by tool.
-    if (Decide(server, tool).allowed) {
+    if (MayList(server, tool, nullptr)) {
       response.add_allowed_tools(tool);
     } else {
       response.add_denied_tools(tool);
     }
   }
-  audit.reason = absl::StrCat(response.allowed_tools_size(), " of ",
-                              request.tools_size(), " tools allowed");
+  // Validated already; canonicalized again here so that a decision taken
+  // anew (Redecide) needs nothing but the request.
+  const std::vector<storage::ReportedDefinition> reported =
+      CanonicalDefinitions(request).value_or(
+          std::vector<storage::ReportedDefinition>());
+  int pending = 0;
+  for (const storage::ReportedDefinition& d : reported) {
+    v1::ToolDefinitionStatus& status = *response.add_definitions();
+    status.set_tool(d.tool);
+    status.set_digest(d.digest);
+    status.set_approval(ApprovalOf(server, d));
+    if (status.approval() == v1::ToolDefinitionStatus::PENDING) ++pending;
+    if (MayList(server, d.tool, &d)) {
+      response.add_allowed_tools(d.tool);
+    } else {
+      response.add_denied_tools(d.tool);
+    }
+  }
+  audit.reason = absl::StrCat(
+      response.allowed_tools_size(), " of ",
+      request.tools_size() + request.definitions_size(), " tools allowed",
+      pending > 0 ? absl::StrCat(", ", pending,
+                                 " awaiting approval of a new "
+                                 "or changed definition")
+                  : "");
   if (request.has_caller()) {
     audit.details_json = WithCallerDetails("{}", request.caller());
   }
@@ -251,6 +347,17 @@ void Record(RegistryDependencies& deps, const CallScope& scope,
   DecideAndRecord(std::move(pending), access.server);
 }
 
+// What a request needs done before it is decided, given the caller's access
+// to the server: FilterTools records the definitions it reports (which can
+// change the policy: trust on first use). Null for nothing.
+template <typename Request>
+struct Preparation {
+  // Whether the cached policy can decide without it.
+  bool (*ready)(const CachedServerPolicy& server, const Request& request);
+  absl::Status (*prepare)(RegistryDependencies& deps, const CallScope& scope,
+                          const Request& request, ServerAccess& access);
+};
+
 // A per-server decision and its audit row. Everything but the audit write
 // may block (loading the caller, the grant or the policy); refusals are
 // audited by CallScope.
@@ -259,7 +366,8 @@ void DecideAndAnswer(RegistryDependencies& deps, const sdk::CallContext& ctx,
                      absl::string_view action, absl::string_view what,
                      const Request& request, Validate validate,
                      DecideFn<Request, Response> decide,
-                     sdk::Reply<Response> reply) {
+                     sdk::Reply<Response> reply,
+                     const Preparation<Request>* preparation = nullptr) {
   CallScope scope(deps, ctx, std::string(action));
   if (absl::Status s = validate(request); !s.ok()) {
     reply(s);
@@ -272,27 +380,85 @@ void DecideAndAnswer(RegistryDependencies& deps, const sdk::CallContext& ctx,
     reply(access.status());
     return;
   }
+  if (preparation != nullptr) {
+    if (absl::Status s = preparation->prepare(deps, scope, request, *access);
+        !s.ok()) {
+      reply(ForCaller(s, scope.request_id(), deps.log));
+      return;
+    }
+  }
   Record(deps, scope, *access, request, decide, what, std::move(reply));
 }
 
 // The same from the caches alone, on the host's thread: false, having not
 // answered, when the request is invalid or anything needed is not cached.
 template <typename Request, typename Response, typename Validate>
-bool DecideAndAnswerFromCaches(RegistryDependencies& deps,
-                               const sdk::CallContext& ctx,
-                               absl::string_view action, absl::string_view what,
-                               const Request& request, Validate validate,
-                               DecideFn<Request, Response> decide,
-                               const sdk::Reply<Response>& reply) {
+bool DecideAndAnswerFromCaches(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    absl::string_view action, absl::string_view what, const Request& request,
+    Validate validate, DecideFn<Request, Response> decide,
+    const sdk::Reply<Response>& reply,
+    const Preparation<Request>* preparation = nullptr) {
   if (!validate(request).ok()) return false;
   CallScope scope(deps, ctx, std::string(action));
   std::optional<ServerAccess> access =
       OpenServerFromCaches(deps, scope, request.project_key(), request.server(),
                            authz::Permission::kRead);
   if (!access.has_value()) return false;
+  if (preparation != nullptr && !preparation->ready(*access->server, request)) {
+    return false;
+  }
   Record(deps, scope, *access, request, decide, what, reply);
   return true;
 }
+
+bool FilterReady(const CachedServerPolicy& server,
+                 const v1::FilterToolsRequest& request) {
+  if (request.definitions_size() == 0) return true;
+  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+      CanonicalDefinitions(request);
+  return reported.ok() && !NeedsRecording(server, request.version(), *reported);
+}
+
+// Records what the request reports that the store lacks, then decides on
+// the policy as that left it.
+absl::Status RecordDefinitions(RegistryDependencies& deps,
+                               const CallScope& scope,
+                               const v1::FilterToolsRequest& request,
+                               ServerAccess& access) {
+  if (request.definitions_size() == 0 || deps.definitions == nullptr) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+      CanonicalDefinitions(request);
+  if (!reported.ok()) return reported.status();
+  const storage::ServerPolicy& server = access.server->server;
+  if (!NeedsRecording(*access.server, request.version(), *reported)) {
+    return absl::OkStatus();
+  }
+  storage::AuditEvent audit =
+      scope.Audit(access.principal, access.project_key, server.display_name);
+  if (absl::Status s = deps.definitions->Record(
+          server, request.version(), *reported, audit, scope.deadline());
+      !s.ok()) {
+    return s;
+  }
+  deps.policy_cache->Invalidate(server.server_id);
+  absl::StatusOr<std::shared_ptr<const CachedServerPolicy>> fresh =
+      deps.policy_cache->Get(access.project_key, request.server(),
+                             scope.deadline());
+  if (!fresh.ok()) return fresh.status();
+  if ((*fresh)->server.server_id != server.server_id) {
+    return absl::AbortedError(absl::StrCat(
+        "server: ", request.server(),
+        " was unregistered and registered again meanwhile; retry"));
+  }
+  access.server = *std::move(fresh);
+  return absl::OkStatus();
+}
+
+constexpr Preparation<v1::FilterToolsRequest> kRecordDefinitions{
+    &FilterReady, &RecordDefinitions};
 
 }  // namespace
 
@@ -317,7 +483,8 @@ void HandleFilterTools(RegistryDependencies& deps, const sdk::CallContext& ctx,
                        const v1::FilterToolsRequest& request,
                        sdk::Reply<v1::FilterToolsResponse> reply) {
   DecideAndAnswer(deps, ctx, kFilterAction, "the filter", request,
-                  &ValidateFilter, &DecideFilter, std::move(reply));
+                  &ValidateFilter, &DecideFilter, std::move(reply),
+                  &kRecordDefinitions);
 }
 
 bool AnswerFilterToolsFromCaches(
@@ -326,7 +493,7 @@ bool AnswerFilterToolsFromCaches(
     const sdk::Reply<v1::FilterToolsResponse>& reply) {
   return DecideAndAnswerFromCaches(deps, ctx, kFilterAction, "the filter",
                                    request, &ValidateFilter, &DecideFilter,
-                                   reply);
+                                   reply, &kRecordDefinitions);
 }
 
 }  // namespace mcpreg

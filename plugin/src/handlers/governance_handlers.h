@@ -41,6 +41,16 @@ bool AnswerFilterToolsFromCaches(
     RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::FilterToolsRequest& request,
     const sdk::Reply<v1::FilterToolsResponse>& reply);
+// Pinned tool definitions (definition_handlers.cc).
+absl::StatusOr<v1::ListToolDefinitionsResponse> HandleListToolDefinitions(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::ListToolDefinitionsRequest& request);
+absl::StatusOr<v1::ApproveToolDefinitionsResponse> HandleApproveToolDefinitions(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::ApproveToolDefinitionsRequest& request);
+absl::StatusOr<v1::ApproveToolDefinitionsResponse> HandleRevokeToolDefinitions(
+    RegistryDependencies& deps, const sdk::CallContext& ctx,
+    const v1::ApproveToolDefinitionsRequest& request);
 absl::StatusOr<v1::ListAuditEventsResponse> HandleListAuditEvents(
     RegistryDependencies& deps, const sdk::CallContext& ctx,
     const v1::ListAuditEventsRequest& request);

@@ -27,8 +27,15 @@ absl::StatusOr<v1::ToolPolicy> HandleSetToolPolicy(
 
   storage::AuditEvent audit =
       scope.Audit(access->principal, access->project_key, server.display_name);
-  audit.reason = absl::StrCat(v1::ToolPolicy::Mode_Name(policy.mode()), ", ",
-                              policy.entries_size(), " entries");
+  audit.reason = absl::StrCat(
+      v1::ToolPolicy::Mode_Name(policy.mode()), ", ", policy.entries_size(),
+      " entries",
+      policy.pin_definitions()
+          ? (policy.trust_on_first_use()
+                 ? ", definitions pinned (trust on first use)"
+                 : ", definitions pinned")
+          : "",
+      policy.audit_argument_values() ? ", argument values audited" : "");
   absl::StatusOr<v1::ToolPolicy> stored = deps.policies->Set(
       server, policy, access->principal.name, audit, scope.deadline());
   if (!stored.ok()) return stored.status();
