@@ -20,10 +20,11 @@ namespace {
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
 
-// The members of a tools/list entry that reach the model, hence pinned.
-constexpr absl::string_view kPinnedMembers[] = {"name",         "title",
-                                                "description",  "inputSchema",
-                                                "outputSchema", "annotations"};
+// The members of a tools/list entry that are not pinned: metadata for the
+// client (`_meta`, which servers may vary per listing) and icons for the
+// person. Everything else is, members MCP does not define yet included — a
+// client might show them to the model.
+constexpr absl::string_view kUnpinnedMembers[] = {"_meta", "icons"};
 
 // Appends the UTF-16 code units of `s` to `*out`; false when `s` is not
 // well-formed UTF-8 (overlong forms, surrogates and values past U+10FFFF
@@ -281,9 +282,11 @@ absl::StatusOr<std::string> CanonicalDefinition(const Struct& tool,
   }
   // The pinned members, by reference: the schemas can be large.
   std::vector<std::pair<absl::string_view, const Value*>> members;
-  for (absl::string_view member : kPinnedMembers) {
-    const auto it = tool.fields().find(std::string(member));
-    if (it != tool.fields().end()) members.emplace_back(member, &it->second);
+  for (const auto& [member, value] : tool.fields()) {
+    if (std::find(std::begin(kUnpinnedMembers), std::end(kUnpinnedMembers),
+                  member) == std::end(kUnpinnedMembers)) {
+      members.emplace_back(member, &value);
+    }
   }
   Writer writer(kMaxDefinitionDepth, kMaxDefinitionBytes);
   if (absl::Status s = writer.WriteObject(std::move(members), 1); !s.ok()) {

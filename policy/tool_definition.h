@@ -1,6 +1,7 @@
-// Tool definitions as the registry pins them: the part of a tools/list entry
-// the model reads (name, title, description, inputSchema, outputSchema,
-// annotations), in canonical JSON, and its SHA-256. Canonical JSON follows
+// Tool definitions as the registry pins them: a tools/list entry without the
+// members meant for the client and the person (`_meta`, `icons`) — so name,
+// title, description, inputSchema, outputSchema, annotations and anything a
+// later MCP adds — in canonical JSON, and its SHA-256. Canonical JSON follows
 // RFC 8785 (JCS): object members sorted by their names' UTF-16 code units,
 // no whitespace, strings with only the escapes JSON requires (\" \\ \b \f
 // \n \r \t, \u00XX for other control characters; everything else as UTF-8),
@@ -28,8 +29,7 @@ absl::StatusOr<std::string> CanonicalJson(const google::protobuf::Value& value,
 
 // The pinned part of a tools/list entry, canonical. INVALID_ARGUMENT naming
 // `field` when "name" is missing or not a non-empty string, or the result
-// is over kMaxDefinitionBytes or too deep. Other members (`_meta`, `icons`)
-// are not covered: they do not reach the model.
+// is over kMaxDefinitionBytes or too deep.
 absl::StatusOr<std::string> CanonicalDefinition(
     const google::protobuf::Struct& tool, absl::string_view field);
 

@@ -37,6 +37,9 @@ struct ServerPolicy {
   std::vector<std::pair<std::string, std::string>> approved_definitions;
   // (version, tool, digest): which version showed which definition.
   std::vector<std::array<std::string, 3>> definition_sightings;
+  // Tools that ever had an approved definition, revoked ones included:
+  // trust on first use is spent on them.
+  std::vector<std::string> tools_ever_approved;
 };
 
 class PolicyStore {

@@ -195,6 +195,30 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
+// Whether `value` holds an integer a double cannot represent exactly. The
+// registry judges numbers as doubles (protobuf's Struct) while the server
+// gets the exact integer; past 2^53 the two could differ.
+bool HasInexactInteger(const json& value) {
+  constexpr uint64_t kExact = uint64_t{1} << 53;
+  std::vector<const json*> pending = {&value};
+  while (!pending.empty()) {
+    const json* v = pending.back();
+    pending.pop_back();
+    if (v->is_number_unsigned()) {
+      if (v->get<uint64_t>() > kExact) return true;
+    } else if (v->is_number_integer()) {
+      const int64_t i = v->get<int64_t>();
+      if (i > static_cast<int64_t>(kExact) ||
+          i < -static_cast<int64_t>(kExact)) {
+        return true;
+      }
+    } else if (v->is_structured()) {
+      for (const json& child : *v) pending.push_back(&child);
+    }
+  }
+  return false;
+}
+
 json ErrorResponse(const json& id, int code, const std::string& message,
                    json data = nullptr) {
   json error = {{"code", code}, {"message", message}};
@@ -386,6 +410,14 @@ class Proxy {
         to_client_.Write(ErrorResponse(id, kInvalidParams,
                                        "params.arguments: must be an object")
                              .dump());
+        return;
+      }
+      if (HasInexactInteger(params["arguments"])) {
+        to_client_.Write(
+            ErrorResponse(id, kInvalidParams,
+                          "params.arguments: an integer beyond 2^53 cannot be "
+                          "checked exactly; send it as a string")
+                .dump());
         return;
       }
       arguments = params["arguments"].dump();

@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -165,10 +166,28 @@ absl::StatusOr<std::vector<ToolGate::ListedTool>> RegistryGate::Filter(
                                         response.allowed_tools().end());
     for (size_t k = from; k < to; ++k) {
       ListedTool& tool = listed[sent[k]];
-      tool.digest = response.definitions(static_cast<int>(k - from)).digest();
-      tool.allowed = allowed.count(tool.name) > 0;
+      const v1::ToolDefinitionStatus& status =
+          response.definitions(static_cast<int>(k - from));
+      tool.digest = status.digest();
+      // Judged entry by entry: `allowed_tools` is by name, and a name may
+      // stand for an approved definition and a changed one at once.
+      tool.allowed = allowed.count(tool.name) > 0 &&
+                     status.approval() != v1::ToolDefinitionStatus::PENDING;
     }
     if (sent.empty()) break;
+  }
+  // A name listed twice on one page: which definition the server would run
+  // is its choice, so neither is shown, and calls of it name no definition
+  // (which a pinned server refuses).
+  std::map<std::string, int> seen;
+  for (const ListedTool& tool : listed) {
+    if (!tool.name.empty()) ++seen[tool.name];
+  }
+  for (ListedTool& tool : listed) {
+    if (!tool.name.empty() && seen[tool.name] > 1) {
+      tool.allowed = false;
+      tool.digest.clear();
+    }
   }
   return listed;
 }

@@ -108,10 +108,14 @@ void PreparePolicyStatements(pqxx::connection& c) {
            (SELECT coalesce(json_agg(json_build_array(d.tool, d.digest)), '[]')
               FROM tool_definitions d WHERE d.server_id = s.id)::text,
            (SELECT coalesce(json_agg(json_build_array(a.tool, a.digest)), '[]')
-              FROM tool_definition_approvals a WHERE a.server_id = s.id)::text,
+              FROM tool_definition_approvals a
+              WHERE a.server_id = s.id AND a.revoked_at IS NULL)::text,
            (SELECT coalesce(json_agg(json_build_array(v.version, v.tool,
                                                       v.digest)), '[]')
-              FROM tool_definition_sightings v WHERE v.server_id = s.id)::text
+              FROM tool_definition_sightings v WHERE v.server_id = s.id)::text,
+           (SELECT coalesce(json_agg(json_build_array(h.tool)), '[]')
+              FROM (SELECT DISTINCT tool FROM tool_definition_approvals
+                    WHERE server_id = s.id) h)::text
     FROM servers s LEFT JOIN tool_policies p ON p.server_id = s.id
     WHERE s.project_key = $1 AND (s.name = $2 OR s.display_name = $2))sql");
   c.prepare(kUpsertPolicy, R"sql(
@@ -168,11 +172,16 @@ absl::StatusOr<ServerPolicy> PgPolicyStore::Load(
         out.package_type = r[4].as<std::string>();
         out.project_key = project_key;
         out.policy_revision = r[13].as<int64_t>();
+        std::vector<std::array<std::string, 1>> ever_approved;
         if (!ParsePairs(r[14].as<std::string>(), &out.definitions) ||
             !ParsePairs(r[15].as<std::string>(), &out.approved_definitions) ||
-            !ParseTuples(r[16].as<std::string>(), &out.definition_sightings)) {
+            !ParseTuples(r[16].as<std::string>(), &out.definition_sightings) ||
+            !ParseTuples(r[17].as<std::string>(), &ever_approved)) {
           return absl::DataLossError(absl::StrCat(
               "the tool definitions of ", out.display_name, " are unreadable"));
+        }
+        for (auto& [tool] : ever_approved) {
+          out.tools_ever_approved.push_back(std::move(tool));
         }
         if (!r[5].as<bool>()) return absl::OkStatus();
         absl::StatusOr<v1::ToolPolicy> policy = PolicyFromColumns(out, r, 6);

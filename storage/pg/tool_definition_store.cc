@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/pg/audit_store.h"
 #include "storage/pg/policy_store.h"
@@ -35,6 +36,9 @@ constexpr char kRecordColumns[] = R"sql(
     d.previous_digest)sql";
 
 constexpr char kFirstUse[] = "first use";
+// What one server may accumulate (docs/policies.md#limits).
+constexpr int kMaxDefinitionsPerServer = 5000;
+constexpr int kMaxSightingsPerServer = 50000;
 // Listing stops here; a server with more recorded definitions than this is
 // not one a person reviews in one page.
 constexpr int kMaxListed = 5000;
@@ -99,20 +103,30 @@ void PrepareToolDefinitionStatements(pqxx::connection& c) {
   c.prepare(kVersionExists,
             "SELECT 1 FROM server_versions WHERE server_id = $1 AND "
             "version = $2");
+  // Bounded per server ($7): past it a new definition is not recorded (so,
+  // pinned, it cannot be approved), and the store does not grow without end
+  // for a server whose tools change at every listing.
   c.prepare(kInsertDefinition, R"sql(
     INSERT INTO tool_definitions (server_id, tool, digest, definition,
                                   first_version, first_seen_by,
                                   previous_digest)
-    VALUES ($1, $2, $3, $4, $5, $6,
-            coalesce((SELECT digest FROM tool_definitions
-                      WHERE server_id = $1 AND tool = $2
-                      ORDER BY id DESC LIMIT 1), ''))
+    SELECT $1, $2, $3, $4, $5, $6,
+           coalesce((SELECT digest FROM tool_definitions
+                     WHERE server_id = $1 AND tool = $2
+                     ORDER BY id DESC LIMIT 1), '')
+    WHERE (SELECT count(*) FROM tool_definitions WHERE server_id = $1) < $7
     ON CONFLICT (server_id, tool, digest) DO NOTHING
     RETURNING previous_digest)sql");
   c.prepare(kInsertSighting, R"sql(
     INSERT INTO tool_definition_sightings (server_id, version, tool, digest)
-    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING)sql");
-  // A tool's only definition ever recorded, while it has none approved.
+    SELECT $1, $2, $3, $4
+    WHERE EXISTS (SELECT 1 FROM tool_definitions
+                  WHERE server_id = $1 AND tool = $3 AND digest = $4)
+      AND (SELECT count(*) FROM tool_definition_sightings
+           WHERE server_id = $1) < $5
+    ON CONFLICT DO NOTHING)sql");
+  // A tool's only definition ever recorded, when the tool never had an
+  // approval (a revoked one counts: revoking does not re-arm first use).
   c.prepare(kApproveFirstUse, R"sql(
     INSERT INTO tool_definition_approvals (server_id, tool, digest,
                                            approved_by)
@@ -135,16 +149,24 @@ void PrepareToolDefinitionStatements(pqxx::connection& c) {
     SELECT tool, digest FROM tool_definition_sightings
     WHERE server_id = $1 AND version = $2 ORDER BY tool, digest)sql");
   c.prepare(kApprove, R"sql(
-    INSERT INTO tool_definition_approvals (server_id, tool, digest,
-                                           approved_by)
-    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)sql");
+    INSERT INTO tool_definition_approvals AS a (server_id, tool, digest,
+                                                approved_by)
+    VALUES ($1, $2, $3, $4)
+    ON CONFLICT (server_id, tool, digest) DO UPDATE
+      SET approved_by = EXCLUDED.approved_by, approved_at = now(),
+          revoked_by = '', revoked_at = NULL
+      WHERE a.revoked_at IS NOT NULL
+    RETURNING 1)sql");
   c.prepare(kRevoke, R"sql(
-    DELETE FROM tool_definition_approvals
-    WHERE server_id = $1 AND tool = $2 AND digest = $3 RETURNING 1)sql");
+    UPDATE tool_definition_approvals SET revoked_by = $4, revoked_at = now()
+    WHERE server_id = $1 AND tool = $2 AND digest = $3
+      AND revoked_at IS NULL
+    RETURNING 1)sql");
   c.prepare(kList, absl::StrCat("SELECT ", kRecordColumns, R"sql(
     FROM tool_definitions d
     LEFT JOIN tool_definition_approvals a
       ON a.server_id = d.server_id AND a.tool = d.tool AND a.digest = d.digest
+         AND a.revoked_at IS NULL
     WHERE d.server_id = $1 ORDER BY d.tool, d.id DESC LIMIT $2)sql"));
 }
 
@@ -170,9 +192,9 @@ absl::Status PgToolDefinitionStore::Record(
         server.policy.has_value() && server.policy->pin_definitions();
     bool approvals_changed = false;
     for (const ReportedDefinition& d : reported) {
-      pqxx::result inserted =
-          txn.exec_prepared(kInsertDefinition, server.server_id, d.tool,
-                            d.digest, d.canonical_json, version, audit.actor);
+      pqxx::result inserted = txn.exec_prepared(
+          kInsertDefinition, server.server_id, d.tool, d.digest,
+          d.canonical_json, version, audit.actor, kMaxDefinitionsPerServer);
       if (!inserted.empty()) {
         const std::string previous = inserted[0][0].as<std::string>();
         if (!previous.empty()) {
@@ -192,7 +214,7 @@ absl::Status PgToolDefinitionStore::Record(
       }
       if (!version.empty()) {
         txn.exec_prepared(kInsertSighting, server.server_id, version, d.tool,
-                          d.digest);
+                          d.digest, kMaxSightingsPerServer);
       }
       if (first_use &&
           !txn.exec_prepared(kApproveFirstUse, server.server_id, d.tool,
@@ -272,15 +294,29 @@ PgToolDefinitionStore::SetApproval(const ServerPolicy& server,
             server.display_name, " ", version,
             "; run it through the guard and list its tools first"));
       }
+      std::set<std::string> tools, ambiguous;
       for (const pqxx::row& r : of_version) {
-        wanted.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+        const std::string tool = r[0].as<std::string>();
+        if (!tools.insert(tool).second) ambiguous.insert(tool);
+        wanted.emplace(tool, r[1].as<std::string>());
+      }
+      // A version that showed a tool two ways (it changed mid-session, or
+      // someone reported for it what it never showed): a person picks the
+      // definition, by digest.
+      if (approve && !ambiguous.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "version: ", server.display_name, " ", version,
+            " showed more than one definition of ",
+            absl::StrJoin(ambiguous, ", "),
+            "; approve those by digest (definitions list shows them)"));
       }
     }
     for (const auto& [tool, digest] : wanted) {
-      pqxx::result done =
-          approve ? txn.exec_prepared(kApprove, server.server_id, tool, digest,
-                                      actor)
-                  : txn.exec_prepared(kRevoke, server.server_id, tool, digest);
+      pqxx::result done = approve
+                              ? txn.exec_prepared(kApprove, server.server_id,
+                                                  tool, digest, actor)
+                              : txn.exec_prepared(kRevoke, server.server_id,
+                                                  tool, digest, actor);
       if (done.empty()) continue;  // already so
       changed.emplace_back(tool, digest);
       AuditEvent row = audit;

@@ -468,6 +468,22 @@ TEST_F(GuardProxyTest, ArgumentsThatAreNotAnObjectAreRefusedNotForwarded) {
   EXPECT_THAT(server_->guard_seen(), IsEmpty());  // nothing listed for them
 }
 
+// The registry judges numbers as doubles; an integer a double cannot hold
+// exactly would be judged as one value and run as another.
+TEST_F(GuardProxyTest, IntegersBeyondTwoToThe53AreRefusedNotForwarded) {
+  gate_.Allow({"echo"});
+  ListTools(1);
+  const json refused =
+      CallWith(2, "echo", json::parse(R"({"n": [9007199254740993]})"));
+  ASSERT_TRUE(refused.contains("error")) << refused.dump();
+  EXPECT_EQ(refused["error"]["code"], -32602);
+  const json fine =
+      CallWith(3, "echo", json::parse(R"({"n": -9007199254740992})"));
+  EXPECT_TRUE(fine.contains("result")) << fine.dump();
+  EndSession();
+  EXPECT_EQ(server_->call_lines().size(), 1u);
+}
+
 // The server gets the call as the guard parsed it, so that no second
 // reading of the line (a duplicate key, say) differs from what was checked.
 TEST_F(GuardProxyTest, TheServerGetsTheArgumentsTheGateJudged) {
@@ -638,7 +654,8 @@ TEST_F(GuardProxyListTimeoutTest, ALateAnswerToTheGuardNeverReachesTheClient) {
 // --- RegistryGate ----------------------------------------------------------
 
 // Records what the gate sends; answers FilterTools with a digest per
-// definition ("d-<name>") and allows the names that end in an even digit.
+// definition ("d-<name>"), allows the names that end in an even digit, and
+// marks those starting with "p" PENDING.
 class FakeRegistry : public v1::McpRegistry::Service {
  public:
   grpc::Status FilterTools(grpc::ServerContext*,
@@ -651,6 +668,11 @@ class FakeRegistry : public v1::McpRegistry::Service {
       v1::ToolDefinitionStatus* status = response->add_definitions();
       status->set_tool(name);
       status->set_digest("d-" + name);
+      // "p..." stands for a definition awaiting approval whose name is
+      // nevertheless allowed (by another entry of the same name).
+      if (name[0] == 'p') {
+        status->set_approval(v1::ToolDefinitionStatus::PENDING);
+      }
       if ((name.back() - '0') % 2 == 0) {
         response->add_allowed_tools(name);
       } else {
@@ -751,6 +773,24 @@ TEST_F(RegistryGateTest, FilterSendsDefinitionsInBatchesOfAHundred) {
                 .at("n")
                 .number_value(),
             249);
+}
+
+// `allowed_tools` is by name; an entry is shown only if its own definition
+// is not pending, and a name the page lists twice is shown for neither.
+TEST_F(RegistryGateTest, EachEntryIsJudgedAloneAndANameListedTwiceIsHidden) {
+  absl::StatusOr<std::vector<ToolGate::ListedTool>> listed =
+      gate_->Filter({R"({"name":"t2","description":"a"})",
+                     R"({"name":"t2","description":"b"})", R"({"name":"t4"})",
+                     R"({"name":"p6"})"});
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 4u);
+  EXPECT_FALSE((*listed)[0].allowed);
+  EXPECT_EQ((*listed)[0].digest, "");
+  EXPECT_FALSE((*listed)[1].allowed);
+  EXPECT_EQ((*listed)[1].digest, "");
+  EXPECT_TRUE((*listed)[2].allowed);
+  EXPECT_FALSE((*listed)[3].allowed);
+  EXPECT_EQ((*listed)[3].digest, "d-p6");
 }
 
 TEST_F(RegistryGateTest, CheckSendsArgumentsAndDigest) {

@@ -206,6 +206,13 @@ TEST(CanonicalDefinitionTest, MetaAndIconsAreNotPinned) {
   EXPECT_EQ(*c, R"({"description":"d","name":"t"})");
 }
 
+// A member MCP does not define (yet) may still reach the model through a
+// client that shows it: it is pinned like the rest.
+TEST(CanonicalDefinitionTest, UnknownMembersArePinned) {
+  EXPECT_NE(DigestOf(R"({"name":"t","description":"d"})"),
+            DigestOf(R"({"name":"t","description":"d","x-hint":"obey"})"));
+}
+
 TEST(CanonicalDefinitionTest, NameIsRequired) {
   for (const char* json :
        {R"({"description":"d"})", R"({"name":""})", R"({"name":7})",

@@ -8,8 +8,28 @@ namespace {
 
 // The one test `c` names, for the policy library; INVALID_ARGUMENT naming
 // `field` when it names none or several.
+// Policies are stored as jsonb, which cannot hold U+0000.
+absl::Status RefuseNul(absl::string_view text, const std::string& field) {
+  if (text.find('\0') == absl::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": must not contain U+0000"));
+}
+
 absl::StatusOr<policy::ArgumentCondition> ToCondition(
     const v1::ArgumentCondition& c, const std::string& field) {
+  if (absl::Status s = RefuseNul(c.pointer(), field + ".pointer"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RefuseNul(c.matches(), field + ".matches"); !s.ok()) {
+    return s;
+  }
+  for (int k = 0; k < c.one_of_size(); ++k) {
+    if (absl::Status s = RefuseNul(c.one_of(k).string_value(),
+                                   absl::StrCat(field, ".oneOf[", k, "]"));
+        !s.ok()) {
+      return s;
+    }
+  }
   policy::ArgumentCondition out;
   out.pointer = c.pointer();
   int kinds = 0;
@@ -68,6 +88,12 @@ absl::StatusOr<std::shared_ptr<const policy::CompiledPolicy>> CompileToolPolicy(
   entries.reserve(p.entries_size());
   for (int i = 0; i < p.entries_size(); ++i) {
     const v1::ToolPolicyEntry& e = p.entries(i);
+    if (absl::Status s =
+            RefuseNul(e.pattern(),
+                      absl::StrCat(field_prefix, "entries[", i, "].pattern"));
+        !s.ok()) {
+      return s;
+    }
     policy::Entry entry{e.pattern(), e.is_regex(), {}};
     for (int j = 0; j < e.conditions_size(); ++j) {
       absl::StatusOr<policy::ArgumentCondition> condition = ToCondition(
@@ -89,10 +115,12 @@ bool CachedServerPolicy::IsApproved(absl::string_view tool,
 void CachedServerPolicy::IndexDefinitions() {
   for (const auto& [tool, digest] : server.definitions) {
     recorded.insert(DefinitionKey(tool, digest));
+    ++definitions_per_tool[tool];
   }
+  ever_approved_tools.insert(server.tools_ever_approved.begin(),
+                             server.tools_ever_approved.end());
   for (const auto& [tool, digest] : server.approved_definitions) {
     approved.insert(DefinitionKey(tool, digest));
-    approved_tools.insert(tool);
   }
   for (const auto& [version, tool, digest] : server.definition_sightings) {
     sightings.insert(absl::StrCat(version, "\n", DefinitionKey(tool, digest)));

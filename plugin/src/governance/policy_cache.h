@@ -33,13 +33,16 @@ struct CachedServerPolicy {
   // Fills the sets below from `server`'s definitions.
   void IndexDefinitions();
 
-  // DefinitionKey()s of the approved and the recorded definitions, the
-  // tools with any approved definition, and version + "\n" + key of what
-  // each version showed: a report with nothing new needs no write.
+  // DefinitionKey()s of the approved and the recorded definitions, and
+  // version + "\n" + key of what each version showed: a report with
+  // nothing new needs no write.
   absl::flat_hash_set<std::string> approved;
   absl::flat_hash_set<std::string> recorded;
-  absl::flat_hash_set<std::string> approved_tools;
   absl::flat_hash_set<std::string> sightings;
+  // Tools whose first use is spent (an approval, even revoked), and how
+  // many definitions each tool has recorded.
+  absl::flat_hash_set<std::string> ever_approved_tools;
+  absl::flat_hash_map<std::string, int> definitions_per_tool;
 };
 
 // How CachedServerPolicy's sets name one definition of a tool.

@@ -32,13 +32,15 @@ constexpr absl::Duration kReloadBudget = absl::Seconds(2);
 // pinning only an approved definition is listed, so a list without
 // definitions shows nothing.
 bool MayList(const CachedServerPolicy& server, const std::string& tool,
-             const storage::ReportedDefinition* definition) {
+             const ReportedEntry* entry) {
   if (server.compiled == nullptr || !server.compiled->MayList(tool)) {
     return false;
   }
+  // A name the page lists twice is never shown, pinned or not.
+  if (entry != nullptr && entry->duplicate) return false;
   if (!server.pinned()) return true;
-  return definition != nullptr &&
-         server.IsApproved(definition->tool, definition->digest);
+  return entry != nullptr &&
+         ApprovalOf(server, *entry) == v1::ToolDefinitionStatus::APPROVED;
 }
 
 // Takes the decision on `server`'s policy: the answer, and `audit`'s
@@ -121,6 +123,11 @@ void RefuseAfterAll(const PendingDecision<Request, Response>& pending,
                    : "the server's tool policy could not be read again";
   row.policy_server_id = 0;
   row.policy_revision = 0;
+  // The attempt's details may hold argument values recorded under a policy
+  // that no longer asks for them.
+  row.details_json = pending.request->has_caller()
+                         ? WithCallerDetails("{}", pending.request->caller())
+                         : "{}";
   pending.deps->audit->AppendAsync(row, [pending, why = std::move(why)](
                                             const absl::Status&) {
     pending.reply(ForCaller(why, pending.audit.request_id, pending.deps->log));
@@ -190,6 +197,40 @@ absl::Status ValidateCheck(const v1::CheckToolCallRequest& request) {
   return ValidateCallerInfo(request.caller(), "caller");
 }
 
+// `arguments` with every U+0000 (which jsonb, hence the audit log, cannot
+// hold) replaced by U+FFFD: a value must not make its call unauditable.
+google::protobuf::Struct WithoutNul(google::protobuf::Struct arguments) {
+  std::vector<google::protobuf::Value*> pending;
+  const auto clean = [](std::string* s) {
+    for (size_t at; (at = s->find('\0')) != std::string::npos;) {
+      s->replace(at, 1, "\xEF\xBF\xBD");
+    }
+  };
+  google::protobuf::Struct out;
+  for (auto& [key, value] : *arguments.mutable_fields()) {
+    std::string name = key;
+    clean(&name);
+    google::protobuf::Value& copy = (*out.mutable_fields())[name];
+    copy = std::move(value);
+    pending.push_back(&copy);
+  }
+  while (!pending.empty()) {
+    google::protobuf::Value* v = pending.back();
+    pending.pop_back();
+    if (v->has_string_value()) {
+      clean(v->mutable_string_value());
+    } else if (v->has_list_value()) {
+      for (auto& item : *v->mutable_list_value()->mutable_values()) {
+        pending.push_back(&item);
+      }
+    } else if (v->has_struct_value()) {
+      *v->mutable_struct_value() =
+          WithoutNul(std::move(*v->mutable_struct_value()));
+    }
+  }
+  return out;
+}
+
 // The check's audit details: what decided (entry, condition, definition),
 // and the arguments only where the policy asks for them — they can carry
 // secrets.
@@ -213,8 +254,8 @@ std::string CheckDetails(const CachedServerPolicy& server,
   std::string arguments;
   if (server.server.policy.has_value() &&
       server.server.policy->audit_argument_values() &&
-      google::protobuf::util::MessageToJsonString(request.arguments(),
-                                                  &arguments)
+      google::protobuf::util::MessageToJsonString(
+          WithoutNul(request.arguments()), &arguments)
           .ok()) {
     add(absl::StrCat("\"arguments\":", arguments));
   }
@@ -267,12 +308,13 @@ absl::Status ValidateFilter(const v1::FilterToolsRequest& request) {
     return absl::InvalidArgumentError(
         "version: at most 128 bytes, without control characters");
   }
-  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+  absl::StatusOr<std::vector<ReportedEntry>> reported =
       CanonicalDefinitions(request);
   if (!reported.ok()) return reported.status();
   for (size_t i = 0; i < reported->size(); ++i) {
-    if (absl::Status s = CheckToolName(
-            (*reported)[i].tool, absl::StrCat("definitions[", i, "].name"));
+    if (absl::Status s =
+            CheckToolName((*reported)[i].definition.tool,
+                          absl::StrCat("definitions[", i, "].name"));
         !s.ok()) {
       return s;
     }
@@ -300,17 +342,18 @@ v1::FilterToolsResponse DecideFilter(const CachedServerPolicy& server,
   }
   // Validated already; canonicalized again here so that a decision taken
   // anew (Redecide) needs nothing but the request.
-  const std::vector<storage::ReportedDefinition> reported =
-      CanonicalDefinitions(request).value_or(
-          std::vector<storage::ReportedDefinition>());
+  const std::vector<ReportedEntry> reported =
+      CanonicalDefinitions(request).value_or(std::vector<ReportedEntry>());
   int pending = 0;
-  for (const storage::ReportedDefinition& d : reported) {
+  for (const ReportedEntry& entry : reported) {
+    const storage::ReportedDefinition& d = entry.definition;
     v1::ToolDefinitionStatus& status = *response.add_definitions();
     status.set_tool(d.tool);
     status.set_digest(d.digest);
-    status.set_approval(ApprovalOf(server, d));
+    status.set_approval(ApprovalOf(server, entry));
+    status.set_problem(entry.problem);
     if (status.approval() == v1::ToolDefinitionStatus::PENDING) ++pending;
-    if (MayList(server, d.tool, &d)) {
+    if (MayList(server, d.tool, &entry)) {
       response.add_allowed_tools(d.tool);
     } else {
       response.add_denied_tools(d.tool);
@@ -415,9 +458,10 @@ bool DecideAndAnswerFromCaches(
 bool FilterReady(const CachedServerPolicy& server,
                  const v1::FilterToolsRequest& request) {
   if (request.definitions_size() == 0) return true;
-  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+  absl::StatusOr<std::vector<ReportedEntry>> reported =
       CanonicalDefinitions(request);
-  return reported.ok() && !NeedsRecording(server, request.version(), *reported);
+  return reported.ok() &&
+         !NeedsRecording(server, request.version(), Pinnable(*reported));
 }
 
 // Records what the request reports that the store lacks, then decides on
@@ -429,17 +473,18 @@ absl::Status RecordDefinitions(RegistryDependencies& deps,
   if (request.definitions_size() == 0 || deps.definitions == nullptr) {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<storage::ReportedDefinition>> reported =
+  absl::StatusOr<std::vector<ReportedEntry>> entries =
       CanonicalDefinitions(request);
-  if (!reported.ok()) return reported.status();
+  if (!entries.ok()) return entries.status();
+  const std::vector<storage::ReportedDefinition> reported = Pinnable(*entries);
   const storage::ServerPolicy& server = access.server->server;
-  if (!NeedsRecording(*access.server, request.version(), *reported)) {
+  if (!NeedsRecording(*access.server, request.version(), reported)) {
     return absl::OkStatus();
   }
   storage::AuditEvent audit =
       scope.Audit(access.principal, access.project_key, server.display_name);
   if (absl::Status s = deps.definitions->Record(
-          server, request.version(), *reported, audit, scope.deadline());
+          server, request.version(), reported, audit, scope.deadline());
       !s.ok()) {
     return s;
   }

@@ -1,5 +1,7 @@
 #include "plugin/src/handlers/tool_definitions.h"
 
+#include <map>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "policy/tool_definition.h"
@@ -34,20 +36,48 @@ int Depth(const google::protobuf::Value& v, int limit) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<storage::ReportedDefinition>> CanonicalDefinitions(
+absl::StatusOr<std::vector<ReportedEntry>> CanonicalDefinitions(
     const v1::FilterToolsRequest& request) {
-  std::vector<storage::ReportedDefinition> out;
-  out.reserve(request.definitions_size());
+  std::vector<ReportedEntry> out(request.definitions_size());
+  std::map<std::string, int> names;
   for (int i = 0; i < request.definitions_size(); ++i) {
+    const google::protobuf::Struct& tool = request.definitions(i);
     const std::string field = absl::StrCat("definitions[", i, "]");
+    const auto name = tool.fields().find("name");
+    if (name == tool.fields().end() || !name->second.has_string_value() ||
+        name->second.string_value().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".name: is required (a non-empty string)"));
+    }
+    ReportedEntry& entry = out[i];
+    entry.definition.tool = name->second.string_value();
+    ++names[entry.definition.tool];
     absl::StatusOr<std::string> canonical =
-        policy::CanonicalDefinition(request.definitions(i), field);
-    if (!canonical.ok()) return canonical.status();
-    storage::ReportedDefinition d;
-    d.tool = request.definitions(i).fields().at("name").string_value();
-    d.digest = policy::DefinitionDigest(*canonical);
-    d.canonical_json = *std::move(canonical);
-    out.push_back(std::move(d));
+        policy::CanonicalDefinition(tool, field);
+    if (!canonical.ok()) {
+      // One tool the registry cannot pin does not hide the others.
+      entry.problem = std::string(canonical.status().message());
+      continue;
+    }
+    entry.definition.digest = policy::DefinitionDigest(*canonical);
+    entry.definition.canonical_json = *std::move(canonical);
+  }
+  for (ReportedEntry& entry : out) {
+    if (names[entry.definition.tool] < 2) continue;
+    entry.duplicate = true;
+    if (entry.problem.empty()) {
+      entry.problem = absl::StrCat("the page lists tool '",
+                                   entry.definition.tool, "' more than once");
+    }
+  }
+  return out;
+}
+
+std::vector<storage::ReportedDefinition> Pinnable(
+    const std::vector<ReportedEntry>& entries) {
+  std::vector<storage::ReportedDefinition> out;
+  for (const ReportedEntry& e : entries) {
+    if (e.pinnable()) out.push_back(e.definition);
   }
   return out;
 }
@@ -91,7 +121,14 @@ bool NeedsRecording(const CachedServerPolicy& server,
         !server.sightings.contains(absl::StrCat(version, "\n", key))) {
       return true;
     }
-    if (first_use && !server.approved_tools.contains(d.tool)) return true;
+    // First use may approve only a tool that never had an approval and has
+    // this one definition; anything else needs a person, and no write.
+    if (first_use && !server.ever_approved_tools.contains(d.tool)) {
+      const auto count = server.definitions_per_tool.find(d.tool);
+      if (count == server.definitions_per_tool.end() || count->second <= 1) {
+        return true;
+      }
+    }
   }
   return false;
 }
@@ -123,10 +160,11 @@ policy::Decision DecideCall(const CachedServerPolicy& server,
   return decision;
 }
 
-v1::ToolDefinitionStatus::Approval ApprovalOf(
-    const CachedServerPolicy& server, const storage::ReportedDefinition& d) {
+v1::ToolDefinitionStatus::Approval ApprovalOf(const CachedServerPolicy& server,
+                                              const ReportedEntry& entry) {
   if (!server.pinned()) return v1::ToolDefinitionStatus::NOT_REQUIRED;
-  return server.IsApproved(d.tool, d.digest)
+  const storage::ReportedDefinition& d = entry.definition;
+  return entry.pinnable() && server.IsApproved(d.tool, d.digest)
              ? v1::ToolDefinitionStatus::APPROVED
              : v1::ToolDefinitionStatus::PENDING;
 }

@@ -21,10 +21,25 @@ inline constexpr size_t kMaxArgumentBytes = 64 << 10;
 // objects in a Struct; 20 leaves room and is deeper than tools need.
 inline constexpr int kMaxArgumentDepth = 20;
 
+// One entry of a FilterTools request's definitions.
+struct ReportedEntry {
+  storage::ReportedDefinition definition;  // digest empty if too large
+  // Why it cannot be pinned or listed: too large or too deep to pin, or
+  // its name is on the page twice (which one the server would run is its
+  // choice). Such an entry is neither recorded nor approved.
+  std::string problem;
+  bool duplicate = false;  // the name is on the page more than once
+  bool pinnable() const { return problem.empty(); }
+};
+
 // The request's definitions, canonical and digested, in order;
-// INVALID_ARGUMENT naming "definitions[i]" for one that is not a tool.
-absl::StatusOr<std::vector<storage::ReportedDefinition>> CanonicalDefinitions(
+// INVALID_ARGUMENT naming "definitions[i].name" for an entry without a name.
+absl::StatusOr<std::vector<ReportedEntry>> CanonicalDefinitions(
     const v1::FilterToolsRequest& request);
+
+// The pinnable ones, for the store.
+std::vector<storage::ReportedDefinition> Pinnable(
+    const std::vector<ReportedEntry>& entries);
 
 // "definitionDigest": empty or 64 lower-case hex digits.
 absl::Status ValidateDigest(const std::string& digest, absl::string_view field);
@@ -45,9 +60,10 @@ bool NeedsRecording(const CachedServerPolicy& server,
 policy::Decision DecideCall(const CachedServerPolicy& server,
                             const v1::CheckToolCallRequest& request);
 
-// One listed tool: may the caller see it, and its approval.
-v1::ToolDefinitionStatus::Approval ApprovalOf(
-    const CachedServerPolicy& server, const storage::ReportedDefinition& d);
+// One listed tool's approval: PENDING under pinning unless its digest is
+// approved.
+v1::ToolDefinitionStatus::Approval ApprovalOf(const CachedServerPolicy& server,
+                                              const ReportedEntry& entry);
 
 }  // namespace mcpreg
 

@@ -38,12 +38,16 @@ CREATE TABLE tool_definition_sightings (
     REFERENCES tool_definitions (server_id, tool, digest) ON DELETE CASCADE
 );
 
+-- A revoked approval stays, revoked: trust on first use approves only a
+-- tool that never had an approval, so revoking one does not bring it back.
 CREATE TABLE tool_definition_approvals (
   server_id    bigint NOT NULL,
   tool         text NOT NULL,
   digest       text NOT NULL,
   approved_by  text NOT NULL,
   approved_at  timestamptz NOT NULL DEFAULT now(),
+  revoked_by   text NOT NULL DEFAULT '',
+  revoked_at   timestamptz,
   PRIMARY KEY (server_id, tool, digest),
   FOREIGN KEY (server_id, tool, digest)
     REFERENCES tool_definitions (server_id, tool, digest) ON DELETE CASCADE
