@@ -104,6 +104,8 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(
     return absl::InvalidArgumentError(absl::StrCat(
         field_prefix, "entries: the patterns together are too large"));
   }
+  policy->arguments_ =
+      std::make_unique<internal::ArgumentIndex>(&policy->conditions_);
   return std::shared_ptr<const CompiledPolicy>(std::move(policy));
 }
 
@@ -111,6 +113,14 @@ std::atomic<bool> fail_matching_for_testing{false};
 
 void CompiledPolicy::FailMatchingForTesting(bool fail) {
   fail_matching_for_testing.store(fail);
+}
+
+void CompiledPolicy::FailConditionSetsForTesting(bool fail) {
+  internal::FailConditionSetsForTesting(fail);
+}
+
+int CompiledPolicy::ConditionSetsFailedForTesting() {
+  return internal::ConditionSetsFailedForTesting();
 }
 
 bool CompiledPolicy::MatchingEntries(absl::string_view tool,
@@ -156,6 +166,7 @@ Decision CompiledPolicy::Check(
   // The lowest entry that matched by name but not by its conditions, and
   // its first failing condition: what decided when no entry matched.
   int near_entry = -1, near_condition = -1;
+  internal::ArgumentCache cache(*arguments_, args);
   for (int i : matches) {
     const ConditionSet& conditions = conditions_[i];
     const absl::string_view verb = deny ? "denied by " : "allowed by ";
@@ -163,7 +174,7 @@ Decision CompiledPolicy::Check(
       return Decision{!deny, absl::StrCat(verb, Describe(entries_[i])), i};
     }
     int wrong_type = -1;
-    const int failing = conditions.FirstFailing(args, deny, &wrong_type);
+    const int failing = conditions.FirstFailing(cache, deny, &wrong_type);
     if (failing < 0 && wrong_type >= 0) {
       return Decision{
           false,

@@ -21,7 +21,8 @@
 namespace mcpreg::policy {
 
 namespace internal {
-class ConditionSet;  // argument_conditions.h
+class ArgumentIndex;  // argument_conditions.h
+class ConditionSet;
 }  // namespace internal
 
 enum class Mode {
@@ -107,6 +108,12 @@ class CompiledPolicy {
   // Makes every pattern match fail as RE2 fails when it runs out of memory,
   // for the test that such a failure denies. Not for production use.
   static void FailMatchingForTesting(bool fail);
+  // Makes every run of a set of argument patterns (one per pointer tested
+  // with several patterns) fail the same way, for the test that the
+  // decision does not change; and how many runs it failed since it was
+  // last set. Not for production use.
+  static void FailConditionSetsForTesting(bool fail);
+  static int ConditionSetsFailedForTesting();
 
  private:
   CompiledPolicy(Mode mode, std::vector<Entry> entries);
@@ -121,6 +128,8 @@ class CompiledPolicy {
   std::unique_ptr<RE2::Set> regexes_;               // anchored at both ends
   std::vector<int> regex_entry_;                    // set index -> entry index
   std::vector<internal::ConditionSet> conditions_;  // by entry index
+  // What conditions_ share across entries: pointers, pattern sets.
+  std::unique_ptr<const internal::ArgumentIndex> arguments_;
 };
 
 // The zero-trust answer for a server without a policy.
