@@ -1445,6 +1445,50 @@ TEST(ManyEntriesTest, MixedPointersDecideAsEntryByEntry) {
   EXPECT_GT(set_runs, 0);  // the sets were used, not only the patterns alone
 }
 
+// The entries a name matches are taken in entry order across every word of
+// the set that holds them (64 entries a word), whether named exactly, by a
+// pattern that many entries repeat, or by a pattern of their own.
+TEST(ManyEntriesTest, EntriesAreTriedInOrderUpToTheLimit) {
+  std::vector<Entry> entries;
+  for (size_t i = 0; i < kMaxEntries; ++i) {
+    Entry e = i % 3 == 0   ? Entry{"t", false}
+              : i % 3 == 1 ? Entry{"[st]", true}
+                           : Entry{absl::StrCat("t|x", i), true};
+    e.conditions = {
+        Range("/n", static_cast<double>(i), static_cast<double>(i))};
+    entries.push_back(e);
+  }
+  for (Mode mode : {Mode::kAllowList, Mode::kDenyList}) {
+    auto policy = MustCompile(mode, entries);
+    ASSERT_NE(policy, nullptr);
+    for (int n :
+         {0, 1, 2, 63, 64, 65, 127, 128, 191, 192, 255, 256, 498, 499}) {
+      Struct args;
+      (*args.mutable_fields())["n"].set_number_value(n);
+      const Decision d = policy->Check("t", &args);
+      EXPECT_EQ(d.allowed, mode == Mode::kAllowList) << n;
+      EXPECT_EQ(d.entry_index, n);
+      EXPECT_EQ(d.condition_index, -1);
+    }
+    Struct args = Args(R"({"n":500})");
+    const Decision d = policy->Check("t", &args);
+    EXPECT_EQ(d.allowed, mode == Mode::kDenyList);
+    EXPECT_EQ(d.entry_index, 0);
+    EXPECT_EQ(d.condition_index, 0);
+    // "s": only the repeated pattern; the first is entry 1.
+    EXPECT_EQ(policy->Check("s", &args).entry_index, 1);
+    EXPECT_TRUE(policy->MayList("t"));
+  }
+  // The last entry ('[st]') without conditions denies every call of t and
+  // s; x5 only has entry 5, with its condition.
+  entries.back().conditions.clear();
+  auto deny = MustCompile(Mode::kDenyList, entries);
+  EXPECT_FALSE(deny->MayList("t"));
+  EXPECT_FALSE(deny->MayList("s"));
+  EXPECT_TRUE(deny->MayList("x5"));
+  EXPECT_EQ(deny->Check("t").entry_index, static_cast<int>(kMaxEntries) - 1);
+}
+
 TEST(ConditionCompileTest, AcceptsWhatDoesNotConflict) {
   EXPECT_TRUE(CompiledPolicy::Compile(
                   Mode::kAllowList,
