@@ -222,7 +222,12 @@ Decision CompiledPolicy::Check(
   }
   const absl::string_view miss =
       deny ? "not on the deny list" : "not on the allow list";
-  if (near_entry < 0) return Decision{deny, std::string(miss), -1};
+  if (near_entry < 0) {
+    Decision d;  // not Decision{...}: GCC zeroes that with a slow rep stos
+    d.allowed = deny;
+    d.reason.assign(miss.data(), miss.size());
+    return d;
+  }
   return Decision{
       deny,
       absl::StrCat(miss, ": ", Describe(entries_[near_entry]),
