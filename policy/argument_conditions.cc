@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <new>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -475,8 +477,13 @@ Outcome ArgumentCache::EvaluateAlone(const CompiledCondition& c) {
 }
 
 void ArgumentCache::SizeSlots() {
-  slot_storage_.resize(index_.slot_count());
-  slots_ = slot_storage_.data();
+  const size_t n = index_.slot_count();
+  if (n <= kInline) {
+    slots_ = new (inline_slots_) SlotState[n];
+  } else {
+    heap_slots_ = std::make_unique<SlotState[]>(n);
+    slots_ = heap_slots_.get();
+  }
 }
 
 void ArgumentCache::ResolveSlot(const CompiledCondition& c, SlotState& state) {
@@ -522,9 +529,16 @@ bool ArgumentCache::RunSet(int slot, const std::string& s) {
     if (error.kind != RE2::Set::kNoError) return false;
     hits_.clear();
   }
-  if (words_.empty()) words_.resize(index_.words_);
+  if (words_ == nullptr) {  // each set clears its own words
+    if (static_cast<size_t>(index_.words_) <= kInline) {
+      words_ = inline_words_;
+    } else {
+      heap_words_ = std::make_unique_for_overwrite<uint64_t[]>(index_.words_);
+      words_ = heap_words_.get();
+    }
+  }
   const int words = (set.members + 63) / 64;
-  std::fill_n(words_.begin() + set.first_word, words, 0);
+  std::fill_n(words_ + set.first_word, words, 0);
   for (int m : hits_) {
     if (m < 0 || m >= set.members) return false;  // not an answer either
     words_[set.first_word + m / 64] |= uint64_t{1} << (m % 64);

@@ -3,8 +3,8 @@
 // the policy is set, so that checking a call parses nothing; and what the
 // entries share (ArgumentIndex: each pointer resolved once per call, its
 // patterns in one RE2::Set). Checking a call allocates nothing unless a
-// pattern set runs or the policy shares more than 8 pointers. Internal to
-// the policy library (tool_policy.h is the API).
+// pattern set runs (RE2 allocates its answer) or the policy shares more than
+// 8 pointers. Internal to the policy library (tool_policy.h is the API).
 #ifndef MCPREG_POLICY_ARGUMENT_CONDITIONS_H_
 #define MCPREG_POLICY_ARGUMENT_CONDITIONS_H_
 
@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -253,9 +253,16 @@ class ArgumentCache {
 
   const ArgumentIndex& index_;
   const google::protobuf::Struct& arguments_;
-  SlotState* slots_ = nullptr;                      // into slot_storage_
-  absl::InlinedVector<SlotState, 8> slot_storage_;  // sized on first use
-  absl::InlinedVector<uint64_t, 8> words_;  // sized when a set first runs
+  // Storage on the stack for a few slots and hits, on the heap for more;
+  // nothing is initialized until used (a call may be decided by name).
+  static constexpr size_t kInline = 8;
+  static_assert(std::is_trivially_destructible_v<SlotState>);
+  SlotState* slots_ = nullptr;  // sized on first use
+  uint64_t* words_ = nullptr;   // sized when a set first runs
+  alignas(SlotState) unsigned char inline_slots_[kInline * sizeof(SlotState)];
+  uint64_t inline_words_[kInline];
+  std::unique_ptr<SlotState[]> heap_slots_;
+  std::unique_ptr<uint64_t[]> heap_words_;
   std::vector<int> hits_;
 };
 

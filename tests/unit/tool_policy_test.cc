@@ -1489,6 +1489,38 @@ TEST(ManyEntriesTest, EntriesAreTriedInOrderUpToTheLimit) {
   EXPECT_EQ(deny->Check("t").entry_index, static_cast<int>(kMaxEntries) - 1);
 }
 
+// More shared pointers and set members than a call keeps on its stack (8
+// slots, 512 members' bits): the same decisions from the heap.
+TEST(ManyEntriesTest, ManySharedPointersAndMembers) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 300; ++i) {
+    entries.push_back({"t",
+                       false,
+                       {Matches("/a", absl::StrCat("a", i)),
+                        Matches("/b", absl::StrCat("b", i % 290)),
+                        Range(absl::StrCat("/p", i % 10), 0, 1)}});
+  }
+  auto policy = MustCompile(Mode::kAllowList, entries);
+  ASSERT_NE(policy, nullptr);
+  for (const char* json :
+       {R"({"a":"a250","b":"b250","p0":0,"p1":0,"p2":0,"p3":0,"p4":0,)"
+        R"("p5":0,"p6":0,"p7":0,"p8":0,"p9":0})",
+        R"({"a":"a295","b":"b5","p0":1,"p1":1,"p2":1,"p3":1,"p4":1,)"
+        R"("p5":1,"p6":1,"p7":1,"p8":1,"p9":1})",
+        R"({"a":"a295","b":"b6","p5":1})"}) {
+    Struct args = Args(json);
+    const Decision want = EntryByEntry(Mode::kAllowList, entries, "t", &args);
+    ExpectSameDecision(policy->Check("t", &args), want, json);
+    auto [failed, runs] = CheckWithSetsFailing(*policy, "t", &args);
+    EXPECT_GE(runs, 1) << json;
+    ExpectSameDecision(failed, want, json);
+  }
+  Struct args =
+      Args(R"({"a":"a250","b":"b250","p0":0,"p1":0,"p2":0,"p3":0,"p4":0,)"
+           R"("p5":0,"p6":0,"p7":0,"p8":0,"p9":0})");
+  EXPECT_EQ(policy->Check("t", &args).entry_index, 250);
+}
+
 TEST(ConditionCompileTest, AcceptsWhatDoesNotConflict) {
   EXPECT_TRUE(CompiledPolicy::Compile(
                   Mode::kAllowList,
