@@ -502,9 +502,9 @@ bool ArgumentCache::FullMatch(const CompiledCondition& c, SlotState& state,
   if (state.matched == Matched::kAlone && state.alone == kAloneBeforeSet) {
     if (index_.has_set(c.slot) && RunSet(c.slot, s)) {
       state.matched = Matched::kSet;
-      state.first_word = index_.slots_[c.slot].first_word;
-      return ((words_[state.first_word + c.member / 64] >> (c.member % 64)) &
-              1) != 0;
+      state.hits = words_ + index_.slots_[c.slot].first_word;
+      const auto m = static_cast<unsigned>(c.member);
+      return ((state.hits[m / 64] >> (m % 64)) & 1) != 0;
     }
     state.matched = Matched::kOnlyAlone;
   }

@@ -100,26 +100,31 @@ inline Outcome EvaluateResolved(const CompiledCondition& c, bool found,
                                 FullMatchFn&& full_match) {
   using Kind = ArgumentCondition::Kind;
   using ::google::protobuf::Value;
-  if (c.kind == Kind::kAbsent) return found ? Outcome::kFails : Outcome::kHolds;
-  if (!found) return Outcome::kMissing;
-  if (v == nullptr) return Outcome::kWrongType;  // the arguments object
+  // A missing value is missing for every test but kAbsent; the arguments
+  // object itself (v null) has the wrong type for every other.
   switch (c.kind) {
+    case Kind::kAbsent:
+      return found ? Outcome::kFails : Outcome::kHolds;
     case Kind::kMatches:
-      if (v->kind_case() != Value::kStringValue) return Outcome::kWrongType;
+      if (!found) return Outcome::kMissing;
+      if (v == nullptr || v->kind_case() != Value::kStringValue) {
+        return Outcome::kWrongType;
+      }
       return full_match(v->string_value()) ? Outcome::kHolds : Outcome::kFails;
     case Kind::kOneOf:
+      if (!found) return Outcome::kMissing;
+      if (v == nullptr) return Outcome::kWrongType;
       return EvaluateOneOf(c, *v);
     case Kind::kRange:
+      if (!found) return Outcome::kMissing;
       // NaN cannot come from JSON; were it there, it is no number to range.
-      if (v->kind_case() != Value::kNumberValue ||
+      if (v == nullptr || v->kind_case() != Value::kNumberValue ||
           std::isnan(v->number_value())) {
         return Outcome::kWrongType;
       }
       return v->number_value() >= c.min && v->number_value() <= c.max
                  ? Outcome::kHolds
                  : Outcome::kFails;
-    case Kind::kAbsent:
-      break;
   }
   return Outcome::kFails;
 }
@@ -201,20 +206,23 @@ class ArgumentCache {
   ArgumentCache(const ArgumentCache&) = delete;
   ArgumentCache& operator=(const ArgumentCache&) = delete;
 
+  // Before Evaluate: makes the slots when first needed.
+  void Prepare() {
+    if (slots_ == nullptr) SizeSlots();
+  }
+
   // Inline, with the work of a slot's first use out of line: a policy may
   // test a hundred entries' conditions for one call.
   Outcome Evaluate(const CompiledCondition& c) {
     if (c.slot < 0) return EvaluateAlone(c);
-    if (slots_ == nullptr) SizeSlots();
     SlotState& state = slots_[c.slot];
     if (state.resolved == Resolved::kNotYet) ResolveSlot(c, state);
     return EvaluateResolved(
         c, state.resolved == Resolved::kFound, state.value,
         [&](const std::string& s) {
           if (c.member >= 0 && state.matched == Matched::kSet) {
-            return ((words_[state.first_word + c.member / 64] >>
-                     (c.member % 64)) &
-                    1) != 0;
+            const auto m = static_cast<unsigned>(c.member);
+            return ((state.hits[m / 64] >> (m % 64)) & 1) != 0;
           }
           return FullMatch(c, state, s);
         });
@@ -224,7 +232,7 @@ class ArgumentCache {
   enum class Resolved : uint8_t { kNotYet, kMissing, kFound };
   enum class Matched : uint8_t {
     kAlone,      // patterns matched one by one, so far (see kAloneBeforeSet)
-    kSet,        // the set ran; its hits are at `first_word` in `words_`
+    kSet,        // the set ran; `hits` has a bit for each pattern
     kOnlyAlone,  // no set, or it could not run: one by one for the call
   };
   // Distinct patterns on one pointer matched alone before its set runs: a
@@ -238,7 +246,7 @@ class ArgumentCache {
     uint8_t alone = 0;  // patterns matched alone and remembered
     bool alone_result[kAloneBeforeSet] = {};
     int alone_member[kAloneBeforeSet] = {};
-    int first_word = 0;
+    const uint64_t* hits = nullptr;  // into words_
   };
 
   Outcome EvaluateAlone(const CompiledCondition& c);
@@ -268,17 +276,23 @@ class ArgumentCache {
 
 inline int ConditionSet::FirstFailing(ArgumentCache& arguments, bool deny,
                                       int* wrong_type) const {
-  *wrong_type = -1;
-  for (size_t i = 0; i < conditions_.size(); ++i) {
-    const Outcome o = arguments.Evaluate(conditions_[i]);
+  arguments.Prepare();
+  // By pointer: an index into conditions_ costs a multiplication (its
+  // elements are not a power of two in size), its size a division.
+  const CompiledCondition* const begin = conditions_.data();
+  const CompiledCondition* const end = begin + conditions_.size();
+  const CompiledCondition* wrong = nullptr;
+  for (const CompiledCondition* c = begin; c != end; ++c) {
+    const Outcome o = arguments.Evaluate(*c);
     if (o == Outcome::kHolds) continue;
     if (deny && o == Outcome::kWrongType) {
-      if (*wrong_type < 0) *wrong_type = static_cast<int>(i);
+      if (wrong == nullptr) wrong = c;
       continue;
     }
     *wrong_type = -1;
-    return static_cast<int>(i);
+    return static_cast<int>(c - begin);
   }
+  *wrong_type = wrong != nullptr ? static_cast<int>(wrong - begin) : -1;
   return -1;
 }
 
