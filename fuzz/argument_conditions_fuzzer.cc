@@ -7,10 +7,15 @@
 //    JSON arguments: a policy is compiled from the first two (it may be
 //    refused, never crash) and checked with the third;
 //  - its arguments canonicalized (RFC 8785), which must be idempotent.
+// Both policies test several patterns on one pointer, which a policy matches
+// with one RE2::Set: each decision must be the one its entries give one by
+// one (policies of one entry, which share nothing), and the one given when
+// every set fails to run.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -68,6 +73,12 @@ std::vector<Entry> FixedEntries() {
        false,
        {Matches("/path", "/srv/data/[^/.][^/]*(/[^/.][^/]*)*"),
         Range("/limit", 0, 1000)}},
+      {"read_file", false, {Matches("/path", "/srv/logs/[a-z0-9._-]+")}},
+      {"read_.*",
+       true,
+       {Matches("/path", "(?s).*\\.csv"), OneOfScalars("/mode")}},
+      {"read_.*", true, {Matches("/path", "/tmp/.*"), Range("/limit", 0, 10)}},
+      {"exec", false, {Matches("/argv/0", "rm|mv"), Matches("/argv/1", "-.*")}},
       {"read_.*",
        true,
        {OneOfScalars("/mode"), Range("/opts/depth", -8, 8),
@@ -97,6 +108,65 @@ void CheckReasonIsValueFree(Mode mode, const Decision& d) {
   if (!inserted && it->second != d.reason) abort();
 }
 
+bool SameDecision(const Decision& a, const Decision& b) {
+  return a.allowed == b.allowed && a.entry_index == b.entry_index &&
+         a.condition_index == b.condition_index && a.reason == b.reason;
+}
+
+// `singles[i]`: entry i alone, in `mode`; `none`: no entry. The first entry
+// that matches decides; else the first whose name matched; else the mode.
+Decision EntryByEntry(Mode mode,
+                      const std::vector<const CompiledPolicy*>& singles,
+                      const CompiledPolicy& none, absl::string_view tool,
+                      const Struct* args) {
+  const bool deny = mode == Mode::kDenyList;
+  Decision near;
+  for (size_t i = 0; i < singles.size(); ++i) {
+    Decision d = singles[i]->Check(tool, args);
+    if (d.entry_index != 0) continue;
+    d.entry_index = static_cast<int>(i);
+    if (d.allowed != deny) return d;
+    if (near.entry_index < 0) near = d;
+  }
+  return near.entry_index >= 0 ? near : none.Check(tool, args);
+}
+
+// The policy's decision, checked against its entries one by one and against
+// itself with its pattern sets failing.
+Decision CheckAgainstReferences(
+    Mode mode, const CompiledPolicy& policy,
+    const std::vector<const CompiledPolicy*>& singles,
+    const CompiledPolicy& none, absl::string_view tool, const Struct* args) {
+  const Decision d = policy.Check(tool, args);
+  if (!SameDecision(d, EntryByEntry(mode, singles, none, tool, args))) {
+    abort();
+  }
+  CompiledPolicy::FailConditionSetsForTesting(true);
+  const Decision alone = policy.Check(tool, args);
+  CompiledPolicy::FailConditionSetsForTesting(false);
+  if (!SameDecision(d, alone)) abort();
+  return d;
+}
+
+// Entry by entry, for CheckAgainstReferences; null when one is refused.
+std::vector<std::shared_ptr<const CompiledPolicy>> Singles(
+    Mode mode, const std::vector<Entry>& entries) {
+  std::vector<std::shared_ptr<const CompiledPolicy>> singles;
+  for (const Entry& e : entries) {
+    auto p = CompiledPolicy::Compile(mode, {e});
+    if (!p.ok()) return {};
+    singles.push_back(*p);
+  }
+  return singles;
+}
+
+std::vector<const CompiledPolicy*> Pointers(
+    const std::vector<std::shared_ptr<const CompiledPolicy>>& policies) {
+  std::vector<const CompiledPolicy*> out;
+  for (const auto& p : policies) out.push_back(p.get());
+  return out;
+}
+
 bool Parse(absl::string_view json, Struct* out) {
   return google::protobuf::util::JsonStringToMessage(
              std::string(json.data(), json.size()), out)
@@ -123,13 +193,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       new auto(*CompiledPolicy::Compile(Mode::kAllowList, FixedEntries()));
   static const auto* deny =
       new auto(*CompiledPolicy::Compile(Mode::kDenyList, FixedEntries()));
+  static const auto* allow_singles =
+      new auto(Singles(Mode::kAllowList, FixedEntries()));
+  static const auto* deny_singles =
+      new auto(Singles(Mode::kDenyList, FixedEntries()));
+  static const auto* allow_none =
+      new auto(*CompiledPolicy::Compile(Mode::kAllowList, {}));
+  static const auto* deny_none =
+      new auto(*CompiledPolicy::Compile(Mode::kDenyList, {}));
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
 
   Struct args;
   if (Parse(input, &args)) {
     for (absl::string_view tool : kTools) {
-      CheckReasonIsValueFree(Mode::kAllowList, (*allow)->Check(tool, &args));
-      CheckReasonIsValueFree(Mode::kDenyList, (*deny)->Check(tool, &args));
+      CheckReasonIsValueFree(Mode::kAllowList,
+                             CheckAgainstReferences(Mode::kAllowList, **allow,
+                                                    Pointers(*allow_singles),
+                                                    **allow_none, tool, &args));
+      CheckReasonIsValueFree(Mode::kDenyList,
+                             CheckAgainstReferences(Mode::kDenyList, **deny,
+                                                    Pointers(*deny_singles),
+                                                    **deny_none, tool, &args));
     }
     CheckCanonicalIsIdempotent(args);
   }
@@ -147,6 +231,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       {"t", false, {OneOfScalars(pointer)}},
       {"u", false, {Range(pointer, 0, 1)}},
       {"u", false, {Make(pointer, Kind::kAbsent)}},
+      {"t", false, {Matches(pointer, "x.*"), Range("/n", 0, 9)}},
+      {"[tv]", true, {Matches(pointer, "(?s).*y"), Matches("/q", pattern)}},
+      {"t", false, {Matches(pointer, pattern), Make("/n", Kind::kAbsent)}},
+      {"t", false, {Matches(pointer, "[^z]*")}},
       {pattern, true, {}},
   };
   Struct split_args;
@@ -158,8 +246,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (policy.status().message().rfind("policy.entries", 0) != 0) abort();
       continue;
     }
+    // Each entry alone compiles when the policy does; the plain check is
+    // for safety only.
+    const auto singles = Singles(mode, entries);
+    auto none = CompiledPolicy::Compile(mode, {});
     for (absl::string_view tool : {"t", "u", "v"}) {
-      const Decision d = (*policy)->Check(tool, parsed ? &split_args : nullptr);
+      const Struct* call_args = parsed ? &split_args : nullptr;
+      const Decision d =
+          singles.empty()
+              ? (*policy)->Check(tool, call_args)
+              : CheckAgainstReferences(mode, **policy, Pointers(singles),
+                                       **none, tool, call_args);
       if (d.reason.empty()) abort();
       (void)(*policy)->MayList(tool);
     }

@@ -1,10 +1,16 @@
 #include "policy/argument_conditions.h"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
+#include <new>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -303,6 +309,18 @@ absl::Status CheckConflicts(const std::vector<ArgumentCondition>& conditions,
   return absl::OkStatus();
 }
 
+std::atomic<bool> fail_sets_for_testing{false};
+std::atomic<int> sets_failed_for_testing{0};
+
+}  // namespace
+
+void FailConditionSetsForTesting(bool fail) {
+  sets_failed_for_testing.store(0);
+  fail_sets_for_testing.store(fail);
+}
+
+int ConditionSetsFailedForTesting() { return sets_failed_for_testing.load(); }
+
 Outcome EvaluateOneOf(const CompiledCondition& c, const Value& v) {
   switch (v.kind_case()) {
     case Value::kStringValue:
@@ -325,8 +343,6 @@ Outcome EvaluateOneOf(const CompiledCondition& c, const Value& v) {
       return Outcome::kWrongType;  // an object, an array, or no value
   }
 }
-
-}  // namespace
 
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -407,20 +423,127 @@ absl::StatusOr<ConditionSet> ConditionSet::Compile(
   return set;
 }
 
-int ConditionSet::FirstFailing(const Struct& arguments, bool deny,
-                               int* wrong_type) const {
-  *wrong_type = -1;
-  for (size_t i = 0; i < conditions_.size(); ++i) {
-    const Outcome o = Evaluate(conditions_[i], arguments);
-    if (o == Outcome::kHolds) continue;
-    if (deny && o == Outcome::kWrongType) {
-      if (*wrong_type < 0) *wrong_type = static_cast<int>(i);
+ArgumentIndex::ArgumentIndex(std::vector<ConditionSet>* entries) {
+  // The conditions by pointer, as its tokens' keys (a token's index follows
+  // from its key); a map, for slots numbered the same way every time.
+  std::map<std::vector<std::string>, std::vector<CompiledCondition*>>
+      by_pointer;
+  for (ConditionSet& entry : *entries) {
+    for (CompiledCondition& c : entry.conditions_) {
+      std::vector<std::string> keys;
+      keys.reserve(c.tokens.size());
+      for (const PointerToken& token : c.tokens) keys.push_back(token.key);
+      by_pointer[std::move(keys)].push_back(&c);
+    }
+  }
+  for (auto& [keys, conditions] : by_pointer) {
+    if (conditions.size() < 2) continue;  // nothing to share
+    const int slot = static_cast<int>(slots_.size());
+    Slot& s = slots_.emplace_back();
+    absl::flat_hash_map<absl::string_view, int> member_of;
+    std::vector<const std::string*> patterns;
+    for (CompiledCondition* c : conditions) {
+      c->slot = slot;
+      if (c->kind != Kind::kMatches) continue;
+      const std::string& pattern = c->pattern->pattern();
+      auto [it, added] =
+          member_of.try_emplace(pattern, static_cast<int>(patterns.size()));
+      if (added) patterns.push_back(&pattern);
+      c->member = it->second;
+    }
+    s.members = static_cast<int>(patterns.size());
+    if (s.members < 2) continue;  // one pattern: matched alone, once
+    auto set = std::make_unique<RE2::Set>(PatternOptions(), RE2::ANCHOR_BOTH);
+    bool ok = true;
+    for (int m = 0; ok && m < s.members; ++m) {
+      ok = set->Add(*patterns[m], nullptr) == m;
+    }
+    // Too large together (or a DFA that cannot hold a single state, which
+    // fails every match): the patterns are matched alone, as each compiled.
+    RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+    if (!ok || !set->Compile() ||
+        (!set->Match("", nullptr, &error) &&
+         error.kind != RE2::Set::kNoError)) {
       continue;
     }
-    *wrong_type = -1;
-    return static_cast<int>(i);
+    s.set = std::move(set);
+    s.first_word = words_;
+    words_ += (s.members + 63) / 64;
   }
-  return -1;
+}
+
+Outcome ArgumentCache::EvaluateAlone(const CompiledCondition& c) {
+  return internal::Evaluate(c, arguments_);
+}
+
+void ArgumentCache::SizeSlots() {
+  const size_t n = index_.slot_count();
+  if (n <= kInline) {
+    slots_ = new (inline_slots_) SlotState[n];
+  } else {
+    heap_slots_ = std::make_unique<SlotState[]>(n);
+    slots_ = heap_slots_.get();
+  }
+}
+
+void ArgumentCache::ResolveSlot(const CompiledCondition& c, SlotState& state) {
+  state.resolved = Resolve(c.tokens, arguments_, &state.value)
+                       ? Resolved::kFound
+                       : Resolved::kMissing;
+}
+
+bool ArgumentCache::FullMatch(const CompiledCondition& c, SlotState& state,
+                              const std::string& s) {
+  if (c.member < 0) return RE2::FullMatch(s, *c.pattern);
+  // Entries may share a pattern: each distinct one is matched once.
+  for (int k = 0; k < state.alone; ++k) {
+    if (state.alone_member[k] == c.member) return state.alone_result[k];
+  }
+  if (state.matched == Matched::kAlone && state.alone == kAloneBeforeSet) {
+    if (index_.has_set(c.slot) && RunSet(c.slot, s)) {
+      state.matched = Matched::kSet;
+      state.hits = words_ + index_.slots_[c.slot].first_word;
+      const auto m = static_cast<unsigned>(c.member);
+      return ((state.hits[m / 64] >> (m % 64)) & 1) != 0;
+    }
+    state.matched = Matched::kOnlyAlone;
+  }
+  const bool result = RE2::FullMatch(s, *c.pattern);
+  if (state.alone < kAloneBeforeSet) {
+    state.alone_member[state.alone] = c.member;
+    state.alone_result[state.alone] = result;
+    ++state.alone;
+  }
+  return result;
+}
+
+bool ArgumentCache::RunSet(int slot, const std::string& s) {
+  if (fail_sets_for_testing.load(std::memory_order_relaxed)) {
+    sets_failed_for_testing.fetch_add(1);
+    return false;
+  }
+  const ArgumentIndex::Slot& set = index_.slots_[slot];
+  RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+  // A set that could not run says "no match": that is no answer.
+  if (!set.set->Match(s, &hits_, &error)) {
+    if (error.kind != RE2::Set::kNoError) return false;
+    hits_.clear();
+  }
+  if (words_ == nullptr) {  // each set clears its own words
+    if (static_cast<size_t>(index_.words_) <= kInline) {
+      words_ = inline_words_;
+    } else {
+      heap_words_ = std::make_unique_for_overwrite<uint64_t[]>(index_.words_);
+      words_ = heap_words_.get();
+    }
+  }
+  const int words = (set.members + 63) / 64;
+  std::fill_n(words_ + set.first_word, words, 0);
+  for (int m : hits_) {
+    if (m < 0 || m >= set.members) return false;  // not an answer either
+    words_[set.first_word + m / 64] |= uint64_t{1} << (m % 64);
+  }
+  return true;
 }
 
 bool Resolve(const std::vector<PointerToken>& tokens, const Struct& arguments,
@@ -450,29 +573,9 @@ bool Resolve(const std::vector<PointerToken>& tokens, const Struct& arguments,
 Outcome Evaluate(const CompiledCondition& c, const Struct& arguments) {
   const Value* v = nullptr;
   const bool found = Resolve(c.tokens, arguments, &v);
-  if (c.kind == Kind::kAbsent) return found ? Outcome::kFails : Outcome::kHolds;
-  if (!found) return Outcome::kMissing;
-  if (v == nullptr) return Outcome::kWrongType;  // the arguments object
-  switch (c.kind) {
-    case Kind::kMatches:
-      if (v->kind_case() != Value::kStringValue) return Outcome::kWrongType;
-      return RE2::FullMatch(v->string_value(), *c.pattern) ? Outcome::kHolds
-                                                           : Outcome::kFails;
-    case Kind::kOneOf:
-      return EvaluateOneOf(c, *v);
-    case Kind::kRange:
-      // NaN cannot come from JSON; were it there, it is no number to range.
-      if (v->kind_case() != Value::kNumberValue ||
-          std::isnan(v->number_value())) {
-        return Outcome::kWrongType;
-      }
-      return v->number_value() >= c.min && v->number_value() <= c.max
-                 ? Outcome::kHolds
-                 : Outcome::kFails;
-    case Kind::kAbsent:
-      break;
-  }
-  return Outcome::kFails;
+  return EvaluateResolved(c, found, v, [&](const std::string& s) {
+    return RE2::FullMatch(s, *c.pattern);
+  });
 }
 
 }  // namespace mcpreg::policy::internal

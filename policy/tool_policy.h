@@ -6,9 +6,12 @@
 #ifndef MCPREG_POLICY_TOOL_POLICY_H_
 #define MCPREG_POLICY_TOOL_POLICY_H_
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,7 +24,8 @@
 namespace mcpreg::policy {
 
 namespace internal {
-class ConditionSet;  // argument_conditions.h
+class ArgumentIndex;  // argument_conditions.h
+class ConditionSet;
 }  // namespace internal
 
 enum class Mode {
@@ -107,20 +111,38 @@ class CompiledPolicy {
   // Makes every pattern match fail as RE2 fails when it runs out of memory,
   // for the test that such a failure denies. Not for production use.
   static void FailMatchingForTesting(bool fail);
+  // Makes every run of a set of argument patterns (one per pointer tested
+  // with several patterns) fail the same way, for the test that the
+  // decision does not change; and how many runs it failed since it was
+  // last set. Not for production use.
+  static void FailConditionSetsForTesting(bool fail);
+  static int ConditionSetsFailedForTesting();
 
  private:
+  // A set of entries, one bit each: iterated in entry order with no sort
+  // (a policy may name one tool a hundred times). EntryWords: the same,
+  // as its non-zero words only, ascending (word index, bits).
+  using EntrySet = std::array<uint64_t, (kMaxEntries + 63) / 64>;
+  using EntryWords = std::vector<std::pair<int, uint64_t>>;
+  static void AddEntry(int entry, EntryWords* words);
+  static void AddAll(const EntryWords& words, EntrySet* set);
+
   CompiledPolicy(Mode mode, std::vector<Entry> entries);
-  // The entries whose name part matches `tool`, ascending, into `*out`;
-  // false when the patterns could not be evaluated.
-  bool MatchingEntries(absl::string_view tool, std::vector<int>* out) const;
+  // The entries whose name part matches `tool`, into `*out` (its words for
+  // entries_ only); false when the patterns could not be evaluated.
+  bool MatchingEntries(absl::string_view tool, EntrySet* out) const;
 
   Mode mode_;
   std::vector<Entry> entries_;
-  // name -> the indexes of the exact entries for it, ascending.
-  absl::flat_hash_map<std::string, std::vector<int>> exact_;
-  std::unique_ptr<RE2::Set> regexes_;               // anchored at both ends
-  std::vector<int> regex_entry_;                    // set index -> entry index
+  // name -> the exact entries for it.
+  absl::flat_hash_map<std::string, EntryWords> exact_;
+  // Each distinct pattern once, anchored at both ends; set index -> the
+  // entries with that pattern.
+  std::unique_ptr<RE2::Set> regexes_;
+  std::vector<EntryWords> regex_entries_;
   std::vector<internal::ConditionSet> conditions_;  // by entry index
+  // What conditions_ share across entries: pointers, pattern sets.
+  std::unique_ptr<const internal::ArgumentIndex> arguments_;
 };
 
 // The zero-trust answer for a server without a policy.

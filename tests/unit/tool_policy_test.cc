@@ -13,7 +13,9 @@
 #include <limits>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -1196,6 +1198,328 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadRow>& info) {
       return info.param.name;
     });
+
+// --- Many entries for one tool: one pattern set per pointer -----------------
+
+// Entry i names read_file (even i exactly, odd i by pattern) and lets it
+// read below /srv/data<i> only, at most 1000 rows; as in policy_bench.
+std::vector<Entry> ManyForOneTool(int count) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < count; ++i) {
+    entries.push_back(
+        {i % 2 == 0 ? "read_file" : "read_.*",
+         i % 2 == 1,
+         {Range("/limit", {}, 1000),
+          Matches("/path", absl::StrCat("/srv/data", i, "(/[^/.][^/]*)+"))}});
+  }
+  return entries;
+}
+
+// The decision as each entry alone gives it, tried in order: a policy of one
+// entry shares no pointer with another, so no pattern set is involved. The
+// first entry that matches decides; else the first whose name matched, with
+// its failing condition; else the mode.
+Decision EntryByEntry(Mode mode, const std::vector<Entry>& entries,
+                      absl::string_view tool, const Struct* args) {
+  const bool deny = mode == Mode::kDenyList;
+  std::optional<Decision> near;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Decision d = MustCompile(mode, {entries[i]})->Check(tool, args);
+    if (d.entry_index != 0) continue;  // not its name
+    d.entry_index = static_cast<int>(i);
+    if (d.allowed != deny) return d;
+    if (!near.has_value()) near = d;
+  }
+  if (near.has_value()) return *near;
+  return MustCompile(mode, {})->Check(tool, args);
+}
+
+void ExpectSameDecision(const Decision& got, const Decision& want,
+                        const std::string& what) {
+  EXPECT_EQ(got.allowed, want.allowed) << what;
+  EXPECT_EQ(got.entry_index, want.entry_index) << what;
+  EXPECT_EQ(got.condition_index, want.condition_index) << what;
+  EXPECT_EQ(got.reason, want.reason) << what;
+}
+
+// The decision with every pattern set failing to run (RE2's DFA out of
+// memory), and how many set runs were attempted.
+std::pair<Decision, int> CheckWithSetsFailing(const CompiledPolicy& policy,
+                                              absl::string_view tool,
+                                              const Struct* args) {
+  CompiledPolicy::FailConditionSetsForTesting(true);
+  Decision d = policy.Check(tool, args);
+  const int runs = CompiledPolicy::ConditionSetsFailedForTesting();
+  CompiledPolicy::FailConditionSetsForTesting(false);
+  return {d, runs};
+}
+
+// 100 entries for read_file, each with its own /path pattern on one
+// pointer: only entry 57's matches, and entry 57 decides, as before sets.
+TEST(ManyEntriesTest, TheOnlyMatchingPatternDecides) {
+  const std::vector<Entry> entries = ManyForOneTool(100);
+  auto allow = MustCompile(Mode::kAllowList, entries);
+  auto deny = MustCompile(Mode::kDenyList, entries);
+  Struct args = Args(R"({"path":"/srv/data57/reports/q3.csv","limit":10})");
+
+  Decision d = allow->Check("read_file", &args);
+  EXPECT_TRUE(d.allowed) << d.reason;
+  EXPECT_EQ(d.entry_index, 57);
+  EXPECT_EQ(d.condition_index, -1);
+  EXPECT_EQ(d.reason, "allowed by pattern 'read_.*' (conditions hold)");
+  ExpectSameDecision(
+      d, EntryByEntry(Mode::kAllowList, entries, "read_file", &args), "allow");
+  auto [failed, runs] = CheckWithSetsFailing(*allow, "read_file", &args);
+  EXPECT_GE(runs, 1);  // the set was asked, and the patterns alone answered
+  ExpectSameDecision(failed, d, "allow, the set failing");
+
+  d = deny->Check("read_file", &args);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.entry_index, 57);
+  EXPECT_EQ(d.condition_index, -1);
+  EXPECT_EQ(d.reason, "denied by pattern 'read_.*' (conditions hold)");
+  ExpectSameDecision(CheckWithSetsFailing(*deny, "read_file", &args).first, d,
+                     "deny, the set failing");
+
+  // Entry 56 names the tool exactly; its pattern alone matches.
+  args = Args(R"({"path":"/srv/data56/a","limit":1000})");
+  d = allow->Check("read_file", &args);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.entry_index, 56);
+  EXPECT_EQ(d.reason, "allowed by tool name 'read_file' (conditions hold)");
+
+  // No pattern matches: the first entry and its path condition decide.
+  args = Args(R"({"path":"/srv/data570/../../etc/passwd","limit":10})");
+  d = allow->Check("read_file", &args);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.entry_index, 0);
+  EXPECT_EQ(d.condition_index, 1);
+  EXPECT_EQ(d.reason,
+            "not on the allow list: tool name 'read_file' matched, but its "
+            "condition 1 ('/path' matches '/srv/data0(/[^/.][^/]*)+') did not "
+            "hold");
+  ExpectSameDecision(CheckWithSetsFailing(*allow, "read_file", &args).first, d,
+                     "no match, the set failing");
+  d = deny->Check("read_file", &args);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.entry_index, 0);
+  EXPECT_EQ(d.condition_index, 1);
+
+  // A path that is no string: the wrong type, never a match for an allow
+  // entry, always one for a deny entry (the first, then).
+  args = Args(R"({"path":["/srv/data57/x"],"limit":10})");
+  d = allow->Check("read_file", &args);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.entry_index, 0);
+  EXPECT_EQ(d.condition_index, 1);
+  d = deny->Check("read_file", &args);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.entry_index, 0);
+  EXPECT_EQ(d.condition_index, 1);
+  EXPECT_THAT(d.reason, HasSubstr("found a value of another type"));
+
+  // The limit fails in every entry: no set is needed at all.
+  args = Args(R"({"path":"/srv/data57/x","limit":1001})");
+  d = allow->Check("read_file", &args);
+  EXPECT_EQ(d.entry_index, 0);
+  EXPECT_EQ(d.condition_index, 0);
+  EXPECT_EQ(CheckWithSetsFailing(*allow, "read_file", &args).second, 0);
+}
+
+// Entries sharing a pattern share its answer; a pattern the set repeats is
+// one member of it.
+TEST(ManyEntriesTest, RepeatedPatternsAndTwoPatternsOnly) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 20; ++i) {
+    entries.push_back(
+        {"t",
+         false,
+         {Matches("/p", i == 13 ? "b+" : "a+"), Range("/n", i, i)}});
+  }
+  auto policy = MustCompile(Mode::kAllowList, entries);
+  for (const char* json :
+       {R"({"p":"aaa","n":13})", R"({"p":"bb","n":13})", R"({"p":"aaa","n":7})",
+        R"({"p":"c","n":7})", R"({"p":"bb","n":7})"}) {
+    Struct args = Args(json);
+    const Decision want = EntryByEntry(Mode::kAllowList, entries, "t", &args);
+    ExpectSameDecision(policy->Check("t", &args), want, json);
+    auto [failed, runs] = CheckWithSetsFailing(*policy, "t", &args);
+    ExpectSameDecision(failed, want, json);
+    // Two distinct patterns are matched alone, without the set.
+    EXPECT_EQ(runs, 0) << json;
+  }
+}
+
+// Patterns that each compile but are too large for one set together are
+// matched one by one: the policy is not refused, and decides the same.
+TEST(ManyEntriesTest, PatternsTooLargeForOneSetAreMatchedAlone) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 10; ++i) {
+    entries.push_back(
+        {"t", false, {Matches("/p", absl::StrCat("\\pL{10}", i))}});
+  }
+  auto policy = MustCompile(Mode::kAllowList, entries);
+  ASSERT_NE(policy, nullptr);
+  Struct args = Args(R"({"p":"abcdefghij7"})");
+  const Decision d = policy->Check("t", &args);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.entry_index, 7);
+  auto [failed, runs] = CheckWithSetsFailing(*policy, "t", &args);
+  EXPECT_EQ(runs, 0);  // there is no set to run
+  ExpectSameDecision(failed, d, "too large");
+}
+
+// Random policies over a few pointers (escaped, nested, in arrays, the
+// arguments object itself) and every kind of condition, against random
+// arguments: the same decisions, entry and condition indexes and reasons
+// as each entry alone gives, with the pattern sets and without them.
+TEST(ManyEntriesTest, MixedPointersDecideAsEntryByEntry) {
+  const std::vector<std::string> pointers = {"/p",   "/q",   "/a~1b",
+                                             "/a/b", "/r/0", ""};
+  const std::vector<std::string> patterns = {
+      "x.*", ".*y", "xy", "[a-z]+", "x", "y+", "(x|y)*z", ".*", "(?s).*\n.*"};
+  const std::vector<std::string> calls = {
+      R"({})",
+      R"({"p":"xy","q":"xxy","a/b":"x","a":{"b":"zz"},"r":["xyz"]})",
+      R"({"p":"x","q":5,"a/b":["x"],"a":{"b":"y"},"r":["x", 1]})",
+      R"({"p":["x"],"q":"yyy","a":{"b":7},"r":[true]})",
+      R"({"p":"zzz","q":"y","a/b":"xy","r":"x"})",
+      R"({"p":"x\ny","q":null,"a":"b","r":[null]})",
+      R"({"p":5,"q":"xyz","a/b":"y","a":{"b":"xy"},"r":["yz"]})",
+  };
+  std::mt19937 random(24);
+  auto pick = [&](size_t n) {
+    return std::uniform_int_distribution<size_t>(0, n - 1)(random);
+  };
+  int set_runs = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Entry> entries;
+    while (entries.size() < 40) {
+      Entry e{pick(4) == 0 ? "[ab]" : (pick(2) == 0 ? "a" : "b"), false, {}};
+      e.is_regex = e.pattern == "[ab]";
+      const size_t count = 1 + pick(3);
+      for (size_t j = 0; j < count; ++j) {
+        const std::string& pointer = pointers[pick(pointers.size())];
+        switch (pick(6)) {
+          case 0:
+          case 1:
+          case 2:
+            e.conditions.push_back(
+                Matches(pointer, patterns[pick(patterns.size())]));
+            break;
+          case 3:
+            e.conditions.push_back(OneOf(pointer, {Str("x"), Num(1)}));
+            break;
+          case 4:
+            e.conditions.push_back(Range(pointer, 0, 10));
+            break;
+          default:
+            e.conditions.push_back(Absent(pointer));
+        }
+      }
+      // Conflicting conditions are refused: draw again.
+      if (CompiledPolicy::Compile(Mode::kAllowList, {e}).ok()) {
+        entries.push_back(e);
+      }
+    }
+    for (Mode mode : {Mode::kAllowList, Mode::kDenyList}) {
+      auto policy = MustCompile(mode, entries);
+      ASSERT_NE(policy, nullptr);
+      for (const char* tool : {"a", "b", "c"}) {
+        for (size_t k = 0; k <= calls.size(); ++k) {
+          Struct args;
+          if (k < calls.size()) args = Args(calls[k]);
+          const Struct* arguments = k < calls.size() ? &args : nullptr;
+          const std::string what =
+              absl::StrCat("round ", round, " ", ModeName(mode), " ", tool, " ",
+                           k < calls.size() ? calls[k] : "no arguments");
+          const Decision want = EntryByEntry(mode, entries, tool, arguments);
+          ExpectSameDecision(policy->Check(tool, arguments), want, what);
+          auto [failed, runs] = CheckWithSetsFailing(*policy, tool, arguments);
+          ExpectSameDecision(failed, want, what + " (sets failing)");
+          set_runs += runs;
+        }
+      }
+    }
+  }
+  EXPECT_GT(set_runs, 0);  // the sets were used, not only the patterns alone
+}
+
+// The entries a name matches are taken in entry order across every word of
+// the set that holds them (64 entries a word), whether named exactly, by a
+// pattern that many entries repeat, or by a pattern of their own.
+TEST(ManyEntriesTest, EntriesAreTriedInOrderUpToTheLimit) {
+  std::vector<Entry> entries;
+  for (size_t i = 0; i < kMaxEntries; ++i) {
+    Entry e = i % 3 == 0   ? Entry{"t", false}
+              : i % 3 == 1 ? Entry{"[st]", true}
+                           : Entry{absl::StrCat("t|x", i), true};
+    e.conditions = {
+        Range("/n", static_cast<double>(i), static_cast<double>(i))};
+    entries.push_back(e);
+  }
+  for (Mode mode : {Mode::kAllowList, Mode::kDenyList}) {
+    auto policy = MustCompile(mode, entries);
+    ASSERT_NE(policy, nullptr);
+    for (int n :
+         {0, 1, 2, 63, 64, 65, 127, 128, 191, 192, 255, 256, 498, 499}) {
+      Struct args;
+      (*args.mutable_fields())["n"].set_number_value(n);
+      const Decision d = policy->Check("t", &args);
+      EXPECT_EQ(d.allowed, mode == Mode::kAllowList) << n;
+      EXPECT_EQ(d.entry_index, n);
+      EXPECT_EQ(d.condition_index, -1);
+    }
+    Struct args = Args(R"({"n":500})");
+    const Decision d = policy->Check("t", &args);
+    EXPECT_EQ(d.allowed, mode == Mode::kDenyList);
+    EXPECT_EQ(d.entry_index, 0);
+    EXPECT_EQ(d.condition_index, 0);
+    // "s": only the repeated pattern; the first is entry 1.
+    EXPECT_EQ(policy->Check("s", &args).entry_index, 1);
+    EXPECT_TRUE(policy->MayList("t"));
+  }
+  // The last entry ('[st]') without conditions denies every call of t and
+  // s; x5 only has entry 5, with its condition.
+  entries.back().conditions.clear();
+  auto deny = MustCompile(Mode::kDenyList, entries);
+  EXPECT_FALSE(deny->MayList("t"));
+  EXPECT_FALSE(deny->MayList("s"));
+  EXPECT_TRUE(deny->MayList("x5"));
+  EXPECT_EQ(deny->Check("t").entry_index, static_cast<int>(kMaxEntries) - 1);
+}
+
+// More shared pointers and set members than a call keeps on its stack (8
+// slots, 512 members' bits): the same decisions from the heap.
+TEST(ManyEntriesTest, ManySharedPointersAndMembers) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 300; ++i) {
+    entries.push_back({"t",
+                       false,
+                       {Matches("/a", absl::StrCat("a", i)),
+                        Matches("/b", absl::StrCat("b", i % 290)),
+                        Range(absl::StrCat("/p", i % 10), 0, 1)}});
+  }
+  auto policy = MustCompile(Mode::kAllowList, entries);
+  ASSERT_NE(policy, nullptr);
+  for (const char* json :
+       {R"({"a":"a250","b":"b250","p0":0,"p1":0,"p2":0,"p3":0,"p4":0,)"
+        R"("p5":0,"p6":0,"p7":0,"p8":0,"p9":0})",
+        R"({"a":"a295","b":"b5","p0":1,"p1":1,"p2":1,"p3":1,"p4":1,)"
+        R"("p5":1,"p6":1,"p7":1,"p8":1,"p9":1})",
+        R"({"a":"a295","b":"b6","p5":1})"}) {
+    Struct args = Args(json);
+    const Decision want = EntryByEntry(Mode::kAllowList, entries, "t", &args);
+    ExpectSameDecision(policy->Check("t", &args), want, json);
+    auto [failed, runs] = CheckWithSetsFailing(*policy, "t", &args);
+    EXPECT_GE(runs, 1) << json;
+    ExpectSameDecision(failed, want, json);
+  }
+  Struct args =
+      Args(R"({"a":"a250","b":"b250","p0":0,"p1":0,"p2":0,"p3":0,"p4":0,)"
+           R"("p5":0,"p6":0,"p7":0,"p8":0,"p9":0})");
+  EXPECT_EQ(policy->Check("t", &args).entry_index, 250);
+}
 
 TEST(ConditionCompileTest, AcceptsWhatDoesNotConflict) {
   EXPECT_TRUE(CompiledPolicy::Compile(
