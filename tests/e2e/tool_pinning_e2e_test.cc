@@ -143,6 +143,17 @@ class ToolPinningE2eTest
         out == nullptr ? &ignored : out);
   }
 
+  static grpc::Status Revoke(const std::string& server, const std::string& tool,
+                             const std::string& digest,
+                             v1::ApproveToolDefinitionsResponse* out) {
+    v1::ApproveToolDefinitionsRequest r;
+    r.set_server(server);
+    v1::ToolDefinitionRef* ref = r.add_definitions();
+    ref->set_tool(tool);
+    ref->set_digest(digest);
+    return Registry()->RevokeToolDefinitions(Ctx(Admin()).get(), r, out);
+  }
+
   static std::vector<v1::AuditEvent> Audited(const std::string& action,
                                              const std::string& server) {
     v1::ListAuditEventsRequest r;
@@ -340,15 +351,8 @@ TEST_F(ToolPinningE2eTest,
   // Approved by digest, it works; revoked, it is refused again.
   ASSERT_TRUE(Approve(kNpmServer, {{"echo", echo_v2_digest}}).ok());
   EXPECT_TRUE(Check(kNpmServer, "echo", echo_v2_digest).allowed());
-  v1::ApproveToolDefinitionsRequest revoke;
-  revoke.set_server(kNpmServer);
-  auto* ref = revoke.add_definitions();
-  ref->set_tool("echo");
-  ref->set_digest(echo_v2_digest);
   v1::ApproveToolDefinitionsResponse revoked;
-  ASSERT_TRUE(Registry()
-                  ->RevokeToolDefinitions(Ctx(Admin()).get(), revoke, &revoked)
-                  .ok());
+  ASSERT_TRUE(Revoke(kNpmServer, "echo", echo_v2_digest, &revoked).ok());
   EXPECT_EQ(revoked.definitions_size(), 1);
   EXPECT_FALSE(Check(kNpmServer, "echo", echo_v2_digest).allowed());
   EXPECT_EQ(Audited("tool.definition_revoked", kNpmServer).size(), 1u);
@@ -380,15 +384,9 @@ TEST_F(ToolPinningE2eTest, TrustOnFirstUseTrustsOnlyATooolsFirstDefinition) {
   v1::FilterToolsResponse added = Report(kNpmServer, "1.0.0", {add});
   ASSERT_EQ(added.definitions(0).approval(),
             v1::ToolDefinitionStatus::APPROVED);
-  v1::ApproveToolDefinitionsRequest revoke;
-  revoke.set_server(kNpmServer);
-  auto* ref = revoke.add_definitions();
-  ref->set_tool("add");
-  ref->set_digest(added.definitions(0).digest());
   v1::ApproveToolDefinitionsResponse revoked;
-  ASSERT_TRUE(Registry()
-                  ->RevokeToolDefinitions(Ctx(Admin()).get(), revoke, &revoked)
-                  .ok());
+  ASSERT_TRUE(
+      Revoke(kNpmServer, "add", added.definitions(0).digest(), &revoked).ok());
   ASSERT_EQ(revoked.definitions_size(), 1);
   EXPECT_EQ(Report(kNpmServer, "1.0.0", {add}).definitions(0).approval(),
             v1::ToolDefinitionStatus::PENDING);
